@@ -1,0 +1,168 @@
+"""Input coercion and output kind, shared by every codec.
+
+Validate at the edge, trust inside: the public functions call these helpers once, and the
+kernels then receive C-contiguous, native-endian arrays of the exact dtype they expect.
+torch is never imported here; a tensor is recognised only when the caller already imported
+torch, and is answered with a tensor on the same device.
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+import sys
+
+import numpy as np
+
+#: Zero points are kept to this range so that ``code - zero_point`` never overflows int32.
+ZERO_POINT_LIMIT = 2**30
+
+
+def _describe(x) -> str:
+    if isinstance(x, np.ndarray):
+        return f"an array of dtype {x.dtype} and shape {x.shape}"
+    return f"{type(x).__name__} {x!r}"[:120]
+
+
+def _torch_device(x):
+    """The device of ``x`` if it is a torch tensor, else None (torch is never imported)."""
+    torch = sys.modules.get("torch")
+    if torch is not None and isinstance(x, torch.Tensor):
+        return x.device
+    return None
+
+
+def to_numpy(x, name: str, want_float: bool = False):
+    """``(array, device)``: ``x`` as an ndarray, and its torch device or None.
+
+    ``want_float`` converts torch floating tensors that NumPy cannot hold (bfloat16, float8)
+    to float32 inside torch first; their values are exactly representable in float32.
+    """
+    device = _torch_device(x)
+    if device is not None:
+        torch = sys.modules["torch"]
+        t = x.detach()
+        if t.dtype.is_complex:
+            raise TypeError(f"{name}: expected a real tensor, got dtype {t.dtype}")
+        if t.is_floating_point() and t.dtype not in (torch.float16, torch.float32, torch.float64):
+            t = t.to(torch.float32)
+        if t.dtype == torch.bool:
+            raise TypeError(f"{name}: expected numbers, got a bool tensor")
+        return t.cpu().numpy(), device
+    if isinstance(x, (str, bytes)) or x is None:
+        raise TypeError(f"{name}: expected an array-like of numbers, got {_describe(x)}")
+    try:
+        arr = np.asarray(x)
+    except (ValueError, TypeError) as exc:
+        raise TypeError(f"{name}: expected an array-like of numbers, got {_describe(x)} ({exc})") from None
+    return arr, None
+
+
+def wrap(result: np.ndarray, device):
+    """Give ``result`` back in the caller's kind: a tensor on ``device``, or the array."""
+    if device is None:
+        return result
+    torch = sys.modules["torch"]
+    t = torch.from_numpy(result)
+    return t if device.type == "cpu" else t.to(device)
+
+
+def floats(x, name: str):
+    """``(float32 C-contiguous array, device)`` for a quantizer input.
+
+    Accepts any real numeric input (floats of any width, integers); rejects bool, complex,
+    strings and objects with ``TypeError``.
+    """
+    arr, device = to_numpy(x, name, want_float=True)
+    if arr.dtype.kind not in "fiu":
+        raise TypeError(f"{name}: expected real numbers (float or integer), got {_describe(arr)}")
+    return np.asarray(arr, dtype=np.float32, order="C"), device
+
+
+def integers(x, name: str, lo: int, hi: int, dtype):
+    """``(C-contiguous array of dtype, device)`` for integer codes that must lie in [lo, hi].
+
+    Arrays already of ``dtype`` pass through unchecked: the kernels check their range in the
+    same pass that reads them. Any other integer dtype is range-checked here, then converted.
+    Floats (and bool, complex, objects) are a ``TypeError``.
+    """
+    arr, device = to_numpy(x, name)
+    dtype = np.dtype(dtype)
+    if arr.dtype.kind not in "iu":
+        raise TypeError(f"{name}: expected integer codes in [{lo}, {hi}], got {_describe(arr)}")
+    if arr.dtype != dtype:
+        check_range(arr, name, lo, hi)
+        arr = arr.astype(dtype, order="C")
+    else:
+        arr = np.asarray(arr, order="C")
+    return arr, device
+
+
+def check_range(arr: np.ndarray, name: str, lo: int, hi: int) -> None:
+    """``ValueError`` naming ``name`` unless every element of ``arr`` lies in [lo, hi]."""
+    if arr.size == 0:
+        return
+    amin, amax = int(arr.min()), int(arr.max())
+    if amin < lo or amax > hi:
+        bad = amin if amin < lo else amax
+        raise ValueError(f"{name}: expected codes in [{lo}, {hi}], got {bad}")
+
+
+def scale_f32(scale, name: str = "scale") -> float:
+    """The scale as the float32 the kernels use; it must be finite and > 0 after rounding."""
+    if isinstance(scale, (bool, np.bool_)):
+        raise ValueError(f"{name}: expected a finite float > 0, got {scale!r}")
+    try:
+        value = float(np.float32(scale))
+    except (TypeError, ValueError):
+        raise ValueError(f"{name}: expected a finite float > 0, got {_describe(scale)}") from None
+    if not (math.isfinite(value) and value > 0.0):
+        raise ValueError(f"{name}: expected a finite float > 0 (as float32), got {scale!r}")
+    return value
+
+
+def zero_point_int(zero_point, name: str = "zero_point") -> int:
+    """The zero point as a Python int; integers only (no floats, no bools), |z| <= 2**30."""
+    if isinstance(zero_point, (bool, np.bool_)):
+        raise ValueError(f"{name}: expected an integer, got {zero_point!r}")
+    try:
+        value = operator.index(zero_point)
+    except TypeError:
+        raise ValueError(f"{name}: expected an integer, got {_describe(zero_point)}") from None
+    if not -ZERO_POINT_LIMIT <= value <= ZERO_POINT_LIMIT:
+        raise ValueError(f"{name}: expected an integer in [-2**30, 2**30], got {value}")
+    return value
+
+
+def check_out(out, shape: tuple, dtype, inputs=()) -> np.ndarray:
+    """Validate a caller's ``out=``: ndarray, exact dtype and shape, C-contiguous, writeable,
+    not overlapping any of ``inputs``. Returns it."""
+    dtype = np.dtype(dtype)
+    if not isinstance(out, np.ndarray):
+        raise ValueError(f"out: expected a NumPy array of dtype {dtype} and shape {shape}, got {_describe(out)}")
+    if out.dtype != dtype or out.shape != tuple(shape):
+        raise ValueError(
+            f"out: expected dtype {dtype} and shape {tuple(shape)}, got dtype {out.dtype} and shape {out.shape}"
+        )
+    if not out.flags.c_contiguous:
+        raise ValueError("out: expected a C-contiguous array")
+    if not out.flags.writeable:
+        raise ValueError("out: expected a writeable array, got a read-only one")
+    for arr in inputs:
+        if isinstance(arr, np.ndarray) and np.may_share_memory(out, arr):
+            raise ValueError("out: must not overlap the input")
+    return out
+
+
+def output(out, shape: tuple, dtype, inputs=()) -> np.ndarray:
+    """The array to write into: the validated ``out`` or a new empty one."""
+    if out is None:
+        return np.empty(shape, dtype=dtype)
+    return check_out(out, shape, dtype, inputs)
+
+
+def as_rows(arr: np.ndarray, name: str) -> np.ndarray:
+    """A 2-D C-contiguous view ``(rows, last_axis)``; 0-d arrays have no axis to pack."""
+    if arr.ndim == 0:
+        raise ValueError(f"{name}: expected an array with at least 1 dimension, got a 0-d array")
+    return arr.reshape(math.prod(arr.shape[:-1]), arr.shape[-1])

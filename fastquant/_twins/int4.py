@@ -1,0 +1,90 @@
+"""NumPy twins of ``csrc/int4.pyx``: same names, same signatures, and they define the meaning.
+
+Every kernel takes C-contiguous arrays of the exact dtype and shape it documents (the public
+functions in :mod:`fastquant.int4` make sure of that) and writes into ``out``. Kernels that
+read codes return 1 when a code lies outside [-8, 7] and 0 otherwise.
+"""
+
+import numpy as np
+
+__all__ = [
+    "int4_range",
+    "int4_quantize",
+    "int4_quantize_pack",
+    "int4_dequantize",
+    "int4_pack",
+    "int4_unpack",
+    "int4_unpack_dequantize",
+]
+
+
+def int4_range(src):
+    """``(min, max, all_finite)`` of a non-empty float32 array."""
+    return float(src.min()), float(src.max()), bool(np.isfinite(src).all())
+
+
+def _codes(src, scale):
+    # v / scale is a float32 division (never a multiply by the reciprocal); np.round is
+    # half to even; clipping in float first makes +-inf saturate instead of wrapping.
+    return np.clip(np.round(src / np.float32(scale)), -8, 7).astype(np.int8)
+
+
+def int4_quantize(src, out, scale):
+    """``out = clip(round(src / scale), -8, 7)``; float32 ``src``, int8 ``out`` of its shape."""
+    out[...] = _codes(src, scale)
+
+
+def _pack(codes):
+    # codes: (rows, n) int8 in [-8, 7]; first code of each pair in the low nibble.
+    u = codes.view(np.uint8)
+    low = u[:, 0::2] & 0xF
+    high = u[:, 1::2] & 0xF
+    if high.shape[1] < low.shape[1]:  # odd row length: pad with a 0 code
+        high = np.concatenate([high, np.zeros((u.shape[0], 1), np.uint8)], axis=1)
+    return (low | (high << 4)).view(np.int8)
+
+
+def int4_quantize_pack(src, out, scale):
+    """Quantize (as :func:`int4_quantize`) and pack (as :func:`int4_pack`) rows of ``src``:
+    ``(rows, n)`` float32 to ``(rows, ceil(n / 2))`` int8."""
+    out[...] = _pack(_codes(src, scale))
+
+
+def _out_of_range(codes):
+    return int(codes.size > 0 and bool((codes.min() < -8) | (codes.max() > 7)))
+
+
+def int4_dequantize(src, out, scale, zero_point):
+    """``out = float32(src - zero_point) * float32(scale)`` for int8 codes; returns 1 if a
+    code lies outside [-8, 7]."""
+    bad = _out_of_range(src)
+    out[...] = (src.astype(np.int32) - np.int32(zero_point)).astype(np.float32) * np.float32(scale)
+    return bad
+
+
+def int4_pack(src, out):
+    """Pack ``(rows, n)`` int8 codes into ``(rows, ceil(n / 2))`` bytes; returns 1 if a code
+    lies outside [-8, 7]."""
+    bad = _out_of_range(src)
+    out[...] = _pack(src)
+    return bad
+
+
+def _unpack(src, n):
+    u = src.view(np.uint8)
+    full = np.empty((u.shape[0], 2 * u.shape[1]), np.int8)
+    # (nibble ^ 8) - 8 sign-extends a 4-bit two's complement value.
+    full[:, 0::2] = ((u & 0xF).astype(np.int8) ^ 8) - 8
+    full[:, 1::2] = ((u >> 4).astype(np.int8) ^ 8) - 8
+    return full[:, :n]
+
+
+def int4_unpack(src, out):
+    """Unpack ``(rows, m)`` bytes into ``(rows, n)`` sign-extended codes, ``n`` in {2m-1, 2m}."""
+    out[...] = _unpack(src, out.shape[1])
+
+
+def int4_unpack_dequantize(src, out, scale, zero_point):
+    """:func:`int4_unpack` then :func:`int4_dequantize`, into float32 ``out`` of shape (rows, n)."""
+    codes = _unpack(src, out.shape[1])
+    out[...] = (codes.astype(np.int32) - np.int32(zero_point)).astype(np.float32) * np.float32(scale)

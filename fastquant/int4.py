@@ -1,0 +1,167 @@
+"""int4 codes: quantize, dequantize, nibble pack/unpack, and the fused pairs (SPEC section 3)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import _arrays as A
+from ._backend import kernels
+
+__all__ = [
+    "quantize_to_int4",
+    "dequantize_from_int4",
+    "pack_int4_to_int8",
+    "unpack_int8_to_int4",
+    "quantize_to_packed_int4",
+    "dequantize_packed_int4",
+]
+
+SCALE_METHODS = ("minmax", "absmax")
+
+
+def _scale(values: np.ndarray, scale_method: str) -> float:
+    """The float32 scale of SPEC 3, from one pass over ``values`` (which also rejects
+    non-finite data and empty input)."""
+    if scale_method not in SCALE_METHODS:
+        raise ValueError(f"scale_method: expected one of {SCALE_METHODS}, got {scale_method!r}")
+    if values.size == 0:
+        raise ValueError("values: expected a non-empty array (the scale is derived from the data)")
+    lo, hi, finite = kernels().int4_range(values)
+    if not finite:
+        raise ValueError("values: expected finite numbers, got NaN or +-inf")
+    lo, hi = np.float32(lo), np.float32(hi)
+    if scale_method == "minmax":
+        scale = (hi - lo) / np.float32(15)
+    else:
+        scale = max(-lo, hi) / np.float32(7)
+    if not np.isfinite(scale):
+        raise ValueError("values: the range of values overflows a float32 scale")
+    return 1.0 if scale == 0 else float(scale)
+
+
+def _codes(values, name: str):
+    return A.integers(values, name, -8, 7, np.int8)
+
+
+def _bytes(packed, name: str):
+    """Packed bytes as int8: int8/uint8 arrays as they are, other integers in [-128, 255]."""
+    arr, device = A.to_numpy(packed, name)
+    if arr.dtype.kind not in "iu":
+        raise TypeError(f"{name}: expected integer bytes in [-128, 255], got an array of dtype {arr.dtype}")
+    if arr.dtype.itemsize != 1:
+        A.check_range(arr, name, -128, 255)
+        arr = (arr & 0xFF).astype(np.uint8)
+    return np.asarray(arr, order="C").view(np.int8), device
+
+
+def _unpacked_length(m: int, n) -> int:
+    if n is None:
+        return 2 * m
+    if isinstance(n, (bool, np.bool_)) or not isinstance(n, (int, np.integer)):
+        raise ValueError(f"n: expected an integer or None, got {n!r}")
+    n = int(n)
+    if n < 0 or n not in (2 * m, 2 * m - 1):
+        raise ValueError(f"n: expected {2 * m - 1 if m else 0} or {2 * m} (the packed axis holds {m} bytes), got {n}")
+    return n
+
+
+def quantize_to_int4(values, scale_method: str = "minmax"):
+    """Quantize floats to int4 codes held in int8: ``(q, scale, zero_point)``.
+
+    ``scale = (max - min) / 15`` ("minmax") or ``max(|v|) / 7`` ("absmax") in float32, 1.0
+    when that is 0; ``q = clip(round(v / scale), -8, 7)`` (half to even), same shape as
+    ``values``; ``zero_point`` is 0. Empty or non-finite input is a ``ValueError``.
+
+    >>> q, scale, zp = quantize_to_int4([-1.5, 0.0, 1.5], "absmax")
+    >>> q.tolist(), scale, zp
+    ([-7, 0, 7], 0.2142857164144516, 0)
+    """
+    arr, device = A.floats(values, "values")
+    scale = _scale(arr, scale_method)
+    out = np.empty(arr.shape, np.int8)
+    kernels().int4_quantize(arr, out, scale)
+    return A.wrap(out, device), scale, 0
+
+
+def dequantize_from_int4(q, scale, zero_point=0, *, out=None):
+    """``float32(q - zero_point) * float32(scale)`` for int4 codes in [-8, 7].
+
+    >>> dequantize_from_int4([-7, 0, 7], 0.5).tolist()
+    [-3.5, 0.0, 3.5]
+    """
+    arr, device = _codes(q, "q")
+    scale = A.scale_f32(scale)
+    zero_point = A.zero_point_int(zero_point)
+    res = A.output(out, arr.shape, np.float32, (arr,))
+    if kernels().int4_dequantize(arr, res, scale, zero_point):
+        A.check_range(arr, "q", -8, 7)
+    return A.wrap(res, device)
+
+
+def pack_int4_to_int8(values, *, out=None):
+    """Pack int4 codes two to a byte along the last axis, the first code in the low nibble:
+    ``out[..., i] = (v[..., 2i] & 0xF) | ((v[..., 2i+1] & 0xF) << 4)``; an odd last axis is
+    padded with a 0 code.
+
+    >>> pack_int4_to_int8([1, -1, 7]).tolist()
+    [-15, 7]
+    """
+    arr, device = _codes(values, "values")
+    rows = A.as_rows(arr, "values")
+    shape = arr.shape[:-1] + ((arr.shape[-1] + 1) // 2,)
+    res = A.output(out, shape, np.int8, (arr,))
+    if kernels().int4_pack(rows, res.reshape(rows.shape[0], shape[-1])):
+        A.check_range(arr, "values", -8, 7)
+    return A.wrap(res, device)
+
+
+def unpack_int8_to_int4(packed, n=None, *, out=None):
+    """Inverse of :func:`pack_int4_to_int8`: sign-extended int4 codes as int8, shape
+    ``packed.shape[:-1] + (n,)`` with ``n`` = ``2 * packed.shape[-1]`` by default, or one
+    less to drop the pad nibble.
+
+    >>> unpack_int8_to_int4([-15, 7], n=3).tolist()
+    [1, -1, 7]
+    """
+    arr, device = _bytes(packed, "packed")
+    rows = A.as_rows(arr, "packed")
+    n = _unpacked_length(arr.shape[-1], n)
+    shape = arr.shape[:-1] + (n,)
+    res = A.output(out, shape, np.int8, (arr,))
+    kernels().int4_unpack(rows, res.reshape(rows.shape[0], n))
+    return A.wrap(res, device)
+
+
+def quantize_to_packed_int4(values, scale_method: str = "minmax", *, out=None):
+    """:func:`quantize_to_int4` and :func:`pack_int4_to_int8` in one pass:
+    ``(packed, scale, zero_point)``, packed along the last axis.
+
+    >>> packed, scale, zp = quantize_to_packed_int4([-1.5, 0.0, 1.5], "absmax")
+    >>> packed.tolist()
+    [9, 7]
+    """
+    arr, device = A.floats(values, "values")
+    rows = A.as_rows(arr, "values")
+    scale = _scale(arr, scale_method)
+    shape = arr.shape[:-1] + ((arr.shape[-1] + 1) // 2,)
+    res = A.output(out, shape, np.int8, (arr,))
+    kernels().int4_quantize_pack(rows, res.reshape(rows.shape[0], shape[-1]), scale)
+    return A.wrap(res, device), scale, 0
+
+
+def dequantize_packed_int4(packed, scale, zero_point=0, n=None, *, out=None):
+    """:func:`unpack_int8_to_int4` and :func:`dequantize_from_int4` in one pass: packed bytes
+    straight to float32, ``n`` as in :func:`unpack_int8_to_int4`.
+
+    >>> dequantize_packed_int4([9, 7], 0.5, n=3).tolist()
+    [-3.5, 0.0, 3.5]
+    """
+    arr, device = _bytes(packed, "packed")
+    rows = A.as_rows(arr, "packed")
+    n = _unpacked_length(arr.shape[-1], n)
+    scale = A.scale_f32(scale)
+    zero_point = A.zero_point_int(zero_point)
+    shape = arr.shape[:-1] + (n,)
+    res = A.output(out, shape, np.float32, (arr,))
+    kernels().int4_unpack_dequantize(rows, res.reshape(rows.shape[0], n), scale, zero_point)
+    return A.wrap(res, device)
