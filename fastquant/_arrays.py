@@ -113,7 +113,8 @@ def scale_f32(scale, name: str = "scale") -> float:
     if isinstance(scale, (bool, np.bool_)):
         raise ValueError(f"{name}: expected a finite float > 0, got {scale!r}")
     try:
-        value = float(np.float32(scale))
+        with np.errstate(over="ignore"):
+            value = float(np.float32(scale))
     except (TypeError, ValueError):
         raise ValueError(f"{name}: expected a finite float > 0, got {_describe(scale)}") from None
     if not (math.isfinite(value) and value > 0.0):

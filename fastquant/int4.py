@@ -30,10 +30,11 @@ def _scale(values: np.ndarray, scale_method: str) -> float:
     if not finite:
         raise ValueError("values: expected finite numbers, got NaN or +-inf")
     lo, hi = np.float32(lo), np.float32(hi)
-    if scale_method == "minmax":
-        scale = (hi - lo) / np.float32(15)
-    else:
-        scale = max(-lo, hi) / np.float32(7)
+    with np.errstate(over="ignore"):
+        if scale_method == "minmax":
+            scale = (hi - lo) / np.float32(15)
+        else:
+            scale = max(-lo, hi) / np.float32(7)
     if not np.isfinite(scale):
         raise ValueError("values: the range of values overflows a float32 scale")
     return 1.0 if scale == 0 else float(scale)

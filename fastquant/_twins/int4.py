@@ -7,6 +7,10 @@ read codes return 1 when a code lies outside [-8, 7] and 0 otherwise.
 
 import numpy as np
 
+# Overflow to +-inf is part of the formulas (decoders pass values through, quantizers
+# saturate), so the twins stay silent about it, as the compiled kernels are.
+quiet = np.errstate(all="ignore")
+
 __all__ = [
     "int4_range",
     "int4_quantize",
@@ -18,6 +22,7 @@ __all__ = [
 ]
 
 
+@quiet
 def int4_range(src):
     """``(min, max, all_finite)`` of a non-empty float32 array."""
     return float(src.min()), float(src.max()), bool(np.isfinite(src).all())
@@ -29,6 +34,7 @@ def _codes(src, scale):
     return np.clip(np.round(src / np.float32(scale)), -8, 7).astype(np.int8)
 
 
+@quiet
 def int4_quantize(src, out, scale):
     """``out = clip(round(src / scale), -8, 7)``; float32 ``src``, int8 ``out`` of its shape."""
     out[...] = _codes(src, scale)
@@ -44,6 +50,7 @@ def _pack(codes):
     return (low | (high << 4)).view(np.int8)
 
 
+@quiet
 def int4_quantize_pack(src, out, scale):
     """Quantize (as :func:`int4_quantize`) and pack (as :func:`int4_pack`) rows of ``src``:
     ``(rows, n)`` float32 to ``(rows, ceil(n / 2))`` int8."""
@@ -54,6 +61,7 @@ def _out_of_range(codes):
     return int(codes.size > 0 and bool((codes.min() < -8) | (codes.max() > 7)))
 
 
+@quiet
 def int4_dequantize(src, out, scale, zero_point):
     """``out = float32(src - zero_point) * float32(scale)`` for int8 codes; returns 1 if a
     code lies outside [-8, 7]."""
@@ -62,6 +70,7 @@ def int4_dequantize(src, out, scale, zero_point):
     return bad
 
 
+@quiet
 def int4_pack(src, out):
     """Pack ``(rows, n)`` int8 codes into ``(rows, ceil(n / 2))`` bytes; returns 1 if a code
     lies outside [-8, 7]."""
@@ -79,11 +88,13 @@ def _unpack(src, n):
     return full[:, :n]
 
 
+@quiet
 def int4_unpack(src, out):
     """Unpack ``(rows, m)`` bytes into ``(rows, n)`` sign-extended codes, ``n`` in {2m-1, 2m}."""
     out[...] = _unpack(src, out.shape[1])
 
 
+@quiet
 def int4_unpack_dequantize(src, out, scale, zero_point):
     """:func:`int4_unpack` then :func:`int4_dequantize`, into float32 ``out`` of shape (rows, n)."""
     codes = _unpack(src, out.shape[1])

@@ -1,0 +1,113 @@
+"""Shared test helpers: run a call on both backends and demand bit-identical results, and the
+edge-case arrays every cross-check draws from."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import numpy as np
+import pytest
+
+from fastquant import _backend, use_backend
+
+REQUIRE_EXTENSION = os.environ.get("FASTQUANT_REQUIRE_EXTENSION", "").strip() not in ("", "0")
+
+
+def need_backend(name: str) -> None:
+    """Skip (visibly) when ``name`` is not built here; fail instead when CI demands it."""
+    if name not in _backend.available():
+        msg = f"backend {name!r} unavailable: {_backend.WHY_NOT_COMPILED}"
+        if REQUIRE_EXTENSION:
+            pytest.fail(msg)
+        pytest.skip(msg)
+
+
+def assert_identical(a, b, path: str = "result") -> None:
+    """Same kind, dtype, shape and bytes (so -0.0 != 0.0 and NaN payloads count)."""
+    torch = sys.modules.get("torch")
+    if torch is not None and isinstance(a, torch.Tensor):
+        assert isinstance(b, torch.Tensor), f"{path}: tensor vs {type(b)}"
+        assert a.device == b.device and a.dtype == b.dtype, f"{path}: {a.device}/{a.dtype} vs {b.device}/{b.dtype}"
+        a, b = a.cpu().numpy(), b.cpu().numpy()
+    if isinstance(a, tuple):
+        assert isinstance(b, tuple) and len(a) == len(b), f"{path}: {a!r} vs {b!r}"
+        for i, (x, y) in enumerate(zip(a, b)):
+            assert_identical(x, y, f"{path}[{i}]")
+        return
+    if isinstance(a, np.ndarray):
+        assert isinstance(b, np.ndarray), f"{path}: ndarray vs {type(b)}"
+        assert a.dtype == b.dtype, f"{path}: dtype {a.dtype} vs {b.dtype}"
+        assert a.shape == b.shape, f"{path}: shape {a.shape} vs {b.shape}"
+        if a.tobytes() != b.tobytes():
+            diff = np.flatnonzero(a.view(np.uint8).ravel() != b.view(np.uint8).ravel())
+            raise AssertionError(f"{path}: {diff.size} bytes differ, first at byte {diff[0]}")
+        return
+    assert type(a) is type(b), f"{path}: {type(a)} vs {type(b)}"
+    assert repr(a) == repr(b), f"{path}: {a!r} vs {b!r}"
+
+
+def both(fn, *args, **kwargs):
+    """``fn(*args, **kwargs)`` on the cython and on the numpy backend; asserts the results are
+    identical (or that both raise the same exception type) and returns the numpy one.
+    Inputs are checked to be unchanged by either call."""
+    need_backend("cython")
+    before = [a.copy() for a in args if isinstance(a, np.ndarray)]
+    results = []
+    for name in ("cython", "numpy"):
+        with use_backend(name):
+            try:
+                results.append(("ok", fn(*args, **kwargs)))
+            except (ValueError, TypeError) as exc:
+                results.append(("raised", type(exc)))
+    (ka, ra), (kb, rb) = results
+    assert ka == kb, f"cython {ka} {ra!r} but numpy {kb} {rb!r}"
+    if ka == "raised":
+        assert ra is rb
+        raise ra(f"both backends raised {ra.__name__}")
+    assert_identical(ra, rb)
+    after = [a for a in args if isinstance(a, np.ndarray)]
+    for x, y in zip(before, after):
+        assert_identical(x, y, "input after the call")
+    return rb
+
+
+def float_arrays(rng_seed: int = 1234) -> dict:
+    """Named float inputs covering the layouts and values every quantizer must handle
+    (finite values and +-inf; NaN is for error tests)."""
+    rng = np.random.default_rng(rng_seed)
+    base = (rng.standard_normal(1001) * 3).astype(np.float32)
+    ties = np.arange(-16, 17, dtype=np.float32) * np.float32(0.5)
+    cases = {
+        "1d_odd": base,
+        "len1": base[:1],
+        "len2": base[:2],
+        "len17": base[:17],
+        "2d": base[:1000].reshape(40, 25),
+        "3d_odd": base[:105].reshape(3, 5, 7),
+        "strided": base[::3],
+        "transposed": base[:1000].reshape(40, 25).T,
+        "big_endian_f4": base.astype(">f4"),
+        "big_endian_f8": base.astype(">f8"),
+        "float16": base.astype(np.float16),
+        "float64": base.astype(np.float64) * 1.0000001,
+        "readonly": _readonly(base),
+        "ties": ties,
+        "ties_2d": np.tile(ties[1:], 3).reshape(4, 24),
+        "signed_zeros": np.array([0.0, -0.0, 1.0, -0.0, -1.0], np.float32),
+        "ints": np.arange(-20, 21, dtype=np.int64),
+        "huge": np.array([3e38, 1e38, -1e-45, 1e-45, 0.0], np.float32),
+        "tiny": np.array([1e-45, -1e-45, 2e-45, 0.0], np.float32),
+    }
+    return cases
+
+
+def _readonly(a: np.ndarray) -> np.ndarray:
+    a = a.copy()
+    a.flags.writeable = False
+    return a
+
+
+def params(cases: dict):
+    """pytest parameters with readable ids from a dict of named inputs."""
+    return [pytest.param(v, id=k) for k, v in cases.items()]
