@@ -6,6 +6,7 @@ backend runs is decided in :mod:`fastquant._backend` alone.
 
 from ._version import __version__
 from ._backend import backend, use_backend
+from .affine import affine_qparams, code_range, dequantize_func, quantize_func
 from .int4 import (
     dequantize_from_int4,
     dequantize_packed_int4,
@@ -25,4 +26,8 @@ __all__ = [
     "unpack_int8_to_int4",
     "quantize_to_packed_int4",
     "dequantize_packed_int4",
+    "affine_qparams",
+    "quantize_func",
+    "dequantize_func",
+    "code_range",
 ]

@@ -76,7 +76,10 @@ def floats(x, name: str):
     arr, device = to_numpy(x, name, want_float=True)
     if arr.dtype.kind not in "fiu":
         raise TypeError(f"{name}: expected real numbers (float or integer), got {_describe(arr)}")
-    return np.asarray(arr, dtype=np.float32, order="C"), device
+    # float64 values beyond the float32 range become +-inf here (SPEC: convert to float32
+    # first); quantizers then saturate them, so the overflow is not worth a warning.
+    with np.errstate(over="ignore"):
+        return np.asarray(arr, dtype=np.float32, order="C"), device
 
 
 def integers(x, name: str, lo: int, hi: int, dtype):
