@@ -35,7 +35,8 @@ def affine_quantize(src, out, scales, zero_points, qmin, qmax):
 def affine_dequantize(src, out, scales, zero_points):
     """``out = scales * float32(src - zero_points)`` over ``(outer, C, inner)`` arrays, the
     difference exact; ``src`` holds int8, uint8, int16, uint16 or int32 codes, ``out`` float32."""
-    # int64 keeps the difference exact; the kernel gets the same value in int32 (<= 16-bit
-    # codes) or int64 (int32 codes), so the float32 conversion sees the same integer.
-    diff = src.astype(np.int64) - _per_channel(zero_points, np.int64)
+    # The difference is exact, as in the kernel: codes of 16 bits or fewer minus a zero point
+    # in [-2**30, 2**30] fit int32; int32 codes subtract in int64.
+    wide = np.int32 if src.dtype.itemsize <= 2 else np.int64
+    diff = src.astype(wide) - _per_channel(zero_points, wide)
     out[...] = _per_channel(scales, np.float32) * diff.astype(np.float32)
