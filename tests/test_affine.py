@@ -237,14 +237,16 @@ def test_torch_in_torch_out():
 
 @pytest.mark.parametrize("signed", SIGNED)
 @pytest.mark.parametrize("n_bits", [2, 5, 8, 13, 16])
-@pytest.mark.parametrize("axis", [None, 0, 1, -1])
+@pytest.mark.parametrize("axis", ["tensor_ties", None, 0, 1, -1])
 def test_agrees_with_torch(n_bits, signed, axis, rng):
     torch = pytest.importorskip("torch")
     x = (rng.standard_normal((33, 17)) * 40).astype(np.float32)
     x[0, :9] = [np.inf, -np.inf, 0.5, 1.5, 2.5, -0.5, -1.5, -2.5, -0.0]
     qmin, qmax = fq.code_range(n_bits, signed=signed)
-    if axis is None:
-        scales, zps = np.float32(0.5), (qmin + qmax) // 2
+    if axis in (None, "tensor_ties"):
+        # 0.5 keeps the ties of row 0 exact; 0.37 is a scale whose reciprocal is inexact
+        scales, zps = np.float32(0.5 if axis else 0.37), (qmin + qmax) // 2
+        axis = None
         s_t, z_t = torch.tensor(scales), torch.tensor(float(zps), dtype=torch.float32)
     else:
         scales, zps = channel_params(x.shape[axis], n_bits, signed, rng)
