@@ -11,7 +11,9 @@ All loops run without the GIL.
 cimport numpy as cnp
 from libc.stdint cimport int8_t, uint8_t
 
-from fq_common cimport round_clamp
+cdef extern from "embed8_simd.h" nogil:
+    int fq_embed8_encode(const float* s, uint8_t* d, Py_ssize_t n, float add, float mul,
+                         float lo, float hi, int is_signed)
 
 cnp.import_array()
 
@@ -58,16 +60,12 @@ def embed8_int8_encode(cnp.ndarray src, cnp.ndarray out):
     """``out = clip(round(src * float32(127)), -128, 127)`` (half to even) as int8 for
     float32 ``src``; returns 1 if ``src`` holds a NaN (``out`` is then unspecified), else 0."""
     cdef const float* s = <const float*> cnp.PyArray_DATA(src)
-    cdef int8_t* d = <int8_t*> cnp.PyArray_DATA(out)
-    cdef Py_ssize_t i, n = _size(src, out)
-    cdef float v, c127 = 127.0
-    cdef uint8_t nan = 0
+    cdef uint8_t* d = <uint8_t*> cnp.PyArray_DATA(out)
+    cdef Py_ssize_t n = _size(src, out)
+    cdef int nan
     with nogil:
-        for i in range(n):
-            v = s[i]
-            nan |= v != v
-            d[i] = <int8_t> round_clamp(v * c127, -128.0, 127.0)
-    return <int> nan
+        nan = fq_embed8_encode(s, d, n, 0.0, 127.0, -128.0, 127.0, 1)
+    return nan
 
 
 def embed8_uint8_encode(cnp.ndarray src, cnp.ndarray out):
@@ -75,12 +73,8 @@ def embed8_uint8_encode(cnp.ndarray src, cnp.ndarray out):
     uint8; returns 1 if ``src`` holds a NaN (``out`` is then unspecified), else 0."""
     cdef const float* s = <const float*> cnp.PyArray_DATA(src)
     cdef uint8_t* d = <uint8_t*> cnp.PyArray_DATA(out)
-    cdef Py_ssize_t i, n = _size(src, out)
-    cdef float v, c1275 = 127.5, one = 1.0
-    cdef uint8_t nan = 0
+    cdef Py_ssize_t n = _size(src, out)
+    cdef int nan
     with nogil:
-        for i in range(n):
-            v = s[i]
-            nan |= v != v
-            d[i] = <uint8_t> round_clamp((v + one) * c1275, 0.0, 255.0)
-    return <int> nan
+        nan = fq_embed8_encode(s, d, n, 1.0, 127.5, 0.0, 255.0, 0)
+    return nan

@@ -12,6 +12,10 @@ cimport numpy as cnp
 from libc.stdint cimport uint8_t
 from libc.string cimport memcpy
 
+cdef extern from "signbits_simd.h" nogil:
+    uint8_t fq_signbits_byte(const float* s, Py_ssize_t k, int* nan)
+    int fq_signbits_pack(const float* s, uint8_t* d, Py_ssize_t nbytes, uint8_t flip)
+
 cnp.import_array()
 
 __all__ = ["signbits_unpack", "signbits_pack"]
@@ -72,31 +76,18 @@ def signbits_unpack(cnp.ndarray src, cnp.ndarray out, int flip):
             d += n
 
 
-cdef inline uint8_t _pack(const float* s, Py_ssize_t k, uint8_t* nan) noexcept nogil:
-    """The first ``k`` (<= 8) floats of ``s`` as bits ``x > 0``, MSB first, zero padded."""
-    cdef uint8_t b = 0, bad = 0
-    cdef Py_ssize_t j
-    cdef float v
-    for j in range(k):
-        v = s[j]
-        bad |= v != v
-        b |= <uint8_t> ((v > 0) << (7 - j))
-    nan[0] |= bad
-    return b
-
-
 def signbits_pack(cnp.ndarray src, cnp.ndarray out, int flip):
     """Pack ``(rows, n)`` float32 into ``(rows, ceil(n / 8))`` bytes of bits ``x > 0``, MSB
     first, the last byte of a row zero padded, every byte XORed with ``flip``; returns 1 if
     ``src`` holds a NaN (``out`` is then unspecified), else 0."""
-    cdef Py_ssize_t rows, n, m, r, i, full, rest
+    cdef Py_ssize_t rows, n, m, r, full, rest
     _rows(src, out, &rows, &n, &m)
     _require(m == (n + 7) // 8, "packed length mismatch")
     cdef const float* s = <const float*> cnp.PyArray_DATA(src)
     cdef uint8_t* d = <uint8_t*> cnp.PyArray_DATA(out)
     cdef uint8_t f = <uint8_t> flip
-    cdef uint8_t nan = 0
-    if n % 8 == 0:
+    cdef int nan = 0
+    if n % 8 == 0:  # rows end on byte boundaries: one flat pass
         n = rows * n
         m = rows * m
         rows = 1
@@ -104,10 +95,9 @@ def signbits_pack(cnp.ndarray src, cnp.ndarray out, int flip):
     rest = n % 8
     with nogil:
         for r in range(rows):
-            for i in range(full):
-                d[i] = _pack(s + 8 * i, 8, &nan) ^ f
+            nan |= fq_signbits_pack(s, d, full, f)
             if rest:
-                d[full] = _pack(s + 8 * full, rest, &nan) ^ f
+                d[full] = fq_signbits_byte(s + 8 * full, rest, &nan) ^ f
             s += n
             d += m
-    return <int> nan
+    return nan

@@ -133,6 +133,29 @@ def test_quantize_backends_agree(x, precision):
         assert q.shape == np.shape(x)
 
 
+@pytest.mark.parametrize("precision", PRECISIONS)
+def test_quantize_every_length_and_offset(precision, rng):
+    # the kernels work 16 floats at a time: every tail length, and unaligned starts
+    x = (rng.standard_normal(80) * 0.7).astype(np.float32)
+    x[::5] = np.round(x[::5] * 127) / 127  # near-ties
+    for n in range(0, 41):
+        for start in (0, 1, 3):
+            both(fq.quantize_embeddings, x[start:start + n], precision)
+    x[37] = np.nan  # NaN in the vector part and in the scalar tail
+    for sl in (slice(0, 48), slice(30, 40)):
+        with pytest.raises(ValueError):
+            both(fq.quantize_embeddings, x[sl], precision)
+
+
+@pytest.mark.parametrize("precision", PRECISIONS)
+def test_quantize_random_bit_patterns(precision, rng):
+    # every kind of float32: subnormals, huge values, +-inf, both zeros (NaN is an error)
+    x = rng.integers(0, 2**32, size=(257, 64), dtype=np.uint32).view(np.float32)
+    x[np.isnan(x)] = np.float32(0.75)
+    both(fq.quantize_embeddings, x, precision)
+    both(fq.quantize_embeddings, x / np.float32(3e37), precision)  # mostly inside [-1, 1]
+
+
 @pytest.mark.parametrize("precision", ["int8", "uint8"])
 def test_quantize_zero_d(precision):
     assert both(fq.quantize_embeddings, np.float32(0.5), precision).shape == ()
