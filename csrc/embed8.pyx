@@ -5,6 +5,7 @@ Twins: ``fastquant/_twins/embed8.py`` (same names and signatures; they define th
 Kernels trust their callers for dtype and contiguity (the public wrappers coerce once) but
 check every size they index with. Every byte is a valid int8 or uint8 code, so the decoders
 need no range check; the encoders report NaN from the same pass that reads the floats.
+The encoders live in ``embed8_simd.h`` (SSE2 with a scalar fallback; why is said there).
 All loops run without the GIL.
 """
 

@@ -6,6 +6,8 @@
  * twin: y = (x + add) * mul; clamp to [lo, hi]; round half to even by adding and subtracting
  * 1.5 * 2**23 (exact for |y| <= 255); convert (exact, y is integral); narrow with saturating
  * packs (exact, y is already in range).
+ *
+ * -DFQ_NO_SIMD builds the scalar fallback on x86 too, to test it against the twins.
  */
 #ifndef FQ_EMBED8_SIMD_H
 #define FQ_EMBED8_SIMD_H
@@ -13,7 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#if defined(__SSE2__) || defined(_M_X64) || (defined(_M_IX86_FP) && _M_IX86_FP >= 2)
+#if !defined(FQ_NO_SIMD) && (defined(__SSE2__) || defined(_M_X64) || (defined(_M_IX86_FP) && _M_IX86_FP >= 2))
 #include <emmintrin.h>
 #define FQ_EMBED8_SSE2 1
 #endif

@@ -5,7 +5,8 @@ Twins: ``fastquant/_twins/signbits.py`` (same names and signatures; they define 
 Bits run MSB first within a byte (NumPy ``packbits`` order). ``flip`` is XORed into every
 byte: 0x80 for "binary" (bytes stored with offset -128, i.e. the top bit flipped), 0 for
 "ubinary". Kernels trust their callers for dtype and contiguity but check every size they
-index with. All loops run without the GIL.
+index with. Packing a row's whole bytes is ``fq_signbits_pack`` in ``signbits_simd.h`` (SSE2
+with a scalar fallback). All loops run without the GIL.
 """
 
 cimport numpy as cnp

@@ -4,6 +4,8 @@
  * saturating packs (exact: they are 0 or -1) and collect one bit per float with movemask.
  * Reversing the lanes first puts the first float of each group of 8 into bit 7 (MSB first,
  * NumPy packbits order). NaN is collected in the same pass with an unordered compare.
+ *
+ * -DFQ_NO_SIMD builds the scalar fallback on x86 too, to test it against the twins.
  */
 #ifndef FQ_SIGNBITS_SIMD_H
 #define FQ_SIGNBITS_SIMD_H
@@ -11,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#if defined(__SSE2__) || defined(_M_X64) || (defined(_M_IX86_FP) && _M_IX86_FP >= 2)
+#if !defined(FQ_NO_SIMD) && (defined(__SSE2__) || defined(_M_X64) || (defined(_M_IX86_FP) && _M_IX86_FP >= 2))
 #include <emmintrin.h>
 #define FQ_SIGNBITS_SSE2 1
 #endif
