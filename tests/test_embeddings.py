@@ -199,6 +199,13 @@ def test_unsigned_code_layouts(codes, quant):
     np.testing.assert_array_equal(d, both(fq.dequantize, np.ascontiguousarray(ref), quant, orig_dim))
 
 
+@pytest.mark.parametrize("quant", ["int8", "uint8", "fp8"])
+def test_empty_list_decodes_to_empty(quant):
+    # NumPy reads [] as float64; an empty list still holds no wrong codes
+    assert both(fq.dequantize, [], quant).shape == (0,)
+    assert both(fq.dequantize, [[], []], quant).shape == (2, 0)
+
+
 def test_read_only_codes(rng):
     for quant in PRECISIONS:
         q = _random_codes(quant, (5, 6), rng)
