@@ -91,6 +91,8 @@ def integers(x, name: str, lo: int, hi: int, dtype):
     """
     arr, device = to_numpy(x, name)
     dtype = np.dtype(dtype)
+    if arr.size == 0 and arr.dtype == np.float64 and not isinstance(x, np.ndarray) and device is None:
+        arr = arr.astype(dtype)  # NumPy reads an empty list as float64; it holds no wrong codes
     if arr.dtype.kind not in "iu":
         raise TypeError(f"{name}: expected integer codes in [{lo}, {hi}], got {_describe(arr)}")
     if arr.dtype != dtype:
