@@ -34,7 +34,11 @@ def _positive(text: str) -> int:
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="fastquant", description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(
+        prog="fastquant",
+        description="fastquant: fast, bit-exact quantization codecs. `bench` is the main job: "
+        "every codec on both backends, outputs checked identical, speedups and GB/s.",
+    )
     sub = p.add_subparsers(dest="command", required=True, metavar="{bench,info}")
     b = sub.add_parser(
         "bench",
