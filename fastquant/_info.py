@@ -91,7 +91,7 @@ def backend_reason() -> str:
         return f"compiled kernels unavailable: {_backend.WHY_NOT_COMPILED}"
     if env:
         return f"FASTQUANT_BACKEND={env}"
-    return "compiled kernels imported (the default when built)"
+    return "compiled kernels imported, the default when built"
 
 
 def threads() -> dict:
@@ -138,7 +138,8 @@ def render(info: dict) -> str:
     env = t["FASTQUANT_NUM_THREADS"]
     lines = [
         f"fastquant {info['fastquant']}  (Python {info['python']}, NumPy {info['numpy']}, {info['platform']})",
-        f"backend:        {info['backend']}  ({info['backend_reason']}); available: {', '.join(info['backends_available'])}",
+        f"backend:        {info['backend']}, because: {info['backend_reason']}",
+        f"available:      {', '.join(info['backends_available'])}",
         "compiled:       " + ("\n                ".join(info["compiled_modules"]) or "none"),
         f"kernel build:   {info['kernel_build']}",
         f"cpu:            {info['cpu']}" + (f"  [{info['cpu_level']}]" if info["cpu_level"] else ""),
