@@ -11,7 +11,8 @@
 # instrumented extension in it, and commands run with that directory first on sys.path.
 # CPython itself is not instrumented, so libasan is LD_PRELOADed (it must come first in the
 # process), and leak detection is off because CPython keeps objects alive until exit by design.
-# Any ASan report or UB aborts the process: the command fails, with the report on stderr.
+# Any ASan report or UB (float-cast-overflow included: a NaN or out-of-range float cast to an
+# integer code) aborts the process: the command fails, with the report on stderr.
 # Needs gcc (or clang) with the sanitizer runtimes: `gcc -print-file-name=libasan.so`.
 set -euo pipefail
 
@@ -26,12 +27,12 @@ if [[ ! -e "$LIBASAN" ]]; then
     echo "sanitize.sh: $CC has no libasan.so (install the sanitizer runtime, e.g. libasan8)" >&2
     exit 2
 fi
-SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer -g"
+SAN="-fsanitize=address,undefined,float-cast-overflow -fno-sanitize-recover=all -fno-omit-frame-pointer -g"
 
 cd "$ROOT"
 echo "sanitize.sh: building the kernels with $SAN into $OUT" >&2
 mkdir -p "$OUT"
-if ! CC="$CC" CFLAGS="$SAN" LDFLAGS="-fsanitize=address,undefined" \
+if ! CC="$CC" CFLAGS="$SAN" LDFLAGS="-fsanitize=address,undefined,float-cast-overflow" \
     "$PY" setup.py -q build_ext --build-lib "$OUT/lib" --build-temp "$OUT/temp" --force >"$OUT/build.log" 2>&1; then
     cat "$OUT/build.log" >&2
     exit 1
