@@ -53,6 +53,13 @@ def _readonly(a: np.ndarray) -> np.ndarray:
     return a
 
 
+def _nested(depth: int):
+    x = [1, 2]
+    for _ in range(depth - 1):
+        x = [x]
+    return x
+
+
 def _not_array_values():
     """Things that are not an array of numbers at all: TypeError for every array argument."""
     return {
@@ -75,6 +82,7 @@ def _not_array_values():
         "structured": np.zeros(2, dtype=[("a", "i1")]),
         "void": np.zeros(2, dtype="V4"),
         "str_array": np.array(["1", "2"]),
+        "nested_70_deep": _nested(70),  # beyond NumPy's 64 dimensions
     }
 
 
