@@ -171,9 +171,11 @@ def check_out(out, shape: tuple, dtype, inputs=()) -> np.ndarray:
         raise ValueError("out: expected a C-contiguous array")
     if not out.flags.writeable:
         raise ValueError("out: expected a writeable array, got a read-only one")
-    for arr in inputs:
-        if isinstance(arr, np.ndarray) and np.may_share_memory(out, arr):
+    seen = None
+    for arr in inputs:  # usually the converted input *is* the original: check it once
+        if arr is not seen and isinstance(arr, np.ndarray) and np.may_share_memory(out, arr):
             raise ValueError("out: must not overlap the input")
+        seen = arr
     return out
 
 
