@@ -43,7 +43,7 @@ cdef inline void _dims(cnp.ndarray src, cnp.ndarray out, cnp.ndarray scales,
     """``(outer, C, inner)`` of 3-D ``src``/``out`` of the same shape, with float32
     ``scales`` and int32 ``zero_points`` of length C."""
     _require(src.ndim == 3 and out.ndim == 3, "src and out must be 3-D (outer, C, inner)")
-    cdef int k
+    cdef Py_ssize_t k
     for k in range(3):
         _require(src.shape[k] == out.shape[k], "shape mismatch between src and out")
         dims[k] = src.shape[k]

@@ -42,7 +42,7 @@ cdef float _SIGNS[256][8]
 
 
 cdef void _fill_signs() noexcept:
-    cdef int b, j
+    cdef Py_ssize_t b, j
     for b in range(256):
         for j in range(8):
             _SIGNS[b][j] = 1.0 if (b >> (7 - j)) & 1 else -1.0
