@@ -14,6 +14,11 @@ import sys
 
 import numpy as np
 
+#: Float outputs written into a caller's ``out=`` of at least this many bytes use streaming
+#: (non-temporal) stores; smaller ones, and new arrays (whose pages are hot in cache), do not.
+#: Tests lower it to reach the streaming path with small arrays.
+STREAM_MIN_BYTES = 8 << 20
+
 #: Zero points are kept to this range so that ``code - zero_point`` never overflows int32.
 ZERO_POINT_LIMIT = 2**30
 
@@ -160,6 +165,12 @@ def output(out, shape: tuple, dtype, inputs=()) -> np.ndarray:
     if out is None:
         return np.empty(shape, dtype=dtype)
     return check_out(out, shape, dtype, inputs)
+
+
+def streams(out, res: np.ndarray) -> bool:
+    """Whether a kernel should write ``res`` with streaming stores: only a caller's ``out``,
+    and only when it is at least :data:`STREAM_MIN_BYTES` large."""
+    return out is not None and res.nbytes >= STREAM_MIN_BYTES
 
 
 def as_rows(arr: np.ndarray, name: str) -> np.ndarray:

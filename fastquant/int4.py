@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import _arrays as A
+from . import _threads
 from ._backend import kernels
 
 __all__ = [
@@ -19,14 +20,19 @@ __all__ = [
 SCALE_METHODS = ("minmax", "absmax")
 
 
-def _scale(values: np.ndarray, scale_method: str) -> float:
+def _scale(values: np.ndarray, scale_method: str, threads) -> float:
     """The float32 scale of SPEC 3, from one pass over ``values`` (which also rejects
     non-finite data and empty input)."""
     if scale_method not in SCALE_METHODS:
         raise ValueError(f"scale_method: expected one of {SCALE_METHODS}, got {scale_method!r}")
     if values.size == 0:
         raise ValueError("values: expected a non-empty array (the scale is derived from the data)")
-    lo, hi, finite = kernels().int4_range(values)
+    parts = _threads.map_flat(kernels().int4_range, values, threads=threads)
+    if len(parts) == 1:
+        lo, hi, finite = parts[0]
+    else:
+        lo, hi = min(p[0] for p in parts), max(p[1] for p in parts)
+        finite = all(p[2] for p in parts)
     if not finite:
         raise ValueError("values: expected finite numbers, got NaN or +-inf")
     lo, hi = np.float32(lo), np.float32(hi)
@@ -66,7 +72,7 @@ def _unpacked_length(m: int, n) -> int:
     return n
 
 
-def quantize_to_int4(values, scale_method: str = "minmax"):
+def quantize_to_int4(values, scale_method: str = "minmax", *, threads=None):
     """Quantize floats to int4 codes held in int8: ``(q, scale, zero_point)``.
 
     ``scale = (max - min) / 15`` ("minmax") or ``max(|v|) / 7`` ("absmax") in float32, 1.0
@@ -78,13 +84,13 @@ def quantize_to_int4(values, scale_method: str = "minmax"):
     ([-7, 0, 7], 0.2142857164144516, 0)
     """
     arr, device = A.floats(values, "values")
-    scale = _scale(arr, scale_method)
+    scale = _scale(arr, scale_method, threads)
     out = np.empty(arr.shape, np.int8)
-    kernels().int4_quantize(arr, out, scale)
+    _threads.run(kernels().int4_quantize, arr, out, scale, threads=threads)
     return A.wrap(out, device), scale, 0
 
 
-def dequantize_from_int4(q, scale, zero_point=0, *, out=None):
+def dequantize_from_int4(q, scale, zero_point=0, *, out=None, threads=None):
     """``float32(q - zero_point) * float32(scale)`` for int4 codes in [-8, 7].
 
     >>> dequantize_from_int4([-7, 0, 7], 0.5).tolist()
@@ -94,12 +100,13 @@ def dequantize_from_int4(q, scale, zero_point=0, *, out=None):
     scale = A.scale_f32(scale)
     zero_point = A.zero_point_int(zero_point)
     res = A.output(out, arr.shape, np.float32, (arr,))
-    if kernels().int4_dequantize(arr, res, scale, zero_point):
+    stream = A.streams(out, res)
+    if _threads.run(kernels().int4_dequantize, arr, res, scale, zero_point, stream, threads=threads):
         A.check_range(arr, "q", -8, 7)
     return A.wrap(res, device)
 
 
-def pack_int4_to_int8(values, *, out=None):
+def pack_int4_to_int8(values, *, out=None, threads=None):
     """Pack int4 codes two to a byte along the last axis, the first code in the low nibble:
     ``out[..., i] = (v[..., 2i] & 0xF) | ((v[..., 2i+1] & 0xF) << 4)``; an odd last axis is
     padded with a 0 code.
@@ -111,12 +118,12 @@ def pack_int4_to_int8(values, *, out=None):
     rows = A.as_rows(arr, "values")
     shape = arr.shape[:-1] + ((arr.shape[-1] + 1) // 2,)
     res = A.output(out, shape, np.int8, (arr,))
-    if kernels().int4_pack(rows, res.reshape(rows.shape[0], shape[-1])):
+    if _threads.run(kernels().int4_pack, rows, res.reshape(rows.shape[0], shape[-1]), threads=threads, unit=(2, 1)):
         A.check_range(arr, "values", -8, 7)
     return A.wrap(res, device)
 
 
-def unpack_int8_to_int4(packed, n=None, *, out=None):
+def unpack_int8_to_int4(packed, n=None, *, out=None, threads=None):
     """Inverse of :func:`pack_int4_to_int8`: sign-extended int4 codes as int8, shape
     ``packed.shape[:-1] + (n,)`` with ``n`` = ``2 * packed.shape[-1]`` by default, or one
     less to drop the pad nibble.
@@ -129,11 +136,11 @@ def unpack_int8_to_int4(packed, n=None, *, out=None):
     n = _unpacked_length(arr.shape[-1], n)
     shape = arr.shape[:-1] + (n,)
     res = A.output(out, shape, np.int8, (arr,))
-    kernels().int4_unpack(rows, res.reshape(rows.shape[0], n))
+    _threads.run(kernels().int4_unpack, rows, res.reshape(rows.shape[0], n), threads=threads, unit=(1, 2))
     return A.wrap(res, device)
 
 
-def quantize_to_packed_int4(values, scale_method: str = "minmax", *, out=None):
+def quantize_to_packed_int4(values, scale_method: str = "minmax", *, out=None, threads=None):
     """:func:`quantize_to_int4` and :func:`pack_int4_to_int8` in one pass:
     ``(packed, scale, zero_point)``, packed along the last axis.
 
@@ -143,14 +150,15 @@ def quantize_to_packed_int4(values, scale_method: str = "minmax", *, out=None):
     """
     arr, device = A.floats(values, "values")
     rows = A.as_rows(arr, "values")
-    scale = _scale(arr, scale_method)
+    scale = _scale(arr, scale_method, threads)
     shape = arr.shape[:-1] + ((arr.shape[-1] + 1) // 2,)
     res = A.output(out, shape, np.int8, (arr,))
-    kernels().int4_quantize_pack(rows, res.reshape(rows.shape[0], shape[-1]), scale)
+    _threads.run(kernels().int4_quantize_pack, rows, res.reshape(rows.shape[0], shape[-1]), scale,
+                 threads=threads, unit=(2, 1))
     return A.wrap(res, device), scale, 0
 
 
-def dequantize_packed_int4(packed, scale, zero_point=0, n=None, *, out=None):
+def dequantize_packed_int4(packed, scale, zero_point=0, n=None, *, out=None, threads=None):
     """:func:`unpack_int8_to_int4` and :func:`dequantize_from_int4` in one pass: packed bytes
     straight to float32, ``n`` as in :func:`unpack_int8_to_int4`.
 
@@ -164,5 +172,6 @@ def dequantize_packed_int4(packed, scale, zero_point=0, n=None, *, out=None):
     zero_point = A.zero_point_int(zero_point)
     shape = arr.shape[:-1] + (n,)
     res = A.output(out, shape, np.float32, (arr,))
-    kernels().int4_unpack_dequantize(rows, res.reshape(rows.shape[0], n), scale, zero_point)
+    _threads.run(kernels().int4_unpack_dequantize, rows, res.reshape(rows.shape[0], n), scale,
+                 zero_point, A.streams(out, res), threads=threads, unit=(1, 2))
     return A.wrap(res, device)
