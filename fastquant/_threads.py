@@ -117,8 +117,9 @@ def _combine(results) -> int:
     return bad
 
 
-def run(kernel, a, b, *args, threads=None, unit=None) -> int:
-    """``kernel(a, b, *args)`` split over threads; returns the OR of the kernels' status ints.
+def run(kernel, a, b, *args, threads=None, unit=None):
+    """``kernel(a, b, *args)`` split over threads; returns the OR of the kernels' status ints
+    (or the kernel's own return value when it ran as one call).
 
     ``unit=None``: an element-wise kernel (``a`` and ``b`` C-contiguous with the same number
     of elements, any shapes), split at any element. ``unit=(ua, ub)``: a row kernel on 2-D
@@ -128,10 +129,12 @@ def run(kernel, a, b, *args, threads=None, unit=None) -> int:
     whole; the last chunk takes a trailing partial unit); several rows are split into whole
     rows.
     """
+    if threads is None and a.size < AUTO_MIN_SIZE and b.size < AUTO_MIN_SIZE:
+        return kernel(a, b, *args)  # the common small call: nothing to decide
     size = max(a.size, b.size)
     n = count(threads, size)
     if n == 1 or size == 0:
-        return kernel(a, b, *args) or 0
+        return kernel(a, b, *args)
     if unit is None:
         fa, fb = a.reshape(-1), b.reshape(-1)
         calls = [(kernel, (fa[i:j], fb[i:j]) + args) for i, j in ranges(fa.size, n)]
@@ -156,6 +159,8 @@ def run(kernel, a, b, *args, threads=None, unit=None) -> int:
 def map_flat(kernel, a, *args, threads=None) -> list:
     """``[kernel(chunk, *args) for chunk in flat chunks of a]`` over threads (reductions:
     the caller combines the partial results). One chunk when one thread is used."""
+    if threads is None and a.size < AUTO_MIN_SIZE:
+        return [kernel(a, *args)]
     n = count(threads, a.size)
     if n == 1 or a.size == 0:
         return [kernel(a, *args)]

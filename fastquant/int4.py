@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from . import _arrays as A
@@ -35,23 +37,27 @@ def _scale(values: np.ndarray, scale_method: str, threads) -> float:
         finite = all(p[2] for p in parts)
     if not finite:
         raise ValueError("values: expected finite numbers, got NaN or +-inf")
-    lo, hi = np.float32(lo), np.float32(hi)
-    with np.errstate(over="ignore"):
-        if scale_method == "minmax":
-            scale = (hi - lo) / np.float32(15)
-        else:
-            scale = max(-lo, hi) / np.float32(7)
-    if not np.isfinite(scale):
+    # float32 arithmetic, emulated exactly by A.f32 (cheaper than NumPy scalars)
+    if scale_method == "minmax":
+        scale = A.f32(A.f32(hi - lo) / 15.0)
+    else:
+        scale = A.f32(max(-lo, hi) / 7.0)
+    if scale == math.inf:
         raise ValueError("values: the range of values overflows a float32 scale")
-    return 1.0 if scale == 0 else float(scale)
+    return 1.0 if scale == 0 else scale
+
+
+_INT8 = np.dtype(np.int8)
 
 
 def _codes(values, name: str):
-    return A.integers(values, name, -8, 7, np.int8)
+    return A.integers(values, name, -8, 7, _INT8)
 
 
 def _bytes(packed, name: str):
     """Packed bytes as int8: int8/uint8 arrays as they are, other integers in [-128, 255]."""
+    if type(packed) is np.ndarray and packed.dtype is _INT8 and packed.flags.c_contiguous:
+        return packed, None
     arr, device = A.to_numpy(packed, name)
     if arr.dtype.kind not in "iu":
         raise TypeError(f"{name}: expected integer bytes in [-128, 255], got an array of dtype {arr.dtype}")
