@@ -65,6 +65,9 @@ def extensions():
             f"{package}.{pyx.stem}",
             [str(pyx.relative_to(HERE))],
             include_dirs=[numpy.get_include(), "csrc"],
+            # shared headers: rebuild when they change, and ship them in the sdist
+            depends=[str(p.relative_to(HERE)) for pattern in ("*.pxd", "*.h")
+                     for p in sorted((HERE / "csrc").glob(pattern))],
             define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_9_API_VERSION")],
         )
 
