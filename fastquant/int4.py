@@ -84,6 +84,8 @@ def quantize_to_int4(values, scale_method: str = "minmax", *, threads=None):
     ``scale = (max - min) / 15`` ("minmax") or ``max(|v|) / 7`` ("absmax") in float32, 1.0
     when that is 0; ``q = clip(round(v / scale), -8, 7)`` (half to even), same shape as
     ``values``; ``zero_point`` is 0. Empty or non-finite input is a ``ValueError``.
+    ``threads``: see :mod:`fastquant._threads` (``None``: one thread below 1M elements); the
+    result is the same for any value.
 
     >>> q, scale, zp = quantize_to_int4([-1.5, 0.0, 1.5], "absmax")
     >>> q.tolist(), scale, zp
@@ -98,6 +100,9 @@ def quantize_to_int4(values, scale_method: str = "minmax", *, threads=None):
 
 def dequantize_from_int4(q, scale, zero_point=0, *, out=None, threads=None):
     """``float32(q - zero_point) * float32(scale)`` for int4 codes in [-8, 7].
+
+    ``out``: a C-contiguous float32 array of ``q``'s shape to write into (one of at least
+    8 MiB is written with streaming stores); ``threads`` as in :func:`quantize_to_int4`.
 
     >>> dequantize_from_int4([-7, 0, 7], 0.5).tolist()
     [-3.5, 0.0, 3.5]
@@ -115,7 +120,7 @@ def dequantize_from_int4(q, scale, zero_point=0, *, out=None, threads=None):
 def pack_int4_to_int8(values, *, out=None, threads=None):
     """Pack int4 codes two to a byte along the last axis, the first code in the low nibble:
     ``out[..., i] = (v[..., 2i] & 0xF) | ((v[..., 2i+1] & 0xF) << 4)``; an odd last axis is
-    padded with a 0 code.
+    padded with a 0 code. ``threads`` as in :func:`quantize_to_int4` (bytes are never split).
 
     >>> pack_int4_to_int8([1, -1, 7]).tolist()
     [-15, 7]
@@ -132,7 +137,7 @@ def pack_int4_to_int8(values, *, out=None, threads=None):
 def unpack_int8_to_int4(packed, n=None, *, out=None, threads=None):
     """Inverse of :func:`pack_int4_to_int8`: sign-extended int4 codes as int8, shape
     ``packed.shape[:-1] + (n,)`` with ``n`` = ``2 * packed.shape[-1]`` by default, or one
-    less to drop the pad nibble.
+    less to drop the pad nibble. ``threads`` as in :func:`quantize_to_int4`.
 
     >>> unpack_int8_to_int4([-15, 7], n=3).tolist()
     [1, -1, 7]
@@ -148,7 +153,8 @@ def unpack_int8_to_int4(packed, n=None, *, out=None, threads=None):
 
 def quantize_to_packed_int4(values, scale_method: str = "minmax", *, out=None, threads=None):
     """:func:`quantize_to_int4` and :func:`pack_int4_to_int8` in one pass:
-    ``(packed, scale, zero_point)``, packed along the last axis.
+    ``(packed, scale, zero_point)``, packed along the last axis; ``threads`` as in
+    :func:`quantize_to_int4`.
 
     >>> packed, scale, zp = quantize_to_packed_int4([-1.5, 0.0, 1.5], "absmax")
     >>> packed.tolist()
@@ -166,7 +172,8 @@ def quantize_to_packed_int4(values, scale_method: str = "minmax", *, out=None, t
 
 def dequantize_packed_int4(packed, scale, zero_point=0, n=None, *, out=None, threads=None):
     """:func:`unpack_int8_to_int4` and :func:`dequantize_from_int4` in one pass: packed bytes
-    straight to float32, ``n`` as in :func:`unpack_int8_to_int4`.
+    straight to float32, ``n`` as in :func:`unpack_int8_to_int4`; ``out`` and ``threads`` as
+    in :func:`dequantize_from_int4`.
 
     >>> dequantize_packed_int4([9, 7], 0.5, n=3).tolist()
     [-3.5, 0.0, 3.5]
