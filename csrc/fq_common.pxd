@@ -43,6 +43,11 @@ cdef extern from "fq_quantize.h":
         float hi) noexcept nogil
 
 
+cdef extern from "fq_range.h":
+    # (min, max) into lo/hi and whether all n >= 1 floats are finite; one vectorized pass
+    bint fq_range(const float* s, Py_ssize_t n, float* lo, float* hi) noexcept nogil
+
+
 cdef extern from "fq_stream.h":
     bint FQ_HAVE_STREAM
     Py_ssize_t fq_stream_head(const float* d, Py_ssize_t n) noexcept nogil

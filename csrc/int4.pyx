@@ -11,7 +11,7 @@ cimport numpy as cnp
 from libc.stdint cimport int8_t, uint8_t, int32_t
 from libc.math cimport INFINITY
 
-from fq_common cimport (FQ_BLOCK, round_clamp, reciprocal_or_zero, div_round_clamp_block,
+from fq_common cimport (FQ_BLOCK, fq_range, round_clamp, reciprocal_or_zero, div_round_clamp_block,
                         fq_stream_head, fq_stream_floats, fq_stream_fence)
 
 cnp.import_array()
@@ -42,29 +42,16 @@ cdef inline void _rows(cnp.ndarray src, cnp.ndarray out, Py_ssize_t* rows, Py_ss
     m[0] = out.shape[1]
 
 
-cdef inline int32_t _key(int32_t bits) noexcept nogil:
-    """Float bits to an int32 with the same order as the floats (-0.0 just below 0.0, NaNs
-    beyond +-inf); an involution, so it also maps keys back to bits."""
-    return bits ^ ((bits >> 31) & 0x7FFFFFFF)
-
-
 def int4_range(cnp.ndarray src):
     """``(min, max, all_finite)`` of a non-empty float32 array."""
-    # Integer min/max reductions vectorize without -ffast-math (float ones do not), and one
-    # pass also finds inf and NaN: their keys lie at or beyond the keys of +-inf.
-    cdef const int32_t* s = <const int32_t*> cnp.PyArray_DATA(src)
-    cdef Py_ssize_t i, n = cnp.PyArray_SIZE(src)
-    cdef int32_t k, lo = 0x7FFFFFFF, hi = -0x7FFFFFFF - 1
-    cdef float[2] out
+    cdef const float* s = <const float*> cnp.PyArray_DATA(src)
+    cdef Py_ssize_t n = cnp.PyArray_SIZE(src)
+    cdef float lo, hi
+    cdef bint finite
+    _require(n > 0, "empty input")
     with nogil:
-        for i in range(n):
-            k = _key(s[i])
-            lo = k if k < lo else lo
-            hi = k if k > hi else hi
-    (<int32_t*> out)[0] = _key(lo)
-    (<int32_t*> out)[1] = _key(hi)
-    # keys of -inf and +inf (bits 0xFF800000 and 0x7F800000)
-    return out[0], out[1], lo > -2139095041 and hi < 2139095040
+        finite = fq_range(s, n, &lo, &hi)
+    return lo, hi, finite
 
 
 def int4_quantize(cnp.ndarray src, cnp.ndarray out, float scale):

@@ -86,3 +86,22 @@ def test_quantize_kernels_agree_on_near_ties(seed):
             got_packed = np.empty_like(want_packed)
             _backend.kernels_of(name).int4_quantize_pack(x.reshape(1, -1), got_packed, scale)
             assert_identical(got_packed, want_packed, f"{name} quantize_pack scale={scale!r}")
+
+
+@pytest.mark.parametrize("n", [1, 3, 15, 16, 17, 33, 1000])
+def test_range_kernels_find_extremes_and_non_finite_anywhere(n, rng):
+    twin = _backend.kernels_of("numpy").int4_range
+    x = (rng.standard_normal(n) * 5).astype(np.float32)
+    for name in compiled_names():
+        kernel = _backend.kernels_of(name).int4_range
+        assert kernel(x) == twin(x), name
+        for pos in {0, n // 2, n - 1}:
+            for bad in (np.inf, -np.inf, np.nan):
+                y = x.copy()
+                y[pos] = bad
+                lo, hi, finite = kernel(y)
+                assert finite is False, (name, pos, bad)
+                if bad == np.inf:
+                    assert hi == np.inf
+                if bad == -np.inf:
+                    assert lo == -np.inf
