@@ -7,7 +7,7 @@ and row kernels that write an output) or :func:`map_flat` (reductions), with the
 ``threads=`` keyword, and gets the same bytes as one call would give.
 
 How many threads: ``threads=k`` (an integer >= 1) uses up to ``k``; ``threads=None`` uses one
-thread below :data:`AUTO_MIN_SIZE` elements and otherwise about one per
+thread up to :data:`AUTO_MIN_SIZE` elements (1M) and above that about one per
 :data:`AUTO_CHUNK` elements, at most ``FASTQUANT_NUM_THREADS`` (default ``os.cpu_count()``).
 """
 
@@ -18,7 +18,7 @@ import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
-#: Below this many elements, ``threads=None`` means one thread (splitting costs ~20 us).
+#: Up to this many elements (1M), ``threads=None`` means one thread (splitting costs ~20 us).
 AUTO_MIN_SIZE = 1 << 20
 #: ``threads=None`` gives each thread at least this many elements.
 AUTO_CHUNK = 1 << 19
@@ -49,7 +49,7 @@ def count(threads, size: int) -> int:
     """The number of threads for a call on ``size`` elements (see the module docstring);
     ``ValueError`` naming ``threads`` unless it is None or an integer >= 1."""
     if threads is None:
-        if size < AUTO_MIN_SIZE:
+        if size <= AUTO_MIN_SIZE:
             return 1
         return max(1, min(MAX_AUTO, size // AUTO_CHUNK))
     if isinstance(threads, bool):
@@ -129,7 +129,7 @@ def run(kernel, a, b, *args, threads=None, unit=None):
     whole; the last chunk takes a trailing partial unit); several rows are split into whole
     rows.
     """
-    if threads is None and a.size < AUTO_MIN_SIZE and b.size < AUTO_MIN_SIZE:
+    if threads is None and a.size <= AUTO_MIN_SIZE and b.size <= AUTO_MIN_SIZE:
         return kernel(a, b, *args)  # the common small call: nothing to decide
     size = max(a.size, b.size)
     n = count(threads, size)
@@ -159,7 +159,7 @@ def run(kernel, a, b, *args, threads=None, unit=None):
 def map_flat(kernel, a, *args, threads=None) -> list:
     """``[kernel(chunk, *args) for chunk in flat chunks of a]`` over threads (reductions:
     the caller combines the partial results). One chunk when one thread is used."""
-    if threads is None and a.size < AUTO_MIN_SIZE:
+    if threads is None and a.size <= AUTO_MIN_SIZE:
         return [kernel(a, *args)]
     n = count(threads, a.size)
     if n == 1 or a.size == 0:

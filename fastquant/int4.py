@@ -84,7 +84,7 @@ def quantize_to_int4(values, scale_method: str = "minmax", *, threads=None):
     ``scale = (max - min) / 15`` ("minmax") or ``max(|v|) / 7`` ("absmax") in float32, 1.0
     when that is 0; ``q = clip(round(v / scale), -8, 7)`` (half to even), same shape as
     ``values``; ``zero_point`` is 0. Empty or non-finite input is a ``ValueError``.
-    ``threads``: see :mod:`fastquant._threads` (``None``: one thread below 1M elements); the
+    ``threads``: see :mod:`fastquant._threads` (``None``: one thread up to 1M elements); the
     result is the same for any value.
 
     >>> q, scale, zp = quantize_to_int4([-1.5, 0.0, 1.5], "absmax")

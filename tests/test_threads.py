@@ -60,7 +60,8 @@ def test_threads_give_the_bytes_of_one_call(call, shape, threads, rng, monkeypat
 
 
 def test_default_is_one_thread_below_the_threshold():
-    assert _threads.count(None, _threads.AUTO_MIN_SIZE - 1) == 1
+    assert _threads.count(None, _threads.AUTO_MIN_SIZE) == 1
+    assert _threads.count(None, _threads.AUTO_MIN_SIZE + 1) == min(2, _threads.MAX_AUTO)
     assert 1 <= _threads.count(None, 1 << 30) <= _threads.MAX_AUTO
     assert _threads.count(3, 10) == 3
 
