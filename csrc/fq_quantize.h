@@ -37,27 +37,35 @@ static inline int fq_div_round_clamp_block(const float *s, int8_t *d, ptrdiff_t 
     int near = 0;
     if (inv != 0.0f) {
 #if defined(__AVX2__)
-        const __m256 vinv = _mm256_set1_ps(inv), vlo = _mm256_set1_ps(lo), vhi = _mm256_set1_ps(hi);
-        const __m256 vslack = _mm256_set1_ps(slack), sign = _mm256_set1_ps(-0.0f);
+        /* Upper clamp in float (cvtps2dq turns large positives into INT_MIN), lower clamp on
+         * the saturated bytes; values below lo either convert to something <= lo or to
+         * INT_MIN, all of which clamp to lo as fl(x / s) would (an unclamped z far below lo
+         * may look "near" and cost a division fallback, never a wrong code). Requires
+         * -128 <= lo. */
+        const __m256 vinv = _mm256_set1_ps(inv), vhi = _mm256_set1_ps(hi);
+        const __m256 sign = _mm256_set1_ps(-0.0f);
+        const __m256i vlo8 = _mm256_set1_epi8((char)(int)lo);
         const __m256i order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
-        __m256 vnear = _mm256_setzero_ps();
-        for (; i + 32 <= n; i += 32) {
-            __m256i q[4];
-            int k;
-            for (k = 0; k < 4; k++) {
-                __m256 z = _mm256_mul_ps(_mm256_loadu_ps(s + i + 8 * k), vinv);
-                __m256 t;
-                z = _mm256_min_ps(_mm256_max_ps(z, vlo), vhi);
-                q[k] = _mm256_cvtps_epi32(z);
-                t = _mm256_cvtepi32_ps(q[k]);
-                vnear = _mm256_or_ps(vnear, _mm256_cmp_ps(_mm256_andnot_ps(sign, _mm256_sub_ps(z, t)), vslack, _CMP_GE_OQ));
+        __m256 vfar = _mm256_setzero_ps();  /* max |z - round(z)| so far */
+        int k;
+        if (lo >= -128.0f && hi <= 127.0f) {
+            for (; i + 32 <= n; i += 32) {
+                __m256i q[4];
+                for (k = 0; k < 4; k++) {
+                    __m256 z = _mm256_min_ps(_mm256_mul_ps(_mm256_loadu_ps(s + i + 8 * k), vinv), vhi);
+                    q[k] = _mm256_cvtps_epi32(z);
+                    vfar = _mm256_max_ps(vfar, _mm256_andnot_ps(sign, _mm256_sub_ps(z, _mm256_cvtepi32_ps(q[k]))));
+                }
+                {
+                    __m256i p = _mm256_packs_epi16(_mm256_packs_epi32(q[0], q[1]), _mm256_packs_epi32(q[2], q[3]));
+                    p = _mm256_max_epi8(_mm256_permutevar8x32_epi32(p, order), vlo8);
+                    _mm256_storeu_si256((__m256i *)(d + i), p);
+                }
             }
-            {
-                __m256i p = _mm256_packs_epi16(_mm256_packs_epi32(q[0], q[1]), _mm256_packs_epi32(q[2], q[3]));
-                _mm256_storeu_si256((__m256i *)(d + i), _mm256_permutevar8x32_epi32(p, order));
-            }
+            /* -inf gives z - t = -inf, |.| = +inf: "near", so such blocks divide (no NaN arises
+             * from non-NaN input: z is never +inf after the clamp, t is finite) */
+            near = _mm256_movemask_ps(_mm256_cmp_ps(vfar, _mm256_set1_ps(slack), _CMP_NLT_UQ)) != 0;
         }
-        near = _mm256_movemask_ps(vnear) != 0;
 #elif defined(FQ_QUANTIZE_SSE2)
         const __m128 vinv = _mm_set1_ps(inv), vlo = _mm_set1_ps(lo), vhi = _mm_set1_ps(hi);
         const __m128 vslack = _mm_set1_ps(slack), sign = _mm_set1_ps(-0.0f);

@@ -65,7 +65,8 @@ def _near_ties(rng, scale: np.float32) -> np.ndarray:
         near.append(np.nextafter(halves, np.float32(-np.inf)))
         halves = near[-1]
     x = np.concatenate(near + [rng.standard_normal(300).astype(np.float32) * scale * 4,
-                               np.array([np.inf, -np.inf, 0.0, -0.0], np.float32)])
+                               np.array([np.inf, -np.inf, 0.0, -0.0, 3e38, -3e38, 1e10, -1e10, -2.2e9,
+                                         2.2e9], np.float32)])
     return rng.permutation(x)
 
 
