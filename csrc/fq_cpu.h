@@ -8,9 +8,11 @@
 #ifndef FQ_CPU_H
 #define FQ_CPU_H
 
+#include "fq_inline.h"
+
 #if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__)) \
     && !defined(_MSC_VER)
-static int fq_cpu_has_v3(void) {
+FQ_INLINE int fq_cpu_has_v3(void) {
     __builtin_cpu_init();
     return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")
         && __builtin_cpu_supports("bmi") && __builtin_cpu_supports("bmi2")
@@ -23,7 +25,7 @@ static int fq_cpu_has_v3(void) {
 }
 #define FQ_CPU_PROBE 1
 #else
-static int fq_cpu_has_v3(void) { return 0; }
+FQ_INLINE int fq_cpu_has_v3(void) { return 0; }
 #define FQ_CPU_PROBE 0
 #endif
 

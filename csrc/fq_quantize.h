@@ -11,6 +11,8 @@
 #ifndef FQ_QUANTIZE_H
 #define FQ_QUANTIZE_H
 
+#include "fq_inline.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -21,7 +23,7 @@
 #define FQ_QUANTIZE_SSE2 1
 #endif
 
-static inline float fq_round_clamp(float x, float lo, float hi) {
+FQ_INLINE float fq_round_clamp(float x, float lo, float hi) {
     const float magic = 12582912.0f;
     x = x < lo ? lo : x;
     x = x > hi ? hi : x;
@@ -29,7 +31,7 @@ static inline float fq_round_clamp(float x, float lo, float hi) {
 }
 
 /* Returns 1 when it had to divide (some element within the slack of a half-integer). */
-static inline int fq_div_round_clamp_block(const float *s, int8_t *d, ptrdiff_t n, float scale,
+FQ_INLINE int fq_div_round_clamp_block(const float *s, int8_t *d, ptrdiff_t n, float scale,
                                            float inv, float lo, float hi) {
     const float magic = 12582912.0f;
     const float slack = 0.5f - ((-lo > hi ? -lo : hi) + 1.0f) * (1.0f / 4194304.0f);

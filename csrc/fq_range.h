@@ -10,6 +10,8 @@
 #ifndef FQ_RANGE_H
 #define FQ_RANGE_H
 
+#include "fq_inline.h"
+
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -19,9 +21,9 @@
 #define FQ_RANGE_SSE2 1
 #endif
 
-static inline int32_t fq_float_key(int32_t bits) { return bits ^ ((bits >> 31) & 0x7FFFFFFF); }
+FQ_INLINE int32_t fq_float_key(int32_t bits) { return bits ^ ((bits >> 31) & 0x7FFFFFFF); }
 
-static inline int fq_range(const float *s, ptrdiff_t n, float *lo_out, float *hi_out) {
+FQ_INLINE int fq_range(const float *s, ptrdiff_t n, float *lo_out, float *hi_out) {
 #if defined(FQ_RANGE_SSE2)
     ptrdiff_t i = 0;
     float lo = s[0], hi = s[0], z = 0.0f;

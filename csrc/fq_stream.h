@@ -10,6 +10,8 @@
 #ifndef FQ_STREAM_H
 #define FQ_STREAM_H
 
+#include "fq_inline.h"
+
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -23,7 +25,7 @@
 
 /* Elements to write normally before d + head is 64-byte aligned; n when streaming is not
  * possible (no SSE2, or d not even 4-byte aligned). */
-static inline ptrdiff_t fq_stream_head(const float *d, ptrdiff_t n) {
+FQ_INLINE ptrdiff_t fq_stream_head(const float *d, ptrdiff_t n) {
     uintptr_t a = (uintptr_t)d;
     ptrdiff_t head;
     if (!FQ_HAVE_STREAM || (a & 3)) return n;
@@ -32,7 +34,7 @@ static inline ptrdiff_t fq_stream_head(const float *d, ptrdiff_t n) {
 }
 
 /* d[0:n] = buf[0:n] with streaming stores; d 16-byte aligned, n a multiple of 4. */
-static inline void fq_stream_floats(float *d, const float *buf, ptrdiff_t n) {
+FQ_INLINE void fq_stream_floats(float *d, const float *buf, ptrdiff_t n) {
 #if FQ_HAVE_STREAM
     ptrdiff_t i;
     for (i = 0; i < n; i += 4) _mm_stream_ps(d + i, _mm_loadu_ps(buf + i));
@@ -42,7 +44,7 @@ static inline void fq_stream_floats(float *d, const float *buf, ptrdiff_t n) {
 }
 
 /* Order the streaming stores before anything that follows (another thread reading out). */
-static inline void fq_stream_fence(void) {
+FQ_INLINE void fq_stream_fence(void) {
 #if FQ_HAVE_STREAM
     _mm_sfence();
 #endif

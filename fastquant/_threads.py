@@ -81,6 +81,16 @@ def _executor(workers: int) -> ThreadPoolExecutor:
         return _pool
 
 
+def _forget_pool() -> None:
+    """In a forked child the pool's threads do not exist: start a new pool when needed."""
+    global _pool, _pool_size, _pool_lock
+    _pool, _pool_size, _pool_lock = None, 0, threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_pool)
+
+
 def _execute(calls: list) -> list:
     """Run ``fn(*args)`` for each ``(fn, args)``: the first in this thread, the rest on the
     pool; waits for all (they write into shared outputs) before raising any error."""

@@ -113,3 +113,18 @@ def test_env_var_caps_the_automatic_choice(tmp_path):
     env["FASTQUANT_NUM_THREADS"] = "zero"
     bad = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     assert bad.returncode != 0 and "FASTQUANT_NUM_THREADS" in bad.stderr
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs os.fork")
+@pytest.mark.filterwarnings("ignore:This process.*fork:DeprecationWarning")  # Python >= 3.12
+def test_threads_work_in_a_forked_child_after_the_parent_used_them(rng):
+    import os
+
+    x = (rng.standard_normal(5000) * 3).astype(np.float32)
+    want = fq.quantize_to_int4(x, threads=2)[0]
+    pid = os.fork()
+    if pid == 0:  # child: must not hang on the parent's (absent) pool threads
+        ok = np.array_equal(fq.quantize_to_int4(x, threads=2)[0], want)
+        os._exit(0 if ok else 1)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
