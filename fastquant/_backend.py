@@ -86,9 +86,10 @@ if _COMPILED is not None and _has_v3():
 
 #: The compiled build behind the "cython" backend: "x86-64-v3", "baseline", or "" when
 #: nothing is compiled.
+_CPU_CHOICE = _cpu_choice()  # validated even where nothing is compiled
 CPU_BUILD = ""
 if _COMPILED is not None:
-    CPU_BUILD = "x86-64-v3" if _BUILDS["x86-64-v3"] is not None and _cpu_choice() == "auto" else "baseline"
+    CPU_BUILD = "x86-64-v3" if _BUILDS["x86-64-v3"] is not None and _CPU_CHOICE == "auto" else "baseline"
 
 _BY_NAME = {"cython": _BUILDS.get(CPU_BUILD), "numpy": _TWINS}
 _BY_NAME.update({f"cython-{build}": ns for build, ns in _BUILDS.items()})
