@@ -9,7 +9,6 @@ All loops run without the GIL.
 
 cimport numpy as cnp
 from libc.stdint cimport int8_t, uint8_t, int32_t
-from libc.math cimport INFINITY
 
 from fq_common cimport (FQ_BLOCK, fq_range, round_clamp, reciprocal_or_zero, div_round_clamp_block,
                         fq_stream_head, fq_stream_floats, fq_stream_fence)
