@@ -1,7 +1,7 @@
 # Inline helpers shared by the kernel families. Everything here is float32 arithmetic in the
 # order the NumPy twins use; nothing may be compiled with -ffast-math.
 
-from libc.stdint cimport int8_t
+from libc.stdint cimport int8_t, uint8_t
 
 cdef inline float round_clamp(float x, float lo, float hi) noexcept nogil:
     """clip(round_half_even(x), lo, hi) for non-NaN x and integer bounds with |bound| < 2**22.
@@ -53,3 +53,10 @@ cdef extern from "fq_stream.h":
     Py_ssize_t fq_stream_head(const float* d, Py_ssize_t n) noexcept nogil
     void fq_stream_floats(float* d, const float* buf, Py_ssize_t n) noexcept nogil
     void fq_stream_fence() noexcept nogil
+
+
+cdef extern from "fq_nibbles.h":
+    # int4 nibble pairs: pack n pairs of codes into n bytes (returns 1 on a code outside
+    # [-8, 7]) and unpack n bytes into n sign-extended pairs
+    int fq_pack_pairs(const uint8_t* s, uint8_t* d, Py_ssize_t pairs) noexcept nogil
+    void fq_unpack_pairs(const uint8_t* s, int8_t* d, Py_ssize_t pairs) noexcept nogil

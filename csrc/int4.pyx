@@ -11,7 +11,8 @@ cimport numpy as cnp
 from libc.stdint cimport int8_t, uint8_t, int32_t
 
 from fq_common cimport (FQ_BLOCK, fq_range, round_clamp, reciprocal_or_zero, div_round_clamp_block,
-                        fq_stream_head, fq_stream_floats, fq_stream_fence)
+                        fq_stream_head, fq_stream_floats, fq_stream_fence, fq_pack_pairs,
+                        fq_unpack_pairs)
 
 cnp.import_array()
 
@@ -148,14 +149,10 @@ def int4_pack(cnp.ndarray src, cnp.ndarray out):
         rows = 1
     with nogil:
         for r in range(rows):
-            for i in range(n // 2):
-                a = s[2 * i]
-                b = s[2 * i + 1]
-                # a code c in [-8, 7] is a byte with (c + 8) mod 256 in [0, 15]
-                bad |= (<uint8_t> (a + 8) > 15) | (<uint8_t> (b + 8) > 15)
-                d[i] = (a & 0xF) | <uint8_t> (b << 4)
+            bad |= fq_pack_pairs(s, d, n // 2)
             if n & 1:
                 a = s[n - 1]
+                # a code c in [-8, 7] is a byte with (c + 8) mod 256 in [0, 15]
                 bad |= <uint8_t> (a + 8) > 15
                 d[m - 1] = a & 0xF
             s += n
@@ -177,12 +174,8 @@ def int4_unpack(cnp.ndarray src, cnp.ndarray out):
         rows = 1
     with nogil:
         for r in range(rows):
-            for i in range(n // 2):
-                u = s[i]
-                # (nibble ^ 8) - 8 sign-extends a 4-bit two's complement value
-                d[2 * i] = <int8_t> (((u & 0xF) ^ 8) - 8)
-                d[2 * i + 1] = <int8_t> (((u >> 4) ^ 8) - 8)
-            if n & 1:
+            fq_unpack_pairs(s, d, n // 2)
+            if n & 1:  # (nibble ^ 8) - 8 sign-extends a 4-bit two's complement value
                 d[n - 1] = <int8_t> (((s[m - 1] & 0xF) ^ 8) - 8)
             s += m
             d += n

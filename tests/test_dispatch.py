@@ -111,3 +111,24 @@ def test_range_kernels_find_extremes_and_non_finite_anywhere(n, rng):
                     assert hi == np.inf
                 if bad == -np.inf:
                     assert lo == -np.inf
+
+
+@pytest.mark.parametrize("bad", [8, -9, 127, -128, 16])
+@pytest.mark.parametrize("n", [2, 62, 64, 66, 1000, 1001])
+def test_pack_kernels_flag_a_bad_code_anywhere_and_unpack_inverts(n, bad, rng):
+    codes = rng.integers(-8, 8, (1, n), dtype=np.int8)
+    twin = _backend.kernels_of("numpy")
+    want = np.empty((1, (n + 1) // 2), np.int8)
+    assert twin.int4_pack(codes, want) == 0
+    for name in compiled_names():
+        kernels = _backend.kernels_of(name)
+        got = np.empty_like(want)
+        assert kernels.int4_pack(codes, got) == 0
+        assert_identical(got, want, name)
+        back = np.empty_like(codes)
+        kernels.int4_unpack(got, back)
+        assert_identical(back, codes, f"{name} unpack")
+        for pos in {0, n // 2, n - 1}:
+            wrong = codes.copy()
+            wrong[0, pos] = bad
+            assert kernels.int4_pack(wrong, got) == 1, (name, pos)
