@@ -1,4 +1,9 @@
-"""Build script: compiles every ``csrc/<family>.pyx`` into ``fastquant._kernels.<family>``.
+"""Build script: compiles every ``csrc/<family>.pyx`` twice, into ``fastquant._kernels.<family>``
+(portable baseline) and, for x86-64 targets built by GCC or clang, into
+``fastquant._kernels_v3.<family>`` (x86-64-v3: AVX2, FMA, BMI1/2, F16C, LZCNT, MOVBE).
+``fastquant._backend`` picks one at import from the running CPU's features, which the tiny
+``csrc/_cpu.pyx`` probe (compiled once, baseline) reports. Files starting with ``_`` are not
+families and are compiled once.
 
 ``FASTQUANT_NO_EXTENSION=1`` builds a pure-Python package that runs on the NumPy twins.
 Otherwise a compile error fails the build: a broken compiler must never silently give a slow
@@ -20,6 +25,20 @@ NO_EXTENSION = os.environ.get("FASTQUANT_NO_EXTENSION", "") == "1"
 # no fused multiply-add contraction that NumPy would not do.
 GCC_LIKE_FLAGS = ["-O3", "-ffp-contract=off", "-fno-math-errno", "-fno-trapping-math"]
 MSVC_FLAGS = ["/O2", "/fp:precise"]
+# The x86-64-v3 feature set, spelled out (works on every GCC/clang, unlike -march=x86-64-v3
+# before GCC 11); _cpu.pyx checks exactly these at run time. FMA may be *used* by intrinsics
+# but never by contraction (-ffp-contract=off above), so results stay bit-identical.
+V3_FLAGS = ["-mavx2", "-mfma", "-mbmi", "-mbmi2", "-mf16c", "-mlzcnt", "-mmovbe", "-mpopcnt"]
+V3_PACKAGE = "fastquant._kernels_v3"
+
+
+def builds_v3() -> bool:
+    """Whether the target (not the build machine's CPU) is x86-64: cross builds (macOS arm64,
+    universal2) set the target platform through sysconfig/_PYTHON_HOST_PLATFORM."""
+    import sysconfig
+
+    plat = sysconfig.get_platform().lower()
+    return plat.endswith(("x86_64", "amd64")) and "universal" not in plat
 
 
 class BuildExt(build_ext):
@@ -27,8 +46,12 @@ class BuildExt(build_ext):
 
     def build_extensions(self):
         msvc = self.compiler.compiler_type == "msvc"
+        if msvc:  # MSVC gets the baseline only (its /arch:AVX2 may contract multiply-adds)
+            self.extensions = [e for e in self.extensions if not e.name.startswith(V3_PACKAGE)]
         for ext in self.extensions:
             ext.extra_compile_args = list(MSVC_FLAGS if msvc else GCC_LIKE_FLAGS)
+            if ext.name.startswith(V3_PACKAGE):
+                ext.extra_compile_args += V3_FLAGS
         super().build_extensions()
 
 
@@ -37,18 +60,20 @@ def extensions():
     from Cython.Build import cythonize
     from setuptools import Extension
 
-    exts = [
-        Extension(
-            f"fastquant._kernels.{pyx.stem}",
+    def ext(package, pyx):
+        return Extension(
+            f"{package}.{pyx.stem}",
             [str(pyx.relative_to(HERE))],
             include_dirs=[numpy.get_include(), "csrc"],
+            # shared headers: rebuild when they change, and ship them in the sdist
+            depends=[str(p.relative_to(HERE)) for pattern in ("*.pxd", "*.h")
+                     for p in sorted((HERE / "csrc").glob(pattern))],
             define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_9_API_VERSION")],
         )
-        for pyx in sorted((HERE / "csrc").glob("*.pyx"))
-    ]
-    return cythonize(
-        exts,
-        build_dir="build/cython",
+
+    sources = sorted((HERE / "csrc").glob("*.pyx"))
+    families = [pyx for pyx in sources if not pyx.name.startswith("_")]
+    options = dict(
         include_path=["csrc"],
         compiler_directives={
             "language_level": 3,
@@ -59,6 +84,12 @@ def extensions():
             "embedsignature": True,
         },
     )
+    # One .pyx gives two modules: each build gets its own build_dir, so the generated .c
+    # files (which carry the full module name) never overwrite each other.
+    exts = cythonize([ext("fastquant._kernels", pyx) for pyx in sources], build_dir="build/cython", **options)
+    if builds_v3():
+        exts += cythonize([ext(V3_PACKAGE, pyx) for pyx in families], build_dir="build/cython-v3", **options)
+    return exts
 
 
 if NO_EXTENSION:
