@@ -36,10 +36,10 @@ def _why_not_compiled(exc: ImportError) -> str:
     """Why the compiled kernels are missing: a deliberate pure build says so (setup.py writes
     ``_build_config.py`` into every wheel), anything else is the import error itself."""
     try:
-        from ._build_config import NO_EXTENSION
+        pure = importlib.import_module(f"{__package__}._build_config").NO_EXTENSION
     except ImportError:  # a source tree: not built by setup.py's build_py
-        NO_EXTENSION = False
-    if NO_EXTENSION:
+        pure = False
+    if pure:
         return "built with FASTQUANT_NO_EXTENSION=1: pure NumPy package, no compiled kernels"
     return f"{type(exc).__name__}: {exc}"
 
@@ -49,6 +49,7 @@ def _env_flag(name: str) -> bool:
 
 
 _TWINS = _load("fastquant._twins")
+_COMPILED: SimpleNamespace | None
 try:
     _COMPILED = _load("fastquant._kernels")
     WHY_NOT_COMPILED = ""
@@ -62,7 +63,7 @@ except ImportError as exc:  # the package was built without a compiler, or the b
             "`pip install --force-reinstall --no-binary fastquant fastquant`"
         ) from exc
 
-_BY_NAME = {"cython": _COMPILED, "numpy": _TWINS}
+_BY_NAME: dict = {"cython": _COMPILED, "numpy": _TWINS}
 
 
 def available() -> tuple:
