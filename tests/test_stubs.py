@@ -46,3 +46,23 @@ def test_stubtest(tmp_path):
     run = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
     assert run.returncode == 0, f"stubtest found differences:\n{run.stdout}\n{run.stderr}"
     assert "Success" in run.stdout, run.stdout
+
+
+def test_kernels_and_twins_share_signatures():
+    """Every compiled kernel takes exactly the parameters of its NumPy twin (the stubs of
+    ``fastquant._kernels`` describe both)."""
+    import importlib
+    import inspect
+
+    from fastquant import _backend
+    from _support import need_backend
+
+    need_backend("cython")
+    for family in _backend.FAMILIES:
+        kernels = importlib.import_module(f"fastquant._kernels.{family}")
+        twins = importlib.import_module(f"fastquant._twins.{family}")
+        assert sorted(kernels.__all__) == sorted(twins.__all__), family
+        for name in twins.__all__:
+            k = list(inspect.signature(getattr(kernels, name)).parameters)
+            t = list(inspect.signature(getattr(twins, name)).parameters)
+            assert k == t, f"{family}.{name}: kernel {k} vs twin {t}"
