@@ -110,7 +110,8 @@ def check_wheel(path: Path, pure: bool) -> list[str]:
         for name in compiled:
             p = PurePosixPath(name)
             if not (p.parts[0] == PACKAGE and p.parent.name.startswith("_kernels")
-                    and p.name.split(".")[0] in kernel_families()) and not p.parts[0].endswith(".libs"):
+                    and any(re.fullmatch(rf"{f}(_\w+)?", p.name.split(".")[0]) for f in kernel_families())
+                    ) and not p.parts[0].endswith(".libs"):
                 problems.append(f"{path.name}: unexpected compiled file {name}")
     wanted = [f for f in source_files(PACKAGE) if f.endswith((".py", ".pyi", "py.typed"))]
     wanted.append(f"{PACKAGE}/_build_config.py")
