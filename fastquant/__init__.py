@@ -6,6 +6,8 @@ backend runs is decided in :mod:`fastquant._backend` alone.
 
 from ._version import __version__
 from ._backend import backend, use_backend
+from .affine import affine_qparams, code_range, dequantize_func, quantize_func
+from .embeddings import dequantize, quantize_embeddings
 from .int4 import (
     dequantize_from_int4,
     dequantize_packed_int4,
@@ -19,10 +21,16 @@ __all__ = [
     "__version__",
     "backend",
     "use_backend",
+    "dequantize",
+    "quantize_embeddings",
     "quantize_to_int4",
     "dequantize_from_int4",
     "pack_int4_to_int8",
     "unpack_int8_to_int4",
     "quantize_to_packed_int4",
     "dequantize_packed_int4",
+    "affine_qparams",
+    "quantize_func",
+    "dequantize_func",
+    "code_range",
 ]

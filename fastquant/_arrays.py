@@ -48,7 +48,13 @@ def to_numpy(x, name: str, want_float: bool = False):
             t = t.to(torch.float32)
         if t.dtype == torch.bool:
             raise TypeError(f"{name}: expected numbers, got a bool tensor")
-        return t.cpu().numpy(), device
+        try:
+            return t.cpu().numpy(), device
+        except (TypeError, RuntimeError, NotImplementedError) as exc:
+            # sparse, quantized and meta tensors (and dtypes NumPy lacks) have no array view
+            raise TypeError(
+                f"{name}: expected a dense tensor NumPy can hold, got {t.layout}/{t.dtype} on {t.device} ({exc})"
+            ) from None
     if isinstance(x, (str, bytes)) or x is None:
         raise TypeError(f"{name}: expected an array-like of numbers, got {_describe(x)}")
     try:
@@ -76,7 +82,12 @@ def floats(x, name: str):
     arr, device = to_numpy(x, name, want_float=True)
     if arr.dtype.kind not in "fiu":
         raise TypeError(f"{name}: expected real numbers (float or integer), got {_describe(arr)}")
-    return np.asarray(arr, dtype=np.float32, order="C"), device
+    if arr.dtype == np.float32:  # the common case: no cast, at most a copy to C order
+        return np.asarray(arr, order="C"), device
+    # float64 beyond float32's range becomes +-inf, as SPEC's "float32 first" says; that is
+    # data, not an accident worth a RuntimeWarning (the quantizer decides what inf means)
+    with np.errstate(over="ignore"):
+        return np.asarray(arr, dtype=np.float32, order="C"), device
 
 
 def integers(x, name: str, lo: int, hi: int, dtype):
@@ -88,6 +99,8 @@ def integers(x, name: str, lo: int, hi: int, dtype):
     """
     arr, device = to_numpy(x, name)
     dtype = np.dtype(dtype)
+    if arr.size == 0 and arr.dtype == np.float64 and not isinstance(x, np.ndarray) and device is None:
+        arr = arr.astype(dtype)  # NumPy reads an empty list as float64; it holds no wrong codes
     if arr.dtype.kind not in "iu":
         raise TypeError(f"{name}: expected integer codes in [{lo}, {hi}], got {_describe(arr)}")
     if arr.dtype != dtype:
@@ -110,7 +123,7 @@ def check_range(arr: np.ndarray, name: str, lo: int, hi: int) -> None:
 
 def scale_f32(scale, name: str = "scale") -> float:
     """The scale as the float32 the kernels use; it must be finite and > 0 after rounding."""
-    if isinstance(scale, (bool, np.bool_)):
+    if isinstance(scale, (bool, np.bool_, str, bytes)):
         raise ValueError(f"{name}: expected a finite float > 0, got {scale!r}")
     try:
         with np.errstate(over="ignore"):
@@ -135,9 +148,20 @@ def zero_point_int(zero_point, name: str = "zero_point") -> int:
     return value
 
 
+def choice(value, name: str, options: tuple) -> str:
+    """``value`` if it is one of the strings ``options``, else ``ValueError`` naming ``name``."""
+    if not (isinstance(value, str) and value in options):
+        raise ValueError(f"{name}: expected one of {options}, got {_describe(value)}")
+    return value
+
+
 def check_out(out, shape: tuple, dtype, inputs=()) -> np.ndarray:
     """Validate a caller's ``out=``: ndarray, exact dtype and shape, C-contiguous, writeable,
-    not overlapping any of ``inputs``. Returns it."""
+    not overlapping any of ``inputs``. Returns it.
+
+    ``inputs`` holds the converted arrays and the caller's original arguments: a strided
+    input is copied before the kernel runs, so only the original shows that ``out`` aliases
+    memory the caller still owns (and would see overwritten)."""
     dtype = np.dtype(dtype)
     if not isinstance(out, np.ndarray):
         raise ValueError(f"out: expected a NumPy array of dtype {dtype} and shape {shape}, got {_describe(out)}")
@@ -149,9 +173,11 @@ def check_out(out, shape: tuple, dtype, inputs=()) -> np.ndarray:
         raise ValueError("out: expected a C-contiguous array")
     if not out.flags.writeable:
         raise ValueError("out: expected a writeable array, got a read-only one")
-    for arr in inputs:
-        if isinstance(arr, np.ndarray) and np.may_share_memory(out, arr):
+    seen = None
+    for arr in inputs:  # usually the converted input *is* the original: check it once
+        if arr is not seen and isinstance(arr, np.ndarray) and np.may_share_memory(out, arr):
             raise ValueError("out: must not overlap the input")
+        seen = arr
     return out
 
 

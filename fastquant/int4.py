@@ -22,8 +22,7 @@ SCALE_METHODS = ("minmax", "absmax")
 def _scale(values: np.ndarray, scale_method: str) -> float:
     """The float32 scale of SPEC 3, from one pass over ``values`` (which also rejects
     non-finite data and empty input)."""
-    if scale_method not in SCALE_METHODS:
-        raise ValueError(f"scale_method: expected one of {SCALE_METHODS}, got {scale_method!r}")
+    A.choice(scale_method, "scale_method", SCALE_METHODS)
     if values.size == 0:
         raise ValueError("values: expected a non-empty array (the scale is derived from the data)")
     lo, hi, finite = kernels().int4_range(values)
@@ -93,7 +92,7 @@ def dequantize_from_int4(q, scale, zero_point=0, *, out=None):
     arr, device = _codes(q, "q")
     scale = A.scale_f32(scale)
     zero_point = A.zero_point_int(zero_point)
-    res = A.output(out, arr.shape, np.float32, (arr,))
+    res = A.output(out, arr.shape, np.float32, (arr, q))
     if kernels().int4_dequantize(arr, res, scale, zero_point):
         A.check_range(arr, "q", -8, 7)
     return A.wrap(res, device)
@@ -110,7 +109,7 @@ def pack_int4_to_int8(values, *, out=None):
     arr, device = _codes(values, "values")
     rows = A.as_rows(arr, "values")
     shape = arr.shape[:-1] + ((arr.shape[-1] + 1) // 2,)
-    res = A.output(out, shape, np.int8, (arr,))
+    res = A.output(out, shape, np.int8, (arr, values))
     if kernels().int4_pack(rows, res.reshape(rows.shape[0], shape[-1])):
         A.check_range(arr, "values", -8, 7)
     return A.wrap(res, device)
@@ -128,7 +127,7 @@ def unpack_int8_to_int4(packed, n=None, *, out=None):
     rows = A.as_rows(arr, "packed")
     n = _unpacked_length(arr.shape[-1], n)
     shape = arr.shape[:-1] + (n,)
-    res = A.output(out, shape, np.int8, (arr,))
+    res = A.output(out, shape, np.int8, (arr, packed))
     kernels().int4_unpack(rows, res.reshape(rows.shape[0], n))
     return A.wrap(res, device)
 
@@ -145,7 +144,7 @@ def quantize_to_packed_int4(values, scale_method: str = "minmax", *, out=None):
     rows = A.as_rows(arr, "values")
     scale = _scale(arr, scale_method)
     shape = arr.shape[:-1] + ((arr.shape[-1] + 1) // 2,)
-    res = A.output(out, shape, np.int8, (arr,))
+    res = A.output(out, shape, np.int8, (arr, values))
     kernels().int4_quantize_pack(rows, res.reshape(rows.shape[0], shape[-1]), scale)
     return A.wrap(res, device), scale, 0
 
@@ -163,6 +162,6 @@ def dequantize_packed_int4(packed, scale, zero_point=0, n=None, *, out=None):
     scale = A.scale_f32(scale)
     zero_point = A.zero_point_int(zero_point)
     shape = arr.shape[:-1] + (n,)
-    res = A.output(out, shape, np.float32, (arr,))
+    res = A.output(out, shape, np.float32, (arr, packed))
     kernels().int4_unpack_dequantize(rows, res.reshape(rows.shape[0], n), scale, zero_point)
     return A.wrap(res, device)

@@ -1,0 +1,70 @@
+"""Other libraries doing a comparable job on the same data, benchmarked in the same groups as
+fastquant's cases (`np.packbits`/`np.unpackbits`, NumPy `astype`, `ml_dtypes` float8/int4 casts
+when ml_dtypes is importable). They are yardsticks of speed only: their outputs differ."""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+from typing import Callable
+
+import numpy as np
+import pytest
+
+from fastquant._bench.cases import CASES
+
+
+def _ml_dtypes():
+    try:
+        return importlib.import_module("ml_dtypes")
+    except ImportError:
+        return None
+
+
+ML = _ml_dtypes()
+
+
+@dataclasses.dataclass(frozen=True)
+class Peer:
+    name: str
+    ops: tuple                              #: the cases whose data and group it shares
+    prepare: Callable[[tuple], Callable]    #: case arguments -> a zero-argument call
+    needs: str = ""                         #: module that must be importable
+
+
+PEERS = (
+    Peer("np.unpackbits", ("dequantize[ubinary]", "unpack_int8_to_int4"),
+         lambda a: lambda: np.unpackbits(a[0].view(np.uint8), axis=-1)),
+    Peer("np.packbits(x > 0)", ("quantize_embeddings[ubinary]",),
+         lambda a: lambda: np.packbits(a[0] > 0, axis=-1)),
+    Peer("astype int8->float32", ("dequantize[int8]", "dequantize_from_int4", "dequantize_func[8bit]"),
+         lambda a: lambda: a[0].astype(np.float32)),
+    Peer("astype float32->int8", ("quantize_embeddings[int8]", "quantize_to_int4[absmax]", "quantize_func[8bit]"),
+         lambda a: lambda: a[0].astype(np.int8)),
+    Peer("ml_dtypes float8_e4m3fn->float32", ("dequantize[int8]",),
+         lambda a: lambda: a[0].view(ML.float8_e4m3fn).astype(np.float32), needs="ml_dtypes"),
+    Peer("ml_dtypes float32->float8_e4m3fn", ("quantize_embeddings[int8]",),
+         lambda a: lambda: a[0].astype(ML.float8_e4m3fn), needs="ml_dtypes"),
+    Peer("ml_dtypes int4->float32", ("dequantize_from_int4",),
+         lambda a: (lambda q: lambda: q.astype(np.float32))(a[0].astype(ML.int4)), needs="ml_dtypes"),
+    Peer("ml_dtypes float32->int4", ("quantize_to_int4[absmax]",),
+         lambda a: lambda: a[0].astype(ML.int4), needs="ml_dtypes"),
+)
+
+_BY_OP = {c.op: c for c in CASES}
+
+
+def _params():
+    for peer in PEERS:
+        skip = peer.needs and importlib.util.find_spec(peer.needs) is None
+        marks = pytest.mark.skip(reason=f"{peer.needs} is not installed") if skip else ()
+        for op in peer.ops:
+            yield pytest.param(peer, _BY_OP[op], id=f"{peer.name}-{op}", marks=marks)
+
+
+@pytest.mark.parametrize("peer, case", list(_params()))
+def test_peer(benchmark, group_of, peer, case, size):
+    call = peer.prepare(case.args(size))
+    benchmark.group = group_of(case.op, size)
+    benchmark.name = f"{peer.name} [{case.op}]"
+    benchmark(call)

@@ -1,0 +1,187 @@
+# cython: freethreading_compatible = True
+"""n-bit affine kernels: round-and-clamp quantize with a scale and zero point, and decode.
+
+Twins: ``fastquant/_twins/affine.py`` (same names and signatures; they define the meaning).
+Both kernels take the data viewed as ``(outer, C, inner)`` around the quantization axis, with
+one scale and one zero point per index of C: per tensor is C = 1, and per channel on any axis
+is a reshape of the caller's C-contiguous array (never a copy). Kernels trust their callers
+for dtype and contiguity of ``src`` but check every size they index with, so a wrong call
+raises instead of touching foreign memory. All loops run without the GIL.
+"""
+
+cimport numpy as cnp
+from libc.stdint cimport int8_t, uint8_t, int16_t, uint16_t, int32_t, int64_t
+
+from fq_common cimport round_clamp
+
+cnp.import_array()
+
+__all__ = ["affine_quantize", "affine_dequantize"]
+
+ctypedef fused codes_t:
+    int8_t
+    uint8_t
+    int16_t
+    uint16_t
+
+ctypedef fused any_codes_t:
+    int8_t
+    uint8_t
+    int16_t
+    uint16_t
+    int32_t
+
+
+cdef inline int _require(bint ok, str what) except -1:
+    if not ok:
+        raise ValueError(f"affine kernel: {what}")
+    return 0
+
+
+cdef inline void _dims(cnp.ndarray src, cnp.ndarray out, cnp.ndarray scales,
+                       cnp.ndarray zero_points, Py_ssize_t* dims) except *:
+    """``(outer, C, inner)`` of 3-D ``src``/``out`` of the same shape, with float32
+    ``scales`` and int32 ``zero_points`` of length C."""
+    _require(src.ndim == 3 and out.ndim == 3, "src and out must be 3-D (outer, C, inner)")
+    cdef Py_ssize_t k
+    for k in range(3):
+        _require(src.shape[k] == out.shape[k], "shape mismatch between src and out")
+        dims[k] = src.shape[k]
+    _require(cnp.PyArray_TYPE(scales) == cnp.NPY_FLOAT32 and cnp.PyArray_SIZE(scales) == dims[1],
+             "scales must be float32 with one entry per channel")
+    _require(cnp.PyArray_TYPE(zero_points) == cnp.NPY_INT32
+             and cnp.PyArray_SIZE(zero_points) == dims[1],
+             "zero_points must be int32 with one entry per channel")
+    _require(cnp.PyArray_ISCARRAY_RO(src) and cnp.PyArray_ISNOTSWAPPED(src),
+             "src must be C-contiguous, aligned and native-endian")
+    _require(cnp.PyArray_ISCARRAY(out) and cnp.PyArray_ISNOTSWAPPED(out),
+             "out must be C-contiguous, aligned, writeable and native-endian")
+    _require(cnp.PyArray_ISCARRAY_RO(scales) and cnp.PyArray_ISNOTSWAPPED(scales)
+             and cnp.PyArray_ISCARRAY_RO(zero_points) and cnp.PyArray_ISNOTSWAPPED(zero_points),
+             "scales and zero_points must be C-contiguous and native-endian")
+
+
+cdef int _quantize(const float* s, codes_t* d, const float* scales, const int32_t* zps,
+                   Py_ssize_t outer, Py_ssize_t C, Py_ssize_t inner,
+                   float lo, float hi) noexcept nogil:
+    cdef Py_ssize_t o, c, i
+    cdef float v, sc, zf
+    cdef uint8_t nan = 0
+    if inner == 1:  # channels are the last axis: walk each row with the scale array beside it
+        for o in range(outer):
+            for c in range(C):
+                v = s[c]
+                nan |= v != v
+                # a true division, never a multiply by the reciprocal (SPEC: float math)
+                d[c] = <codes_t> round_clamp(v / scales[c] + <float> zps[c], lo, hi)
+            s += C
+            d += C
+    else:
+        for o in range(outer):
+            for c in range(C):
+                sc = scales[c]
+                zf = <float> zps[c]
+                for i in range(inner):
+                    v = s[i]
+                    nan |= v != v
+                    d[i] = <codes_t> round_clamp(v / sc + zf, lo, hi)
+                s += inner
+                d += inner
+    return nan
+
+
+def affine_quantize(cnp.ndarray src, cnp.ndarray out, cnp.ndarray scales,
+                    cnp.ndarray zero_points, int qmin, int qmax):
+    """``out = clip(round(src / scales + float32(zero_points)), qmin, qmax)`` in float32 over
+    ``(outer, C, inner)`` arrays, scales and zero points indexed by C; ``out`` is int8, uint8,
+    int16 or uint16. Returns 1 if ``src`` holds a NaN (``out`` is then unspecified), else 0."""
+    cdef Py_ssize_t dims[3]
+    _dims(src, out, scales, zero_points, dims)
+    _require(cnp.PyArray_TYPE(src) == cnp.NPY_FLOAT32, "src must be float32")
+    cdef int t = cnp.PyArray_TYPE(out)
+    cdef float lo = qmin, hi = qmax
+    cdef const float* s = <const float*> cnp.PyArray_DATA(src)
+    cdef void* d = cnp.PyArray_DATA(out)
+    cdef const float* sc = <const float*> cnp.PyArray_DATA(scales)
+    cdef const int32_t* zp = <const int32_t*> cnp.PyArray_DATA(zero_points)
+    cdef int nan
+    if t == cnp.NPY_INT8:
+        _require(-128 <= qmin <= qmax <= 127, "code range does not fit int8")
+        with nogil:
+            nan = _quantize(s, <int8_t*> d, sc, zp, dims[0], dims[1], dims[2], lo, hi)
+    elif t == cnp.NPY_UINT8:
+        _require(0 <= qmin <= qmax <= 255, "code range does not fit uint8")
+        with nogil:
+            nan = _quantize(s, <uint8_t*> d, sc, zp, dims[0], dims[1], dims[2], lo, hi)
+    elif t == cnp.NPY_INT16:
+        _require(-32768 <= qmin <= qmax <= 32767, "code range does not fit int16")
+        with nogil:
+            nan = _quantize(s, <int16_t*> d, sc, zp, dims[0], dims[1], dims[2], lo, hi)
+    elif t == cnp.NPY_UINT16:
+        _require(0 <= qmin <= qmax <= 65535, "code range does not fit uint16")
+        with nogil:
+            nan = _quantize(s, <uint16_t*> d, sc, zp, dims[0], dims[1], dims[2], lo, hi)
+    else:
+        _require(False, "out must be int8, uint8, int16 or uint16")
+    return nan
+
+
+cdef void _dequantize(const any_codes_t* s, float* d, const float* scales, const int32_t* zps,
+                      Py_ssize_t outer, Py_ssize_t C, Py_ssize_t inner) noexcept nogil:
+    cdef Py_ssize_t o, c, i
+    cdef float sc
+    cdef int32_t z
+    # Codes of 16 bits or fewer minus a zero point in [-2**30, 2**30] cannot overflow int32;
+    # int32 codes subtract in 64 bits, so the difference is exact on every path.
+    if inner == 1:
+        for o in range(outer):
+            for c in range(C):
+                if any_codes_t is int32_t:
+                    d[c] = scales[c] * <float> (<int64_t> s[c] - zps[c])
+                else:
+                    d[c] = scales[c] * <float> (<int32_t> s[c] - zps[c])
+            s += C
+            d += C
+    else:
+        for o in range(outer):
+            for c in range(C):
+                sc = scales[c]
+                z = zps[c]
+                for i in range(inner):
+                    if any_codes_t is int32_t:
+                        d[i] = sc * <float> (<int64_t> s[i] - z)
+                    else:
+                        d[i] = sc * <float> (<int32_t> s[i] - z)
+                s += inner
+                d += inner
+
+
+def affine_dequantize(cnp.ndarray src, cnp.ndarray out, cnp.ndarray scales,
+                      cnp.ndarray zero_points):
+    """``out = scales * float32(src - zero_points)`` over ``(outer, C, inner)`` arrays, the
+    difference exact; ``src`` holds int8, uint8, int16, uint16 or int32 codes, ``out`` float32."""
+    cdef Py_ssize_t dims[3]
+    _dims(src, out, scales, zero_points, dims)
+    _require(cnp.PyArray_TYPE(out) == cnp.NPY_FLOAT32, "out must be float32")
+    cdef int t = cnp.PyArray_TYPE(src)
+    cdef void* s = cnp.PyArray_DATA(src)
+    cdef float* d = <float*> cnp.PyArray_DATA(out)
+    cdef const float* sc = <const float*> cnp.PyArray_DATA(scales)
+    cdef const int32_t* zp = <const int32_t*> cnp.PyArray_DATA(zero_points)
+    if t == cnp.NPY_INT8:
+        with nogil:
+            _dequantize(<const int8_t*> s, d, sc, zp, dims[0], dims[1], dims[2])
+    elif t == cnp.NPY_UINT8:
+        with nogil:
+            _dequantize(<const uint8_t*> s, d, sc, zp, dims[0], dims[1], dims[2])
+    elif t == cnp.NPY_INT16:
+        with nogil:
+            _dequantize(<const int16_t*> s, d, sc, zp, dims[0], dims[1], dims[2])
+    elif t == cnp.NPY_UINT16:
+        with nogil:
+            _dequantize(<const uint16_t*> s, d, sc, zp, dims[0], dims[1], dims[2])
+    elif t == cnp.NPY_INT32:
+        with nogil:
+            _dequantize(<const int32_t*> s, d, sc, zp, dims[0], dims[1], dims[2])
+    else:
+        _require(False, "src must be int8, uint8, int16, uint16 or int32")

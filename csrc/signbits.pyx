@@ -1,0 +1,104 @@
+# cython: freethreading_compatible = True
+"""Sign-bit kernels: packed bits to +-1.0 float32 and floats to packed ``x > 0`` bits.
+
+Twins: ``fastquant/_twins/signbits.py`` (same names and signatures; they define the meaning).
+Bits run MSB first within a byte (NumPy ``packbits`` order). ``flip`` is XORed into every
+byte: 0x80 for "binary" (bytes stored with offset -128, i.e. the top bit flipped), 0 for
+"ubinary". Kernels trust their callers for dtype and contiguity but check every size they
+index with. Packing a row's whole bytes is ``fq_signbits_pack`` in ``signbits_simd.h`` (SSE2
+with a scalar fallback). All loops run without the GIL.
+"""
+
+cimport numpy as cnp
+from libc.stdint cimport uint8_t
+from libc.string cimport memcpy
+
+cdef extern from "signbits_simd.h" nogil:
+    uint8_t fq_signbits_byte(const float* s, Py_ssize_t k, int* nan)
+    int fq_signbits_pack(const float* s, uint8_t* d, Py_ssize_t nbytes, uint8_t flip)
+
+cnp.import_array()
+
+__all__ = ["signbits_unpack", "signbits_pack"]
+
+
+cdef inline int _require(bint ok, str what) except -1:
+    if not ok:
+        raise ValueError(f"signbits kernel: {what}")
+    return 0
+
+
+cdef inline void _rows(cnp.ndarray src, cnp.ndarray out, Py_ssize_t* rows, Py_ssize_t* n,
+                       Py_ssize_t* m) except *:
+    """Row count and row lengths of 2-D ``src``/``out`` that agree on rows."""
+    _require(src.ndim == 2 and out.ndim == 2 and src.shape[0] == out.shape[0], "row mismatch")
+    rows[0] = src.shape[0]
+    n[0] = src.shape[1]
+    m[0] = out.shape[1]
+
+
+# _SIGNS[b] holds the 8 bits of byte b, MSB first, as +1.0 (bit set) or -1.0 (bit clear).
+cdef float _SIGNS[256][8]
+
+
+cdef void _fill_signs() noexcept:
+    cdef Py_ssize_t b, j
+    for b in range(256):
+        for j in range(8):
+            _SIGNS[b][j] = 1.0 if (b >> (7 - j)) & 1 else -1.0
+
+
+_fill_signs()
+
+
+def signbits_unpack(cnp.ndarray src, cnp.ndarray out, int flip):
+    """Unpack ``(rows, m)`` bytes into ``(rows, n)`` float32 +-1.0, ``m == ceil(n / 8)``:
+    ``out[r, j]`` is +1.0 when bit ``7 - j % 8`` of ``src[r, j // 8] ^ flip`` is set, else
+    -1.0; the pad bits of the last byte are dropped."""
+    cdef Py_ssize_t rows, n, m, r, i, full, rest
+    _rows(out, src, &rows, &n, &m)
+    _require(m == (n + 7) // 8, "packed length mismatch")
+    cdef const uint8_t* s = <const uint8_t*> cnp.PyArray_DATA(src)
+    cdef float* d = <float*> cnp.PyArray_DATA(out)
+    cdef uint8_t f = <uint8_t> flip
+    if n % 8 == 0:  # rows end on byte boundaries: one flat pass
+        n = rows * n
+        m = rows * m
+        rows = 1
+    full = n // 8
+    rest = n % 8
+    with nogil:
+        for r in range(rows):
+            for i in range(full):
+                memcpy(d + 8 * i, &_SIGNS[s[i] ^ f][0], 8 * sizeof(float))
+            if rest:
+                memcpy(d + 8 * full, &_SIGNS[s[full] ^ f][0], rest * sizeof(float))
+            s += m
+            d += n
+
+
+def signbits_pack(cnp.ndarray src, cnp.ndarray out, int flip):
+    """Pack ``(rows, n)`` float32 into ``(rows, ceil(n / 8))`` bytes of bits ``x > 0``, MSB
+    first, the last byte of a row zero padded, every byte XORed with ``flip``; returns 1 if
+    ``src`` holds a NaN (``out`` is then unspecified), else 0."""
+    cdef Py_ssize_t rows, n, m, r, full, rest
+    _rows(src, out, &rows, &n, &m)
+    _require(m == (n + 7) // 8, "packed length mismatch")
+    cdef const float* s = <const float*> cnp.PyArray_DATA(src)
+    cdef uint8_t* d = <uint8_t*> cnp.PyArray_DATA(out)
+    cdef uint8_t f = <uint8_t> flip
+    cdef int nan = 0
+    if n % 8 == 0:  # rows end on byte boundaries: one flat pass
+        n = rows * n
+        m = rows * m
+        rows = 1
+    full = n // 8
+    rest = n % 8
+    with nogil:
+        for r in range(rows):
+            nan |= fq_signbits_pack(s, d, full, f)
+            if rest:
+                d[full] = fq_signbits_byte(s + 8 * full, rest, &nan) ^ f
+            s += n
+            d += m
+    return nan

@@ -1,0 +1,206 @@
+"""The benchmark cases: one registry for ``python -m fastquant bench`` and ``pytest bench``.
+
+A case is one public call of fastquant on seeded data of ``n`` elements, where ``n`` counts
+the logical values (floats or unpacked codes); packed inputs or outputs hold fewer bytes. A
+case says how to make its positional arguments for ``n`` and which keywords to pass; the bytes
+it moves (inputs + output, for GB/s) are measured from the actual arrays.
+
+Adding a codec means adding entries to :data:`CASES` below, nothing else. Families in
+:data:`PENDING` may lack their public functions on this branch: their cases are skipped with
+a note. Remove a family from :data:`PENDING` once its codec is merged, so that a missing
+function becomes an error instead of a silent skip.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Callable, Mapping, Optional
+
+import numpy as np
+
+import fastquant
+
+#: Last-axis length of generated data (an embedding dimension); shorter or ragged sizes are 1-D.
+ROW = 1024
+
+#: Families whose public functions may not exist yet on this branch, with the note shown when
+#: their cases are skipped.
+PENDING: dict = {}
+
+SEED = 20261123
+
+
+def shape(n: int) -> tuple:
+    """``(n // ROW, ROW)`` when ``n`` is a multiple of ROW, else ``(n,)``."""
+    return (n // ROW, ROW) if n >= ROW and n % ROW == 0 else (n,)
+
+
+def _packed_shape(n: int, per_byte: int) -> tuple:
+    s = shape(n)
+    return s[:-1] + (-(-s[-1] // per_byte),)
+
+
+# --- data makers: (n, rng) -> one array -------------------------------------------------------
+
+def floats(n, rng):
+    """Standard normal float32 values."""
+    return rng.standard_normal(shape(n), dtype=np.float32)
+
+
+def int4_codes(n, rng):
+    return rng.integers(-8, 8, shape(n), dtype=np.int8)
+
+
+def int4_bytes(n, rng):
+    """Packed int4 bytes holding ``n`` nibbles (any byte is two valid codes)."""
+    return rng.integers(-128, 128, _packed_shape(n, 2), dtype=np.int8)
+
+
+def int8_codes(n, rng):
+    return rng.integers(-128, 128, shape(n), dtype=np.int8)
+
+
+def uint8_codes(n, rng):
+    return rng.integers(0, 256, shape(n), dtype=np.uint8)
+
+
+def sign_bytes(dtype):
+    """Packed sign bits holding ``n`` bits, as int8 ("binary") or uint8 ("ubinary") bytes."""
+    def make(n, rng):
+        return rng.integers(0, 256, _packed_shape(n, 8), dtype=np.uint8).view(dtype)
+    return make
+
+
+def last(n: int) -> int:
+    """The unpacked last-axis length of ``shape(n)`` (``orig_dim`` / ``n`` of unpackers)."""
+    return shape(n)[-1]
+
+
+# --- the case type ----------------------------------------------------------------------------
+
+@dataclasses.dataclass(frozen=True)
+class Case:
+    """One benchmarked call: ``fastquant.<func>(*make(n, rng), **kwargs[, out=...])``."""
+
+    op: str                                   #: row label, unique, e.g. "quantize_to_int4[absmax]"
+    family: str                               #: codec family (see PENDING)
+    func: str                                 #: public function name in the fastquant namespace
+    make: Callable[[int, np.random.Generator], tuple]  #: positional arguments for n elements
+    kwargs: Mapping = dataclasses.field(default_factory=dict)
+    takes_out: bool = True                    #: whether the function has ``out=``
+
+    def args(self, n: int, seed: int = SEED) -> tuple:
+        """The positional arguments for ``n`` elements; the same ``(seed, n)`` gives the same data."""
+        return self.make(n, np.random.default_rng([seed, n]))
+
+    def function(self) -> Optional[Callable]:
+        """The public function, or None when this branch does not have it."""
+        return getattr(fastquant, self.func, None)
+
+    def call(self, args: tuple, out: Optional[np.ndarray] = None):
+        """Run the public call on the active backend (``out`` only if given)."""
+        kwargs = dict(self.kwargs)
+        if out is not None:
+            kwargs["out"] = out
+        return getattr(fastquant, self.func)(*args, **kwargs)
+
+    def new_out(self, result) -> np.ndarray:
+        """An empty array to pass as ``out=``, shaped like the array ``result`` holds."""
+        return np.empty_like(main_array(result))
+
+    def bytes_moved(self, args: tuple, result) -> int:
+        """Bytes read (array arguments) plus bytes written (the output array)."""
+        return sum(a.nbytes for a in args if isinstance(a, np.ndarray)) + main_array(result).nbytes
+
+
+def main_array(result) -> np.ndarray:
+    """The output array of a call: the result, or its first item for ``(codes, scale, zp)``."""
+    return result[0] if isinstance(result, tuple) else result
+
+
+# --- the registry -----------------------------------------------------------------------------
+
+def _cases():
+    yield from (
+        Case("quantize_to_int4[absmax]", "int4", "quantize_to_int4",
+             lambda n, r: (floats(n, r), "absmax"), takes_out=False),
+        Case("quantize_to_int4[minmax]", "int4", "quantize_to_int4",
+             lambda n, r: (floats(n, r), "minmax"), takes_out=False),
+        Case("dequantize_from_int4", "int4", "dequantize_from_int4",
+             lambda n, r: (int4_codes(n, r), 0.05, 1)),
+        Case("pack_int4_to_int8", "int4", "pack_int4_to_int8",
+             lambda n, r: (int4_codes(n, r),)),
+        Case("unpack_int8_to_int4", "int4", "unpack_int8_to_int4",
+             lambda n, r: (int4_bytes(n, r), last(n))),
+        Case("quantize_to_packed_int4", "int4", "quantize_to_packed_int4",
+             lambda n, r: (floats(n, r), "absmax")),
+        Case("dequantize_packed_int4", "int4", "dequantize_packed_int4",
+             lambda n, r: (int4_bytes(n, r), 0.05, 1, last(n))),
+    )
+    # embeddings: dequantize(q, quant, orig_dim) and quantize_embeddings(x, precision)
+    codes = {"int8": int8_codes, "uint8": uint8_codes,
+             "binary": sign_bytes(np.int8), "ubinary": sign_bytes(np.uint8)}
+    for quant, make in codes.items():
+        packed = quant in ("binary", "ubinary")
+        yield Case(f"dequantize[{quant}]", "embeddings", "dequantize",
+                   lambda n, r, make=make, quant=quant, packed=packed:
+                   (make(n, r), quant) + ((last(n),) if packed else ()))
+    for precision in codes:
+        yield Case(f"quantize_embeddings[{precision}]", "embeddings", "quantize_embeddings",
+                   lambda n, r, precision=precision: (floats(n, r), precision))
+    # affine: quantize_func(x, scales, zero_point, n_bits) and dequantize_func(x_q, scales, zero_point)
+    yield Case("quantize_func[8bit]", "affine", "quantize_func",
+               lambda n, r: (floats(n, r), 8 / 255, 3, 8))
+    yield Case("dequantize_func[8bit]", "affine", "dequantize_func",
+               lambda n, r: (int8_codes(n, r), 8 / 255, 3))
+
+
+CASES: tuple = tuple(_cases())
+assert len({c.op for c in CASES}) == len(CASES), "case labels must be unique"
+
+
+def select(patterns=None, cases=None):
+    """``(runnable, skipped)``: the cases matching ``patterns`` (any pattern that is a substring
+    of the op label or equals the family; all when None), split into those whose public
+    function exists and ``(case, note)`` pairs for pending families that lack it.
+
+    A missing function outside :data:`PENDING` is a registry bug: ``RuntimeError``.
+    """
+    runnable, skipped = [], []
+    for case in CASES if cases is None else cases:
+        if patterns and not any(p in case.op or p == case.family for p in patterns):
+            continue
+        if case.function() is not None:
+            runnable.append(case)
+        elif case.family in PENDING:
+            skipped.append((case, PENDING[case.family]))
+        else:
+            raise RuntimeError(f"benchmark case {case.op!r}: fastquant has no function {case.func!r}")
+    return runnable, skipped
+
+
+# --- sizes ------------------------------------------------------------------------------------
+
+_UNITS = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3}
+
+
+def parse_size(text: str) -> int:
+    """``"4K"`` -> 4096, ``"32M"`` -> 33554432, ``"1000"`` -> 1000 (binary units)."""
+    t = text.strip().upper()
+    unit = t[-1] if t and t[-1] in "KMG" else ""
+    number = t[: len(t) - len(unit)]
+    if not number.isdigit() or int(number) < 1:
+        raise ValueError(f"size: expected a positive count like 4096, 4K or 32M, got {text!r}")
+    return int(number) * _UNITS[unit]
+
+
+def parse_sizes(text: str) -> list:
+    return [parse_size(part) for part in text.split(",") if part.strip()]
+
+
+def size_label(n: int) -> str:
+    """The shortest exact label: 4096 -> "4K", 33554432 -> "32M", 1000 -> "1000"."""
+    for unit in ("G", "M", "K"):
+        if n % _UNITS[unit] == 0:
+            return f"{n // _UNITS[unit]}{unit}"
+    return str(n)

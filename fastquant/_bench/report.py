@@ -1,0 +1,71 @@
+"""The bench table for people and the JSON document for machines."""
+
+from __future__ import annotations
+
+from typing import Optional, Sequence
+
+from .cases import size_label
+
+#: Documented keys of one JSON row (README "Benchmarks"); tests check they are all present.
+ROW_FIELDS = ("op", "family", "size", "size_label", "out", "bytes", "numpy_s", "cython_s",
+              "speedup", "gbps", "copy_s", "copy_gbps", "pct_copy", "agree", "mismatch")
+#: Documented top-level keys of the JSON document.
+DOC_FIELDS = ("schema", "fastquant", "numpy", "python", "platform", "backends", "cython",
+              "why_not_compiled", "kernel_build", "threads", "repeat", "sizes", "rows", "skipped", "ok")
+
+
+def seconds(t: Optional[float]) -> str:
+    """A time with 3 significant digits and a unit: ``1.23 ms``, ``456 us``."""
+    if t is None:
+        return "-"
+    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("us", 1e-6), ("ns", 1e-9)):
+        if t >= scale or unit == "ns":
+            return f"{t / scale:.3g} {unit}"
+    raise AssertionError  # pragma: no cover
+
+
+COLUMNS = (("op", "<"), ("size", ">"), ("numpy", ">"), ("cython", ">"), ("speedup", ">"),
+           ("GB/s", ">"), ("copy GB/s", ">"), ("% copy", ">"), ("same", ">"))
+
+
+def _cells(row) -> list:
+    same = "-" if row.agree is None else ("yes" if row.agree else "NO")
+    speedup = "-" if row.speedup is None else f"{row.speedup:.1f}x"
+    return [row.label, size_label(row.size), seconds(row.numpy_s), seconds(row.cython_s),
+            speedup, f"{row.gbps:.2f}", f"{row.copy_gbps:.2f}", f"{row.pct_copy:.0f}%", same]
+
+
+def table(rows: Sequence, skipped: Sequence = ()) -> str:
+    """The aligned text table, then notes: disagreements, skipped cases, how to read it."""
+    body = [[name for name, _ in COLUMNS]] + [_cells(r) for r in rows]
+    widths = [max(len(line[i]) for line in body) for i in range(len(COLUMNS))]
+    lines = []
+    for k, line in enumerate(body):
+        cells = [c.ljust(w) if align == "<" else c.rjust(w)
+                 for c, w, (_, align) in zip(line, widths, COLUMNS)]
+        lines.append("  ".join(cells).rstrip())
+        if k == 0:
+            lines.append("-" * len(lines[0]))
+    bad = [r for r in rows if r.agree is False]
+    for r in bad:
+        lines.append(f"MISMATCH {r.label} {size_label(r.size)}: {r.mismatch}")
+    notes: dict = {}
+    for case, note in skipped:
+        notes.setdefault(note, []).append(case.op)
+    for note, ops in notes.items():
+        lines.append(f"skipped ({note}): {', '.join(ops)}")
+    checked = sum(r.agree is not None for r in rows)
+    if rows and checked == 0:
+        lines.append("agreement NOT checked: only the numpy backend ran")
+    elif rows:
+        lines.append(f"agreement: {checked - len(bad)} of {checked} rows bit-identical on both backends")
+    return "\n".join(lines)
+
+
+def document(rows: Sequence, skipped: Sequence, meta: dict) -> dict:
+    """The JSON document: ``meta`` (run facts), one dict per row, skipped cases, and ``ok``."""
+    doc = dict(meta)
+    doc["rows"] = [r.as_dict() for r in rows]
+    doc["skipped"] = [{"op": c.op, "family": c.family, "reason": note} for c, note in skipped]
+    doc["ok"] = all(r.agree is not False for r in rows)
+    return doc

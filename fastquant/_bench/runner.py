@@ -1,0 +1,133 @@
+"""Run benchmark cases on both backends, check their outputs agree, and collect rows."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Callable, Iterable, Optional, Sequence
+
+import fastquant
+from fastquant import _backend
+
+from .agree import difference
+from .cases import Case, size_label
+from .timing import copy_time, median_time
+
+
+@dataclasses.dataclass
+class Row:
+    """One line of the table: a case at one size, with or without a preallocated ``out=``."""
+
+    op: str
+    family: str
+    size: int
+    out: bool
+    bytes: int                          #: input + output bytes of one call
+    numpy_s: float                      #: median seconds per call, NumPy twins
+    cython_s: Optional[float]           #: median seconds per call, compiled kernels (None: unavailable)
+    copy_s: float                       #: median seconds of a memory copy moving ``bytes``
+    agree: Optional[bool]               #: outputs bit-identical (None: only one backend ran)
+    mismatch: str = ""                  #: where they first differ, when they do
+
+    @property
+    def best_s(self) -> float:
+        return self.cython_s if self.cython_s is not None else self.numpy_s
+
+    @property
+    def speedup(self) -> Optional[float]:
+        return None if self.cython_s is None else self.numpy_s / self.cython_s
+
+    @property
+    def gbps(self) -> float:
+        """GB/s (10**9 bytes) of the compiled kernels (of NumPy when they are unavailable)."""
+        return self.bytes / self.best_s / 1e9
+
+    @property
+    def copy_gbps(self) -> float:
+        return self.bytes / self.copy_s / 1e9
+
+    @property
+    def pct_copy(self) -> float:
+        """The kernel's speed as a percentage of the memory copy of the same bytes."""
+        return 100.0 * self.copy_s / self.best_s
+
+    @property
+    def label(self) -> str:
+        return self.op + (" out=" if self.out else "")
+
+    def as_dict(self) -> dict:
+        d = dataclasses.asdict(self)
+        d.update(size_label=size_label(self.size), speedup=self.speedup, gbps=self.gbps,
+                 copy_gbps=self.copy_gbps, pct_copy=self.pct_copy)
+        return d
+
+
+def jobs(cases: Sequence[Case], sizes: Iterable[int], out_sizes: Iterable[int]) -> list:
+    """``(case, size, with_out)`` in run order: sizes ascending, each case plain and then, at
+    the ``out_sizes``, with a preallocated ``out=`` when it takes one."""
+    out_sizes = set(out_sizes)
+    plan = []
+    for n in sorted(set(sizes)):
+        for case in cases:
+            plan.append((case, n, False))
+            if case.takes_out and n in out_sizes:
+                plan.append((case, n, True))
+    return plan
+
+
+def _measure(case: Case, args: tuple, name: str, out, repeat: int, min_sample: float):
+    with fastquant.use_backend(name):
+        fn = (lambda: case.call(args)) if out is None else (lambda: case.call(args, out))
+        result = fn()  # warm-up; its output is what the agreement check compares
+        return result, median_time(fn, repeat, min_sample)
+
+
+def run(
+    cases: Sequence[Case],
+    sizes: Iterable[int],
+    out_sizes: Iterable[int] = (),
+    repeat: int = 5,
+    min_sample: float = 2e-3,
+    progress: Optional[Callable[[int, int, str], None]] = None,
+    on_row: Optional[Callable[[Row], None]] = None,
+) -> list:
+    """Time every job on NumPy and (when built) Cython, on the same data; return the rows.
+
+    The two backends' outputs are compared bit for bit; a difference is recorded in the row
+    (``agree=False``), not raised, so one run reports every disagreement.
+    """
+    backends = [b for b in ("numpy", "cython") if b in _backend.available()]
+    plan = jobs(cases, sizes, out_sizes)
+    copies: dict = {}
+    rows = []
+    args_for = template = None
+    for i, (case, n, with_out) in enumerate(plan):
+        if progress:
+            progress(i, len(plan), f"{case.op}{' out=' if with_out else ''} {size_label(n)}")
+        if not with_out:  # the out= job right after reuses this data and output shape
+            args_for, template = case.args(n), None
+        args = args_for
+        results, times = {}, {}
+        for name in backends:
+            out = None
+            if with_out:
+                out = case.new_out(template)
+            results[name], times[name] = _measure(case, args, name, out, repeat, min_sample)
+            if template is None:
+                template = results[name]
+        agree, mismatch = None, ""
+        if len(backends) == 2:
+            mismatch = difference(results["cython"], results["numpy"]) or ""
+            agree = not mismatch
+        nbytes = case.bytes_moved(args, results[backends[0]])
+        if nbytes not in copies:
+            # 3x the samples: the reference is cheap and the yardstick for every row of this size
+            copies[nbytes] = copy_time(nbytes, 3 * repeat, min_sample)
+        row = Row(case.op, case.family, n, with_out, nbytes, times["numpy"], times.get("cython"),
+                  copies[nbytes], agree, mismatch)
+        rows.append(row)
+        if on_row:
+            on_row(row)
+        del results
+    if progress:
+        progress(len(plan), len(plan), "done")
+    return rows

@@ -1,0 +1,62 @@
+"""Timing: medians of repeated calls, and the memory-copy reference they are compared with."""
+
+from __future__ import annotations
+
+import gc
+import math
+import statistics
+import time
+from typing import Callable
+
+import numpy as np
+
+#: Upper bound on calls per sample, so a sub-microsecond call cannot make a sample endless.
+MAX_NUMBER = 100_000
+
+
+def median_time(fn: Callable[[], object], repeat: int = 5, min_sample: float = 2e-3) -> float:
+    """Median seconds per call of ``fn`` over ``repeat`` samples (see :func:`samples`)."""
+    return statistics.median(samples(fn, repeat, min_sample))
+
+
+def samples(fn: Callable[[], object], repeat: int = 5, min_sample: float = 2e-3) -> list:
+    """Seconds per call of ``fn`` in each of ``repeat`` samples.
+
+    Each sample times ``number`` back-to-back calls, ``number`` chosen from one calibration call
+    so that a sample lasts at least ``min_sample`` seconds (short calls are otherwise lost in
+    timer noise). The garbage collector is off while timing, as in :mod:`timeit`. The caller
+    warms ``fn`` up first.
+    """
+    t0 = time.perf_counter()
+    fn()
+    once = time.perf_counter() - t0
+    number = 1 if once >= min_sample else min(MAX_NUMBER, math.ceil(min_sample / max(once, 1e-8)))
+    times = []
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        for _ in range(max(1, repeat)):
+            t0 = time.perf_counter()
+            for _ in range(number):
+                fn()
+            times.append((time.perf_counter() - t0) / number)
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+    return times
+
+
+def copy_time(nbytes: int, repeat: int = 5, min_sample: float = 2e-3) -> float:
+    """Seconds of ``np.copyto`` from one buffer of ``nbytes / 2`` bytes into another,
+    preallocated one: a memory copy that reads and writes ``nbytes`` bytes in all, the same
+    traffic as a kernel with those input + output bytes. (Large copies use glibc's memcpy,
+    whose streaming stores make this the practical write-bandwidth limit of the machine.)
+
+    Unlike the kernels' medians this is the fastest of the samples: it stands for what the
+    memory system can do, and other processes on a busy machine only ever slow a copy down.
+    """
+    half = max(1, nbytes // 2)
+    src = np.ones(half, np.uint8)
+    dst = np.empty_like(src)
+    np.copyto(dst, src)  # fault the destination pages in before timing
+    return min(samples(lambda: np.copyto(dst, src), repeat, min_sample))

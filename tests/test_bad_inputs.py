@@ -1,0 +1,353 @@
+"""Every bad input to every public function, as one table, on both backends.
+
+A row is (function, arguments, expected exception type, argument the message must name). The
+message must *begin* with that name followed by a colon (the convention of ``_arrays``), so a
+row fails when the error is right but blames the wrong argument.
+
+Adding a codec family = writing one ``<family>_rows()`` generator below (usually a ``GOOD``
+call per function plus the shared row builders ``array_rows``/``out_rows``/``scale_rows``/...)
+and listing it in ``FAMILY_ROWS``. Inputs that are odd but valid (32-d arrays, empty arrays,
+memoryviews, torch integer tensors) go in ``odd_but_valid_rows`` and must give identical results
+on both backends.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Callable, Iterator
+
+import numpy as np
+import pytest
+
+import fastquant as fq
+from _support import both
+
+try:  # torch is optional everywhere in fastquant; without it the table has no torch rows
+    import torch
+except ImportError:  # pragma: no cover
+    torch = None
+
+
+@dataclasses.dataclass(frozen=True)
+class Row:
+    id: str
+    fn: Callable
+    kwargs: dict
+    exc: type
+    names: str  # the argument the message must start with
+
+    def param(self):
+        return pytest.param(self, id=f"{self.fn.__name__}-{self.id}")
+
+
+def call(fn, good: dict, exc: type, name: str, label: str, **override) -> Row:
+    """A row: ``fn(**good)`` with ``override`` replacing some arguments."""
+    return Row(label, fn, {**good, **override}, exc, name)
+
+
+# ---------------------------------------------------------------- shared row builders
+
+def _readonly(a: np.ndarray) -> np.ndarray:
+    a = a.copy()
+    a.flags.writeable = False
+    return a
+
+
+def _nested(depth: int):
+    x = [1, 2]
+    for _ in range(depth - 1):
+        x = [x]
+    return x
+
+
+def _not_array_values():
+    """Things that are not an array of numbers at all: TypeError for every array argument."""
+    return {
+        "str": "1234",
+        "bytes": b"\x01\x02",
+        "None": None,
+        "object": object(),
+        "dict": {"a": 1},
+        "complex": 1 + 2j,
+        "complex_array": np.array([1 + 2j, 3j], np.complex64),
+        "bool": True,
+        "bool_array": np.array([True, False]),
+        "object_array": np.array([1, 2], dtype=object),
+        "object_array_mixed": np.array([1, "a"], dtype=object),
+        "list_with_None": [1, None],
+        "list_of_str": ["a", "b"],
+        "ragged": [[1, 2], [3]],
+        "datetime": np.array(["2020-01-01"], dtype="datetime64[D]"),
+        "timedelta": np.array([1, 2], dtype="m8[s]"),
+        "structured": np.zeros(2, dtype=[("a", "i1")]),
+        "void": np.zeros(2, dtype="V4"),
+        "str_array": np.array(["1", "2"]),
+        "nested_70_deep": _nested(70),  # beyond NumPy's 64 dimensions
+    }
+
+
+def _torch_bad(kind: str) -> dict:
+    """torch tensors that are wrong for an argument of ``kind`` ("floats", "codes", "bytes")."""
+    if torch is None:
+        return {}
+    bad = {
+        "torch_bool": torch.ones(4, dtype=torch.bool),
+        "torch_complex64": torch.ones(4, dtype=torch.complex64),
+        "torch_complex128": torch.ones(4, dtype=torch.complex128),
+        "torch_sparse": torch.ones(4).to_sparse() if kind == "floats" else torch.ones(4, dtype=torch.int8).to_sparse(),
+        "torch_meta": torch.ones(4, device="meta") if kind == "floats" else torch.ones(4, dtype=torch.int8, device="meta"),
+    }
+    if kind != "floats":  # float tensors are not codes
+        bad.update(
+            torch_bfloat16=torch.ones(4, dtype=torch.bfloat16),
+            torch_float16=torch.ones(4, dtype=torch.float16),
+            torch_float8=torch.ones(4, dtype=torch.float8_e4m3fn),
+            torch_float32=torch.ones(4),
+        )
+    return bad
+
+
+def array_rows(fn, good: dict, name: str, kind: str, packs_axis: bool) -> Iterator[Row]:
+    """Wrong types and dtypes for array argument ``name`` of ``kind``:
+    "floats" (quantizer input), "codes" (integer codes in a small range), "bytes" (packed)."""
+    for label, value in {**_not_array_values(), **_torch_bad(kind)}.items():
+        yield call(fn, good, TypeError, name, label, **{name: value})
+    if kind != "floats":
+        for dt in ("float16", "float32", "float64", "longdouble"):
+            yield call(fn, good, TypeError, name, f"dtype_{dt}", **{name: np.ones(4, dt)})
+        yield call(fn, good, TypeError, name, "float_list", **{name: [0.5, 1]})
+        yield call(fn, good, TypeError, name, "float_scalar", **{name: 1.5})
+    if packs_axis:
+        zero_d = np.float32(1.0) if kind == "floats" else np.int8(1)
+        yield call(fn, good, ValueError, name, "0d_array", **{name: np.asarray(zero_d)})
+        yield call(fn, good, ValueError, name, "python_scalar", **{name: 1})
+
+
+def code_range_rows(fn, good: dict, name: str, lo: int, hi: int) -> Iterator[Row]:
+    """Integers outside [lo, hi], in every integer dtype that can hold them, in odd places."""
+    for dt in ("int8", "uint8", "int16", "uint16", "int32", "int64", "uint64", ">i2", "<i8"):
+        info = np.iinfo(dt)
+        for bad in (lo - 1, hi + 1, info.min, info.max):
+            if info.min <= bad <= info.max and not lo <= bad <= hi:
+                arr = np.zeros(5, dt)
+                arr[2] = bad
+                yield call(fn, good, ValueError, name, f"{bad}_as_{np.dtype(dt).str}", **{name: arr})
+    tail = np.zeros((3, 5), np.int64)
+    tail[-1, -1] = hi + 1  # last element of the last row (the odd tail of a packed row)
+    yield call(fn, good, ValueError, name, "bad_in_last_odd_tail", **{name: tail})
+    yield call(fn, good, ValueError, name, "python_list", **{name: [0, hi + 1]})
+    if torch is not None:
+        yield call(fn, good, ValueError, name, "torch_int16", **{name: torch.tensor([0, hi + 1], dtype=torch.int16)})
+
+
+def scale_rows(fn, good: dict, name: str = "scale") -> Iterator[Row]:
+    bad = {
+        "zero": 0.0, "neg_zero": -0.0, "negative": -1.0, "nan": float("nan"), "inf": float("inf"),
+        "neg_inf": -float("inf"), "underflows_f32": 1e-50, "overflows_f32": 1e39, "str": "x",
+        "numeric_str": "2.0", "None": None, "bool": True, "np_bool": np.bool_(True), "complex": 1 + 1j,
+        "list": [1.0], "array2": np.array([1.0, 2.0]), "object": object(), "dict": {},
+    }
+    for label, value in bad.items():
+        yield call(fn, good, ValueError, name, label, **{name: value})
+
+
+def zero_point_rows(fn, good: dict, name: str = "zero_point") -> Iterator[Row]:
+    bad = {
+        "float": 0.5, "integral_float": 1.0, "np_float": np.float32(1.0), "str": "1", "None": None,
+        "bool": True, "np_bool": np.bool_(False), "too_big": 2**31, "too_small": -(2**30) - 1,
+        "huge": 2**100, "list": [3], "complex": 1j, "nan": float("nan"),
+    }
+    for label, value in bad.items():
+        yield call(fn, good, ValueError, name, label, **{name: value})
+
+
+def n_rows(fn, good: dict, m: int, name: str = "n") -> Iterator[Row]:
+    """Bad unpacked lengths for a packed axis of ``m`` bytes (valid: 2m - 1, 2m)."""
+    bad = {
+        "negative": -1, "zero": 0, "too_short": 2 * m - 2, "too_long": 2 * m + 1, "huge": 2**70,
+        "float": float(2 * m), "half": 1.5, "str": str(2 * m), "bool": True, "np_float": np.float64(2 * m),
+        "0d_array": np.array(2 * m), "list": [2 * m], "complex": 2j,
+    }
+    for label, value in bad.items():
+        yield call(fn, good, ValueError, name, label, **{name: value})
+
+
+def choice_rows(fn, good: dict, name: str, options: tuple) -> Iterator[Row]:
+    bad = {
+        "upper": options[0].upper(), "padded": f" {options[0]}", "empty": "", "None": None, "int": 3,
+        "bytes": options[0].encode(), "list": [options[0]], "array1": np.array([options[0]]),
+        "array2": np.array(list(options)), "dict": {}, "object": object(),
+    }
+    for label, value in bad.items():
+        yield call(fn, good, ValueError, name, label, **{name: value})
+
+
+def out_rows(fn, good: dict, in_name: str, shape: tuple, dtype) -> Iterator[Row]:
+    """Every way ``out=`` can be wrong for a result of ``shape``/``dtype``; ``in_name`` is the
+    array argument it must not overlap."""
+    dtype = np.dtype(dtype)
+    other = np.dtype(np.int16 if dtype != np.int16 else np.int8)
+    wrong_shape = shape[:-1] + (shape[-1] + 1,)
+    bad = {
+        "wrong_dtype": np.empty(shape, other),
+        "byteswapped": np.empty(shape, dtype.newbyteorder()) if dtype.itemsize > 1 else np.empty(shape, np.uint8),
+        "wrong_shape": np.empty(wrong_shape, dtype),
+        "flattened": np.empty(int(np.prod(shape)), dtype) if len(shape) > 1 else np.empty(shape + (1,), dtype),
+        "non_contiguous": np.empty(shape[:-1] + (2 * shape[-1],), dtype)[..., ::2],
+        "fortran_order": np.empty(shape, dtype, order="F") if len(shape) > 1 and min(shape) > 1 else np.empty(shape, dtype)[::-1],
+        "read_only": _readonly(np.empty(shape, dtype)),
+        "list": np.zeros(shape, dtype).tolist(),
+        "tuple": (),
+        "str": "out",
+        "scalar": 0,
+    }
+    if torch is not None:
+        bad["torch_tensor"] = torch.from_numpy(np.zeros(shape, dtype))
+    for label, value in bad.items():
+        yield call(fn, good, ValueError, "out", f"out_{label}", out=value)
+    # out aliasing the input's memory: the input as given (contiguous), and a strided input
+    # that the wrapper copies (then only the caller's original shows the overlap)
+    src = np.asarray(good[in_name])
+    nbytes = max(src.nbytes * 2, int(np.prod(shape)) * dtype.itemsize) + 64
+    buf = np.zeros(nbytes, np.uint8)
+    out = buf[: int(np.prod(shape)) * dtype.itemsize].view(dtype).reshape(shape)
+    same = buf[: src.nbytes].view(src.dtype).reshape(src.shape)
+    same[...] = src
+    yield call(fn, good, ValueError, "out", "out_overlaps_input", **{in_name: same, "out": out})
+    strided = buf[: 2 * src.nbytes].view(src.dtype)[::2][: src.size].reshape(src.shape)
+    strided[...] = src
+    yield call(fn, good, ValueError, "out", "out_overlaps_strided_input", **{in_name: strided, "out": out})
+
+
+# ---------------------------------------------------------------- int4
+
+FLOATS = np.linspace(-3, 3, 12, dtype=np.float32).reshape(3, 4)
+CODES = (np.arange(12, dtype=np.int8) % 16 - 8).reshape(3, 4)
+PACKED = np.arange(-6, 6, dtype=np.int8).reshape(3, 4)
+
+
+def int4_rows() -> Iterator[Row]:
+    scale_methods = fq.int4.SCALE_METHODS
+
+    for fn in (fq.quantize_to_int4, fq.quantize_to_packed_int4):
+        good = dict(values=FLOATS, scale_method="minmax")
+        yield from array_rows(fn, good, "values", "floats", packs_axis=fn is fq.quantize_to_packed_int4)
+        yield from choice_rows(fn, good, "scale_method", scale_methods)
+        for label, value in {
+            "nan": [1.0, np.nan], "inf": [np.inf, 1.0], "neg_inf": [-np.inf, 1.0],
+            "nan_float16": np.array([np.nan, 1], np.float16), "inf_after_cast": np.array([1e39, 1.0]),
+            "nan_in_last_row": np.vstack([FLOATS, [0, 0, 0, np.nan]]), "empty": np.zeros(0, np.float32),
+            "empty_2d": np.zeros((3, 0), np.float32), "empty_rows": np.zeros((0, 4), np.float32),
+            "range_overflows": np.array([3e38, -3e38], np.float32),
+        }.items():
+            yield call(fn, good, ValueError, "values", label, values=value)
+        if torch is not None:
+            yield call(fn, good, ValueError, "values", "torch_bfloat16_inf",
+                       values=torch.tensor([1.0, float("inf")], dtype=torch.bfloat16))
+    yield from out_rows(fq.quantize_to_packed_int4, dict(values=FLOATS), "values", (3, 2), np.int8)
+
+    good = dict(q=CODES, scale=0.5, zero_point=1)
+    yield from array_rows(fq.dequantize_from_int4, good, "q", "codes", packs_axis=False)
+    yield from code_range_rows(fq.dequantize_from_int4, good, "q", -8, 7)
+    yield from scale_rows(fq.dequantize_from_int4, good)
+    yield from zero_point_rows(fq.dequantize_from_int4, good)
+    yield from out_rows(fq.dequantize_from_int4, good, "q", (3, 4), np.float32)
+
+    good = dict(values=CODES)
+    yield from array_rows(fq.pack_int4_to_int8, good, "values", "codes", packs_axis=True)
+    yield from code_range_rows(fq.pack_int4_to_int8, good, "values", -8, 7)
+    yield from out_rows(fq.pack_int4_to_int8, good, "values", (3, 2), np.int8)
+
+    good = dict(packed=PACKED, n=None)
+    yield from array_rows(fq.unpack_int8_to_int4, good, "packed", "bytes", packs_axis=True)
+    yield from code_range_rows(fq.unpack_int8_to_int4, good, "packed", -128, 255)
+    yield from n_rows(fq.unpack_int8_to_int4, good, m=4)
+    yield call(fq.unpack_int8_to_int4, good, ValueError, "n", "negative_on_empty", packed=np.zeros(0, np.int8), n=-1)
+    yield call(fq.unpack_int8_to_int4, good, ValueError, "n", "one_on_empty", packed=np.zeros((2, 0), np.int8), n=1)
+    yield from out_rows(fq.unpack_int8_to_int4, good, "packed", (3, 8), np.int8)
+
+    good = dict(packed=PACKED, scale=0.25, zero_point=-2, n=7)
+    yield from array_rows(fq.dequantize_packed_int4, good, "packed", "bytes", packs_axis=True)
+    yield from code_range_rows(fq.dequantize_packed_int4, good, "packed", -128, 255)
+    yield from scale_rows(fq.dequantize_packed_int4, good)
+    yield from zero_point_rows(fq.dequantize_packed_int4, good)
+    yield from n_rows(fq.dequantize_packed_int4, good, m=4)
+    yield from out_rows(fq.dequantize_packed_int4, good, "packed", (3, 7), np.float32)
+
+
+def int4_odd_but_valid() -> Iterator[tuple]:
+    """(id, fn, kwargs) calls that look odd but are valid: both backends must agree."""
+    dims32 = (1,) * 31 + (3,)
+    for label, floats, codes, packed in [
+        ("32_dims", np.ones(dims32, np.float32), np.ones(dims32, np.int8), np.ones(dims32, np.int8)),
+        ("64_dims", np.ones((1,) * 63 + (2,), np.float32), np.ones((1,) * 63 + (2,), np.int8), np.ones((1,) * 64, np.int8)),
+        ("empty_rows", None, np.zeros((0, 5), np.int8), np.zeros((0, 3), np.int8)),
+        ("empty_last_axis", None, np.zeros((4, 0), np.int16), np.zeros((4, 0), np.uint8)),
+        ("huge_empty_shape", None, np.broadcast_to(np.int8(0), (2**40, 0)), np.broadcast_to(np.uint8(0), (0, 2**40))),
+        ("broadcast_zero_stride", np.broadcast_to(np.float32(1.5), (5, 7)), np.broadcast_to(np.int8(-3), (5, 7)),
+         np.broadcast_to(np.int8(-3), (5, 7))),
+        ("memoryview", memoryview(np.ones(6, np.float32)), memoryview(bytes([1, 2, 255 - 8 + 1])).cast("b"), memoryview(b"\x01\xff")),
+        ("bytearray", None, None, bytearray(b"\x01\xff\x80")),
+        ("negative_strides", FLOATS[::-1, ::-1], CODES[::-1, ::-1], PACKED[::-1, ::-1]),
+    ]:
+        if floats is not None:
+            yield f"quantize_to_int4-{label}", fq.quantize_to_int4, dict(values=floats)
+            if np.ndim(floats):
+                yield f"quantize_to_packed_int4-{label}", fq.quantize_to_packed_int4, dict(values=floats)
+        if codes is not None:
+            yield f"dequantize_from_int4-{label}", fq.dequantize_from_int4, dict(q=codes, scale=0.5, zero_point=3)
+            yield f"pack_int4_to_int8-{label}", fq.pack_int4_to_int8, dict(values=codes)
+        yield f"unpack_int8_to_int4-{label}", fq.unpack_int8_to_int4, dict(packed=packed)
+        yield f"dequantize_packed_int4-{label}", fq.dequantize_packed_int4, dict(packed=packed, scale=2.0)
+    if torch is not None:
+        for dt in (torch.int8, torch.uint8, torch.int16, torch.int32, torch.int64, torch.uint16, torch.uint32):
+            codes = torch.tensor([[-8, 7, 0], [1, 2, 3]] if dt.is_signed else [[0, 7, 5], [1, 2, 3]], dtype=dt)
+            tag = str(dt).removeprefix("torch.")
+            yield f"dequantize_from_int4-torch_{tag}", fq.dequantize_from_int4, dict(q=codes, scale=1.0)
+            yield f"unpack_int8_to_int4-torch_{tag}", fq.unpack_int8_to_int4, dict(packed=codes)
+        for dt in (torch.bfloat16, torch.float16, torch.float64, torch.float8_e5m2, torch.int64):
+            x = torch.tensor([[-1.5, 0.25, 3.0], [2.0, -0.5, 1.0]]).to(dt)
+            tag = str(dt).removeprefix("torch.")
+            yield f"quantize_to_int4-torch_{tag}", fq.quantize_to_int4, dict(values=x)
+            yield f"quantize_to_packed_int4-torch_{tag}", fq.quantize_to_packed_int4, dict(values=x)
+        yield "quantize_to_int4-torch_requires_grad", fq.quantize_to_int4, dict(values=torch.ones(3, requires_grad=True))
+        yield "unpack_int8_to_int4-torch_transposed", fq.unpack_int8_to_int4, dict(packed=torch.ones(3, 4, dtype=torch.int8).T)
+
+
+# ---------------------------------------------------------------- the table
+
+#: One generator per codec family; a new family adds its own here.
+FAMILY_ROWS = [int4_rows]
+FAMILY_ODD_BUT_VALID = [int4_odd_but_valid]
+
+ROWS = [row for family in FAMILY_ROWS for row in family()]
+ODD_BUT_VALID = [case for family in FAMILY_ODD_BUT_VALID for case in family()]
+
+
+def _copy(v):
+    return v.copy() if isinstance(v, np.ndarray) else v
+
+
+@pytest.mark.parametrize("row", [r.param() for r in ROWS])
+def test_bad_input(row: Row, backend):
+    before = {k: _copy(v) for k, v in row.kwargs.items() if isinstance(v, np.ndarray)}
+    with pytest.raises(row.exc) as info:
+        row.fn(**row.kwargs)
+    assert type(info.value) is row.exc, f"{type(info.value).__name__} (a subclass) instead of {row.exc.__name__}"
+    message = str(info.value)
+    assert message.startswith(f"{row.names}:"), f"message does not start with {row.names!r}: {message!r}"
+    for k, v in before.items():  # a rejected call must not have written anywhere either
+        assert row.kwargs[k].tobytes() == v.tobytes(), f"{k} changed by a call that raised"
+
+
+@pytest.mark.parametrize("fn,kwargs", [pytest.param(fn, kw, id=i) for i, fn, kw in ODD_BUT_VALID])
+def test_odd_but_valid_input(fn, kwargs):
+    names = list(kwargs)
+    both(lambda *args: fn(**dict(zip(names, args))), *kwargs.values())
+
+
+def test_every_public_function_has_rows():
+    """The table covers every public function of every family."""
+    public = {name for name in fq.__all__ if callable(getattr(fq, name)) and getattr(fq, name).__module__ != "fastquant._backend"}
+    covered = {row.fn.__name__ for row in ROWS}
+    assert public <= covered, f"no bad-input rows for {sorted(public - covered)}"

@@ -1,0 +1,82 @@
+"""Run one differential fuzz target under atheris (libFuzzer):
+
+    python tools/fuzz/run.py TARGET [libFuzzer flags, e.g. -max_total_time=60 corpus_dir]
+
+Every input is decoded into a call by ``targets.TARGETS[TARGET]`` and run on the cython and
+the numpy backend: the results must be identical (dtype, shape, bytes) or both calls must
+raise the same ValueError/TypeError; inputs must be unchanged. Anything else (another
+exception, a mismatch, a crash, a sanitizer report) stops the run and leaves a crash-* file
+that reproduces it: ``python tools/fuzz/run.py TARGET crash-...``.
+The Python code of fastquant is instrumented for coverage; the kernels are not (atheris needs
+clang's -fsanitize=fuzzer-no-link for that), but run on the ASan/UBSan build via tools/fuzz.sh.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import atheris
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+# the in-place build when run directly; tools/fuzz.sh puts the sanitized build first on PYTHONPATH
+sys.path.append(os.path.dirname(os.path.dirname(HERE)))
+
+with atheris.instrument_imports(include=["fastquant", "targets"]):
+    import numpy as np
+
+    import fastquant as fq
+    import targets
+
+if fq._backend._COMPILED is None:
+    raise SystemExit(f"fuzz: the compiled kernels are not importable ({fq._backend.WHY_NOT_COMPILED})")
+
+
+def _outcome(fn, kwargs):
+    try:
+        return "ok", fn(**kwargs)
+    except (ValueError, TypeError) as exc:
+        return "raised", type(exc)
+
+
+def _same(a, b, what):
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        assert isinstance(a, np.ndarray) and isinstance(b, np.ndarray), what
+        assert a.dtype == b.dtype and a.shape == b.shape, f"{what}: {a.dtype}{a.shape} vs {b.dtype}{b.shape}"
+        assert a.tobytes() == b.tobytes(), f"{what}: bytes differ"
+    else:
+        assert type(a) is type(b) and repr(a) == repr(b), f"{what}: {a!r} vs {b!r}"
+
+
+def one_input(build, data: bytes) -> None:
+    fdp = atheris.FuzzedDataProvider(data)
+    fn, kwargs = build(fdp)
+    before = {k: v.copy() for k, v in kwargs.items() if isinstance(v, np.ndarray) and k != "out"}
+    outcomes = []
+    for name in ("cython", "numpy"):
+        if isinstance(kwargs.get("out"), np.ndarray):
+            kwargs["out"][...] = 0  # same starting bytes for both backends
+        with fq.use_backend(name):
+            kind, value = _outcome(fn, kwargs)
+        outcomes.append((kind, value.copy() if kind == "ok" else value))
+        for k, v in before.items():
+            _same(kwargs[k], v, f"input {k} after the {name} call")
+    (ka, ra), (kb, rb) = outcomes
+    assert ka == kb, f"cython {ka} {ra!r} but numpy {kb} {rb!r} for {kwargs!r}"
+    if ka == "raised":
+        assert ra is rb, f"cython raised {ra.__name__}, numpy {rb.__name__} for {kwargs!r}"
+    else:
+        _same(ra, rb, f"result for {kwargs!r}")
+
+
+def main() -> None:
+    if len(sys.argv) < 2 or sys.argv[1] not in targets.TARGETS:
+        raise SystemExit(f"usage: run.py TARGET [libFuzzer flags]; targets: {', '.join(targets.TARGETS)}")
+    build = targets.TARGETS[sys.argv[1]]
+    atheris.Setup([sys.argv[0]] + sys.argv[2:], lambda data: one_input(build, data))
+    atheris.Fuzz()
+
+
+if __name__ == "__main__":
+    main()

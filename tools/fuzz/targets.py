@@ -1,0 +1,108 @@
+"""Differential fuzz targets: the registry of decode functions and how bytes become arguments.
+
+Each target turns the fuzzer's bytes into a call (function and keyword arguments: a dtype, a
+shape, array bytes, maybe a strided/transposed view, scale, zero point, n, out=). The driver
+(``run.py``) runs the call on both backends and demands identical results or the same
+ValueError/TypeError. A new decode function is one more entry in ``TARGETS``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+import fastquant as fq
+
+CODE_DTYPES = ["i1", "u1", "<i2", ">i2", "<u2", "<i4", "<i8", ">i8", "<u8", "<f4", "?"]
+
+
+def array(fdp, lo: int, hi: int, dtypes=CODE_DTYPES, max_dims: int = 4):
+    """An ndarray from the fuzzer's bytes: dtype, shape (sizes 0..6, at most ``max_dims``),
+    contents (integers mostly folded into the valid range [lo, hi], so that raw bytes reach
+    the kernels rather than the range check), then maybe a view with steps/negative strides,
+    a transpose or a broadcast."""
+    dtype = np.dtype(fdp.PickValueInList(dtypes))
+    ndim = fdp.ConsumeIntInRange(0, max_dims)
+    shape = tuple(fdp.ConsumeIntInRange(0, 6) for _ in range(ndim))
+    size = math.prod(shape)
+    raw = fdp.ConsumeBytes(size * dtype.itemsize).ljust(size * dtype.itemsize, b"\0")
+    arr = np.frombuffer(raw, dtype).reshape(shape).copy()
+    if dtype.kind in "iu" and fdp.ConsumeIntInRange(0, 3):
+        low, high = max(lo, int(np.iinfo(dtype).min)), min(hi, int(np.iinfo(dtype).max))
+        arr = np.asarray(arr.astype(object) % (high - low + 1) + low).astype(dtype)
+    view = fdp.ConsumeIntInRange(0, 3)
+    if view == 1 and ndim:
+        arr = arr[(slice(None),) * (ndim - 1) + (slice(None, None, fdp.PickValueInList([2, -1, -2])),)]
+    elif view == 2 and ndim > 1:
+        arr = arr.swapaxes(0, -1)
+    elif view == 3:
+        arr = np.broadcast_to(arr, (fdp.ConsumeIntInRange(0, 2),) + arr.shape)
+    return arr
+
+
+def scale(fdp):
+    """Mostly ordinary scales, sometimes any float (NaN, inf, subnormal, negative)."""
+    if fdp.ConsumeIntInRange(0, 3) == 0:
+        return fdp.ConsumeFloat()
+    return abs(fdp.ConsumeFloatInRange(-4.0, 4.0)) + 1e-3
+
+
+def zero_point(fdp):
+    return fdp.ConsumeIntInRange(-8, 8) if fdp.ConsumeBool() else fdp.ConsumeInt(5)
+
+
+def n_for(fdp, packed):
+    if fdp.ConsumeBool():
+        return None
+    m = packed.shape[-1] if packed.ndim else 0
+    return fdp.ConsumeIntInRange(2 * m - 2, 2 * m + 1)
+
+
+def maybe_out(fdp, kwargs, result_dtype, result_shape):
+    """Now and then an ``out=``: right, or wrong in dtype, shape or contiguity."""
+    choice = fdp.ConsumeIntInRange(0, 5)
+    if choice == 1 and result_shape is not None:
+        kwargs["out"] = np.empty(result_shape, result_dtype)
+    elif choice == 2 and result_shape is not None:
+        kwargs["out"] = np.empty(result_shape, np.int16)
+    elif choice == 3 and result_shape:
+        kwargs["out"] = np.empty(result_shape[:-1] + (result_shape[-1] + 1,), result_dtype)
+    elif choice == 4 and result_shape:
+        kwargs["out"] = np.empty(result_shape[:-1] + (2 * result_shape[-1],), result_dtype)[..., ::2]
+    return kwargs
+
+
+def _unpacked_shape(packed, n):
+    if packed.ndim == 0:
+        return None
+    m = packed.shape[-1]
+    return packed.shape[:-1] + (2 * m if n is None else max(n, 0),)
+
+
+def dequantize_from_int4(fdp):
+    q = array(fdp, -8, 7)
+    kwargs = dict(q=q, scale=scale(fdp), zero_point=zero_point(fdp))
+    return fq.dequantize_from_int4, maybe_out(fdp, kwargs, np.float32, q.shape)
+
+
+def unpack_int8_to_int4(fdp):
+    packed = array(fdp, -128, 255)
+    n = n_for(fdp, packed)
+    kwargs = dict(packed=packed, n=n)
+    return fq.unpack_int8_to_int4, maybe_out(fdp, kwargs, np.int8, _unpacked_shape(packed, n))
+
+
+def dequantize_packed_int4(fdp):
+    packed = array(fdp, -128, 255)
+    n = n_for(fdp, packed)
+    kwargs = dict(packed=packed, scale=scale(fdp), zero_point=zero_point(fdp), n=n)
+    return fq.dequantize_packed_int4, maybe_out(fdp, kwargs, np.float32, _unpacked_shape(packed, n))
+
+
+#: name -> builder(fdp) -> (function, kwargs); one per decode function
+TARGETS = {
+    "dequantize_from_int4": dequantize_from_int4,
+    "unpack_int8_to_int4": unpack_int8_to_int4,
+    "dequantize_packed_int4": dequantize_packed_int4,
+}
