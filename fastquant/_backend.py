@@ -44,17 +44,30 @@ def _load(package: str) -> SimpleNamespace:
     return SimpleNamespace(**merged)
 
 
+def _why_not_compiled(exc: ImportError) -> str:
+    """Why the compiled kernels are missing: a deliberate pure build says so (setup.py writes
+    ``_build_config.py`` into every wheel), anything else is the import error itself."""
+    try:
+        pure = importlib.import_module(f"{__package__}._build_config").NO_EXTENSION
+    except ImportError:  # a source tree: not built by setup.py's build_py
+        pure = False
+    if pure:
+        return "built with FASTQUANT_NO_EXTENSION=1: pure NumPy package, no compiled kernels"
+    return f"{type(exc).__name__}: {exc}"
+
+
 def _env_flag(name: str) -> bool:
     return os.environ.get(name, "").strip() not in ("", "0")
 
 
 _TWINS = _load("fastquant._twins")
+_COMPILED: SimpleNamespace | None
 try:
     _COMPILED = _load("fastquant._kernels")
     WHY_NOT_COMPILED = ""
 except ImportError as exc:  # the package was built without a compiler, or the build is broken
     _COMPILED = None
-    WHY_NOT_COMPILED = f"{type(exc).__name__}: {exc}"
+    WHY_NOT_COMPILED = _why_not_compiled(exc)
     if _env_flag("FASTQUANT_REQUIRE_EXTENSION"):
         raise ImportError(
             "FASTQUANT_REQUIRE_EXTENSION is set but the compiled fastquant kernels could not "
