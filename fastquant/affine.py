@@ -8,6 +8,7 @@ import operator
 import numpy as np
 
 from . import _arrays as A
+from . import _threads
 from ._backend import kernels
 
 __all__ = ["affine_qparams", "quantize_func", "dequantize_func", "code_range"]
@@ -184,7 +185,7 @@ def _inputs(x, *arrays) -> tuple:
     return (x,) + arrays if isinstance(x, np.ndarray) else arrays
 
 
-def quantize_func(x, scales, zero_point, n_bits=8, *, axis=None, signed=True, out=None):
+def quantize_func(x, scales, zero_point, n_bits=8, *, axis=None, signed=True, out=None, threads=None):
     """Affine quantization: ``clip(round(float32(x) / float32(scales) + float32(zero_point)),
     qmin, qmax)`` in float32, rounding half to even; ±inf saturate, NaN is a ``ValueError``.
 
@@ -192,6 +193,8 @@ def quantize_func(x, scales, zero_point, n_bits=8, *, axis=None, signed=True, ou
     or int16, uint8 or uint16 when ``signed=False``. Per tensor (``axis=None``) ``scales`` and
     ``zero_point`` are scalars; with ``axis=k`` they are 1-D arrays of length ``x.shape[k]``
     (or scalars shared by every channel), channel ``i`` using ``scales[i]``, ``zero_point[i]``.
+    ``threads``: see :mod:`fastquant._threads` (``None``: one thread up to 1M elements); the
+    result is the same for any value.
 
     >>> quantize_func([-1.2136, 28.7341, 8.4974], 180 / 255, 13).tolist()
     [11, 54, 25]
@@ -206,7 +209,8 @@ def quantize_func(x, scales, zero_point, n_bits=8, *, axis=None, signed=True, ou
     sc = _scales(scales, axis, dims[1])
     zp = _zero_points(zero_point, axis, dims[1])
     res = A.output(out, arr.shape, _code_dtype(n_bits, signed), _inputs(x, arr, sc, zp))
-    if kernels().affine_quantize(arr.reshape(dims), res.reshape(dims), sc, zp, qmin, qmax):
+    if _threads.run_channels(kernels().affine_quantize, arr.reshape(dims), res.reshape(dims), sc, zp,
+                             qmin, qmax, threads=threads):
         raise ValueError("x: expected numbers without NaN, got NaN")
     return A.wrap(res, device)
 
@@ -235,13 +239,14 @@ def _codes(x_q, name: str):
     return arr.astype(np.int32, order="C"), device
 
 
-def dequantize_func(x_q, scales, zero_point, *, axis=None, out=None):
+def dequantize_func(x_q, scales, zero_point, *, axis=None, out=None, threads=None):
     """Affine decode: ``float32(scales) * float32(int32(x_q) - zero_point)``.
 
     The subtraction is exact (it never wraps around). ``x_q`` may hold integer codes of any
     dtype that fit int32, or float codes, which ``int32`` truncates toward zero (non-finite or
-    out-of-range floats are a ``ValueError``). ``scales``, ``zero_point`` and ``axis`` are as
-    in :func:`quantize_func`.
+    out-of-range floats are a ``ValueError``). ``scales``, ``zero_point``, ``axis`` and
+    ``threads`` are as in :func:`quantize_func`; ``out`` (C-contiguous float32 of ``x_q``'s
+    shape) of at least 8 MiB is written with streaming stores.
 
     >>> [round(v, 4) for v in dequantize_func([11, 54, 25], 180 / 255, 13).tolist()]
     [-1.4118, 28.9412, 8.4706]
@@ -252,5 +257,6 @@ def dequantize_func(x_q, scales, zero_point, *, axis=None, out=None):
     sc = _scales(scales, axis, dims[1])
     zp = _zero_points(zero_point, axis, dims[1])
     res = A.output(out, arr.shape, np.float32, _inputs(x_q, arr, sc, zp))
-    kernels().affine_dequantize(arr.reshape(dims), res.reshape(dims), sc, zp)
+    _threads.run_channels(kernels().affine_dequantize, arr.reshape(dims), res.reshape(dims), sc, zp,
+                          A.streams(out, res), threads=threads)
     return A.wrap(res, device)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import _arrays as A
+from . import _threads
 from ._backend import kernels
 
 __all__ = ["dequantize", "quantize_embeddings"]
@@ -23,6 +24,11 @@ _CODES = {
 
 #: XORing a byte with 0x80 is subtracting (or adding) 128 mod 256: the "binary" offset.
 _FLIP = {"binary": 0x80, "ubinary": 0}
+
+
+def _copy(src, out):
+    """The "fp8" decoder: a plain copy (NumPy releases the GIL for it), split like a kernel."""
+    np.copyto(out, src)
 
 
 def _name(value, name: str, allowed: tuple) -> str:
@@ -56,7 +62,7 @@ def _same_dim(orig_dim, arr: np.ndarray) -> None:
         raise ValueError(f"orig_dim: expected None or q's last axis length ({last}), got {orig_dim!r}")
 
 
-def dequantize(q, quant, orig_dim=None, *, out=None):
+def dequantize(q, quant, orig_dim=None, *, out=None, threads=None):
     """Decode embedding codes to float32.
 
     - ``"fp8"``: ``q`` as float32 (the values are already floats; NaN is kept)
@@ -68,6 +74,9 @@ def dequantize(q, quant, orig_dim=None, *, out=None):
       is required; the result has shape ``q.shape[:-1] + (orig_dim,)``.
 
     For the other formats ``orig_dim`` may be given, and must then equal ``q.shape[-1]``.
+    ``out``: a C-contiguous float32 array of the result's shape to write into (one of at least
+    8 MiB is written with streaming stores). ``threads``: see :mod:`fastquant._threads`
+    (``None``: one thread up to 1M elements); the result is the same for any value.
 
     >>> dequantize([127, -127, 0], "int8").tolist()
     [1.0, -1.0, 0.0]
@@ -79,7 +88,8 @@ def dequantize(q, quant, orig_dim=None, *, out=None):
         arr, device = A.floats(q, "q")
         _same_dim(orig_dim, arr)
         res = A.output(out, arr.shape, np.float32, (arr,))
-        np.copyto(res, arr)  # always a new array (or out), never a view of the caller's q
+        # always a new array (or out), never a view of the caller's q; a plain copy
+        _threads.run(_copy, arr, res, threads=threads)
         return A.wrap(res, device)
     dtype, lo, hi = _CODES[quant]
     arr, device = A.integers(q, "q", lo, hi, dtype)
@@ -88,18 +98,18 @@ def dequantize(q, quant, orig_dim=None, *, out=None):
         n = _orig_dim(orig_dim, arr.shape[-1])
         shape = arr.shape[:-1] + (n,)
         res = A.output(out, shape, np.float32, (arr,))
-        kernels().signbits_unpack(rows, res.reshape(rows.shape[0], n), _FLIP[quant])
+        _threads.run(kernels().signbits_unpack, rows, res.reshape(rows.shape[0], n), _FLIP[quant],
+                     A.streams(out, res), threads=threads, unit=(1, 8))
         return A.wrap(res, device)
     _same_dim(orig_dim, arr)
     res = A.output(out, arr.shape, np.float32, (arr,))
-    if quant == "int8":
-        kernels().embed8_int8_decode(arr, res)
-    else:
-        kernels().embed8_uint8_decode(arr, res)
+    k = kernels()
+    _threads.run(k.embed8_int8_decode if quant == "int8" else k.embed8_uint8_decode, arr, res,
+                 A.streams(out, res), threads=threads)
     return A.wrap(res, device)
 
 
-def quantize_embeddings(x, precision, *, out=None):
+def quantize_embeddings(x, precision, *, out=None, threads=None):
     """Encode float embeddings (converted to float32 first); the exact inverse of
     :func:`dequantize`. NaN is a ``ValueError``; +-inf saturate.
 
@@ -109,7 +119,8 @@ def quantize_embeddings(x, precision, *, out=None):
     - ``"ubinary"``: ``packbits(x > 0, axis=-1)`` as uint8
 
     ``round`` is half to even. The sign-bit formats pack the last axis into
-    ``ceil(x.shape[-1] / 8)`` bytes; the others keep the shape of ``x``.
+    ``ceil(x.shape[-1] / 8)`` bytes; the others keep the shape of ``x``. ``threads`` as in
+    :func:`dequantize`.
 
     >>> quantize_embeddings([1.0, -0.5, 0.0], "int8").tolist()
     [127, -64, 0]
@@ -123,13 +134,13 @@ def quantize_embeddings(x, precision, *, out=None):
         rows = A.as_rows(arr, "x")
         m = (arr.shape[-1] + 7) // 8
         res = A.output(out, arr.shape[:-1] + (m,), dtype, (arr,))
-        nan = kernels().signbits_pack(rows, res.reshape(rows.shape[0], m).view(np.uint8), _FLIP[precision])
-    elif precision == "int8":
-        res = A.output(out, arr.shape, dtype, (arr,))
-        nan = kernels().embed8_int8_encode(arr, res)
+        nan = _threads.run(kernels().signbits_pack, rows, res.reshape(rows.shape[0], m).view(np.uint8),
+                           _FLIP[precision], threads=threads, unit=(8, 1))
     else:
         res = A.output(out, arr.shape, dtype, (arr,))
-        nan = kernels().embed8_uint8_encode(arr, res)
+        k = kernels()
+        nan = _threads.run(k.embed8_int8_encode if precision == "int8" else k.embed8_uint8_encode, arr, res,
+                           threads=threads)
     if nan:
         raise ValueError("x: expected numbers without NaN (+-inf saturate), got NaN")
     return A.wrap(res, device)
