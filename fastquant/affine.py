@@ -15,7 +15,9 @@ __all__ = ["affine_qparams", "quantize_func", "dequantize_func", "code_range"]
 
 #: Integer dtypes the decode kernel reads as they are; any other codes become int32 first.
 _NATIVE_CODES = tuple(np.dtype(t) for t in (np.int8, np.uint8, np.int16, np.uint16, np.int32))
+_NATIVE_IDS = frozenset(id(t) for t in _NATIVE_CODES)
 _INT32_MIN, _INT32_MAX = -(2**31), 2**31 - 1
+_F32, _I32 = np.dtype(np.float32), np.dtype(np.int32)
 
 
 def _n_bits(n_bits) -> int:
@@ -144,6 +146,8 @@ def _per_channel(values, name: str, axis: int, channels: int) -> np.ndarray:
 
 def _scales(scales, axis, channels: int) -> np.ndarray:
     """float32 scales, one per channel, each finite and > 0 after the conversion."""
+    if axis is None and type(scales) is float:  # the common case, without np.ndim / np.full
+        return np.array((A.scale_f32(scales, "scales"),), _F32)
     if axis is None and np.ndim(scales) != 0:
         raise ValueError(
             f"scales: expected a scalar when axis is None (pass axis= for per-channel scales), "
@@ -166,6 +170,8 @@ def _scales(scales, axis, channels: int) -> np.ndarray:
 
 def _zero_points(zero_point, axis, channels: int) -> np.ndarray:
     """int32 zero points, one per channel, integers in [-2**30, 2**30]."""
+    if axis is None and type(zero_point) is int:  # the common case, without np.ndim / np.full
+        return np.array((A.zero_point_int(zero_point),), _I32)
     if axis is None and np.ndim(zero_point) != 0:
         raise ValueError(
             f"zero_point: expected an integer when axis is None (pass axis= for per-channel "
@@ -209,8 +215,12 @@ def quantize_func(x, scales, zero_point, n_bits=8, *, axis=None, signed=True, ou
     sc = _scales(scales, axis, dims[1])
     zp = _zero_points(zero_point, axis, dims[1])
     res = A.output(out, arr.shape, _code_dtype(n_bits, signed), _inputs(x, arr, sc, zp))
-    if _threads.run_channels(kernels().affine_quantize, arr.reshape(dims), res.reshape(dims), sc, zp,
-                             qmin, qmax, threads=threads):
+    k, a, b = kernels().affine_quantize, arr.reshape(dims), res.reshape(dims)
+    if threads is None and arr.size <= _threads.AUTO_MIN_SIZE:  # skip the call into _threads
+        nan = k(a, b, sc, zp, qmin, qmax)
+    else:
+        nan = _threads.run_channels(k, a, b, sc, zp, qmin, qmax, threads=threads)
+    if nan:
         raise ValueError("x: expected numbers without NaN, got NaN")
     return A.wrap(res, device)
 
@@ -219,6 +229,10 @@ def _codes(x_q, name: str):
     """``(C-contiguous native-endian codes the decode kernel reads, device)``: int8, uint8,
     int16, uint16, int32 as they are; other integers and floats through ``int32`` (floats
     truncate toward zero), after checking they fit."""
+    if type(x_q) is np.ndarray and id(x_q.dtype) in _NATIVE_IDS:
+        flags = x_q.flags
+        if flags.c_contiguous and flags.aligned:
+            return x_q, None  # the common case: codes the kernel reads as they are
     arr, device = A.to_numpy(x_q, name, want_float=True)
     kind = arr.dtype.kind
     if kind == "f":
@@ -257,6 +271,9 @@ def dequantize_func(x_q, scales, zero_point, *, axis=None, out=None, threads=Non
     sc = _scales(scales, axis, dims[1])
     zp = _zero_points(zero_point, axis, dims[1])
     res = A.output(out, arr.shape, np.float32, _inputs(x_q, arr, sc, zp))
-    _threads.run_channels(kernels().affine_dequantize, arr.reshape(dims), res.reshape(dims), sc, zp,
-                          A.streams(out, res), threads=threads)
+    k, a, b = kernels().affine_dequantize, arr.reshape(dims), res.reshape(dims)
+    if threads is None and arr.size <= _threads.AUTO_MIN_SIZE:  # skip the call into _threads
+        k(a, b, sc, zp, A.streams(out, res))
+    else:
+        _threads.run_channels(k, a, b, sc, zp, A.streams(out, res), threads=threads)
     return A.wrap(res, device)

@@ -14,13 +14,20 @@ __all__ = ["dequantize", "quantize_embeddings"]
 QUANTS = ("fp8", "int8", "uint8", "binary", "ubinary")
 PRECISIONS = ("int8", "uint8", "binary", "ubinary")
 
+_INT8, _UINT8, _F32 = np.dtype(np.int8), np.dtype(np.uint8), np.dtype(np.float32)
+
 #: Code dtype and range of each integer format; "binary" bytes are stored with offset -128.
+#: (dtype instances: ``A.integers`` passes arrays of exactly that dtype through by identity.)
 _CODES = {
-    "int8": (np.int8, -128, 127),
-    "uint8": (np.uint8, 0, 255),
-    "binary": (np.int8, -128, 127),
-    "ubinary": (np.uint8, 0, 255),
+    "int8": (_INT8, -128, 127),
+    "uint8": (_UINT8, 0, 255),
+    "binary": (_INT8, -128, 127),
+    "ubinary": (_UINT8, 0, 255),
 }
+
+#: The common small decode (a C-contiguous int8 / uint8 array, nothing else given) goes
+#: straight to its kernel: the whole call then costs well under a microsecond.
+_DIRECT = {"int8": (_INT8, "embed8_int8_decode"), "uint8": (_UINT8, "embed8_uint8_decode")}
 
 #: XORing a byte with 0x80 is subtracting (or adding) 128 mod 256: the "binary" offset.
 _FLIP = {"binary": 0x80, "ubinary": 0}
@@ -39,6 +46,8 @@ def _name(value, name: str, allowed: tuple) -> str:
 
 def _orig_dim(orig_dim, packed: int) -> int:
     """``orig_dim`` for packed sign bits: an integer >= 1 with ``ceil(orig_dim / 8) == packed``."""
+    if type(orig_dim) is int and 8 * packed - 7 <= orig_dim <= 8 * packed and orig_dim >= 1:
+        return orig_dim  # the common case
     if orig_dim is None:
         raise ValueError("orig_dim: required for 'binary' and 'ubinary' (the number of unpacked values per row), got None")
     if isinstance(orig_dim, (bool, np.bool_)) or not isinstance(orig_dim, (int, np.integer)):
@@ -83,6 +92,12 @@ def dequantize(q, quant, orig_dim=None, *, out=None, threads=None):
     >>> dequantize([-77, -29, 0], "binary", orig_dim=18)[:8].tolist()
     [-1.0, -1.0, 1.0, 1.0, -1.0, -1.0, 1.0, 1.0]
     """
+    if type(q) is np.ndarray and type(quant) is str and out is None and threads is None and orig_dim is None:
+        direct = _DIRECT.get(quant)
+        if direct is not None and q.dtype is direct[0] and q.flags.c_contiguous and q.size <= _threads.AUTO_MIN_SIZE:
+            res = np.empty(q.shape, _F32)
+            getattr(kernels(), direct[1])(q, res)
+            return res
     quant = _name(quant, "quant", QUANTS)
     if quant == "fp8":
         arr, device = A.floats(q, "q")
@@ -94,18 +109,24 @@ def dequantize(q, quant, orig_dim=None, *, out=None, threads=None):
     dtype, lo, hi = _CODES[quant]
     arr, device = A.integers(q, "q", lo, hi, dtype)
     if quant in _FLIP:
-        rows = A.as_rows(arr, "q").view(np.uint8)
+        rows = A.as_rows(arr, "q").view(_UINT8)
         n = _orig_dim(orig_dim, arr.shape[-1])
         shape = arr.shape[:-1] + (n,)
         res = A.output(out, shape, np.float32, (arr,))
-        _threads.run(kernels().signbits_unpack, rows, res.reshape(rows.shape[0], n), _FLIP[quant],
-                     A.streams(out, res), threads=threads, unit=(1, 8))
+        k, b = kernels().signbits_unpack, res.reshape(rows.shape[0], n)
+        if threads is None and res.size <= _threads.AUTO_MIN_SIZE:  # skip the call into _threads
+            k(rows, b, _FLIP[quant], A.streams(out, res))
+        else:
+            _threads.run(k, rows, b, _FLIP[quant], A.streams(out, res), threads=threads, unit=(1, 8))
         return A.wrap(res, device)
     _same_dim(orig_dim, arr)
     res = A.output(out, arr.shape, np.float32, (arr,))
     k = kernels()
-    _threads.run(k.embed8_int8_decode if quant == "int8" else k.embed8_uint8_decode, arr, res,
-                 A.streams(out, res), threads=threads)
+    k = k.embed8_int8_decode if quant == "int8" else k.embed8_uint8_decode
+    if threads is None and res.size <= _threads.AUTO_MIN_SIZE:
+        k(arr, res, A.streams(out, res))
+    else:
+        _threads.run(k, arr, res, A.streams(out, res), threads=threads)
     return A.wrap(res, device)
 
 
@@ -134,13 +155,21 @@ def quantize_embeddings(x, precision, *, out=None, threads=None):
         rows = A.as_rows(arr, "x")
         m = (arr.shape[-1] + 7) // 8
         res = A.output(out, arr.shape[:-1] + (m,), dtype, (arr,))
-        nan = _threads.run(kernels().signbits_pack, rows, res.reshape(rows.shape[0], m).view(np.uint8),
-                           _FLIP[precision], threads=threads, unit=(8, 1))
+        k, b = kernels().signbits_pack, res.reshape(rows.shape[0], m)
+        if dtype is _INT8:
+            b = b.view(_UINT8)
+        if threads is None and arr.size <= _threads.AUTO_MIN_SIZE:  # skip the call into _threads
+            nan = k(rows, b, _FLIP[precision])
+        else:
+            nan = _threads.run(k, rows, b, _FLIP[precision], threads=threads, unit=(8, 1))
     else:
         res = A.output(out, arr.shape, dtype, (arr,))
         k = kernels()
-        nan = _threads.run(k.embed8_int8_encode if precision == "int8" else k.embed8_uint8_encode, arr, res,
-                           threads=threads)
+        k = k.embed8_int8_encode if precision == "int8" else k.embed8_uint8_encode
+        if threads is None and arr.size <= _threads.AUTO_MIN_SIZE:
+            nan = k(arr, res)
+        else:
+            nan = _threads.run(k, arr, res, threads=threads)
     if nan:
         raise ValueError("x: expected numbers without NaN (+-inf saturate), got NaN")
     return A.wrap(res, device)
