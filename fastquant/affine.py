@@ -18,6 +18,8 @@ _NATIVE_CODES = tuple(np.dtype(t) for t in (np.int8, np.uint8, np.int16, np.uint
 _NATIVE_IDS = frozenset(id(t) for t in _NATIVE_CODES)
 _INT32_MIN, _INT32_MAX = -(2**31), 2**31 - 1
 _F32, _I32 = np.dtype(np.float32), np.dtype(np.int32)
+#: Up to this many channels, scales and zero points are checked as Python numbers.
+_FEW = 64
 
 
 def _n_bits(n_bits) -> int:
@@ -158,8 +160,13 @@ def _scales(scales, axis, channels: int) -> np.ndarray:
         return np.full(channels if axis is not None else 1, A.scale_f32(scales, "scales"), np.float32)
     if arr.dtype.kind not in "fiu":
         raise ValueError(f"scales: expected finite floats > 0, got {A._describe(arr)}")
-    with np.errstate(over="ignore", under="ignore"):
-        arr = np.ascontiguousarray(arr, dtype=np.float32)
+    if arr.dtype is not _F32 or not arr.flags.c_contiguous:
+        with np.errstate(over="ignore", under="ignore"):
+            arr = np.ascontiguousarray(arr, dtype=np.float32)
+    if arr.size <= _FEW:  # a few channels: Python's comparisons beat NumPy's ufunc calls
+        values = arr.tolist()
+        if all(map((0.0).__lt__, values)) and all(map(math.inf.__gt__, values)):  # NaN fails
+            return arr
     bad = ~(np.isfinite(arr) & (arr > 0))
     if bad.any():
         raise ValueError(
@@ -182,7 +189,9 @@ def _zero_points(zero_point, axis, channels: int) -> np.ndarray:
         return np.full(channels if axis is not None else 1, A.zero_point_int(zero_point), np.int32)
     if arr.dtype.kind not in "iu":
         raise ValueError(f"zero_point: expected integers, got {A._describe(arr)}")
-    A.check_range(arr, "zero_point", -A.ZERO_POINT_LIMIT, A.ZERO_POINT_LIMIT)
+    values = arr.tolist() if 0 < arr.size <= _FEW else None  # see _scales
+    if values is None or not (min(values) >= -A.ZERO_POINT_LIMIT and max(values) <= A.ZERO_POINT_LIMIT):
+        A.check_range(arr, "zero_point", -A.ZERO_POINT_LIMIT, A.ZERO_POINT_LIMIT)
     return np.ascontiguousarray(arr, dtype=np.int32)
 
 
