@@ -163,9 +163,10 @@ def _scales(scales, axis, channels: int) -> np.ndarray:
     if arr.dtype is not _F32 or not arr.flags.c_contiguous:
         with np.errstate(over="ignore", under="ignore"):
             arr = np.ascontiguousarray(arr, dtype=np.float32)
-    if arr.size <= _FEW:  # a few channels: Python's comparisons beat NumPy's ufunc calls
+    if 0 < arr.size <= _FEW:  # a few channels: Python's comparisons beat NumPy's ufunc calls
         values = arr.tolist()
-        if all(map((0.0).__lt__, values)) and all(map(math.inf.__gt__, values)):  # NaN fails
+        total = sum(values)  # NaN if any is NaN, inf if any is +inf (doubles: no overflow)
+        if total == total and total != math.inf and min(values) > 0.0:
             return arr
     bad = ~(np.isfinite(arr) & (arr > 0))
     if bad.any():
