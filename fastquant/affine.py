@@ -20,6 +20,21 @@ _INT32_MIN, _INT32_MAX = -(2**31), 2**31 - 1
 _F32, _I32 = np.dtype(np.float32), np.dtype(np.int32)
 #: Up to this many channels, scales and zero points are checked as Python numbers.
 _FEW = 64
+#: Read-only one-element parameter arrays of recent per-tensor calls, by (dtype, value): making
+#: a new one costs more than the rest of a small call's checks. Cleared when it grows large.
+_SCALARS: dict = {}
+
+
+def _scalar_array(value, dtype: np.dtype) -> np.ndarray:
+    key = (dtype.char, value)
+    arr = _SCALARS.get(key)
+    if arr is None:
+        if len(_SCALARS) >= 256:
+            _SCALARS.clear()
+        arr = np.array((value,), dtype)
+        arr.flags.writeable = False
+        _SCALARS[key] = arr
+    return arr
 
 
 def _n_bits(n_bits) -> int:
@@ -149,7 +164,7 @@ def _per_channel(values, name: str, axis: int, channels: int) -> np.ndarray:
 def _scales(scales, axis, channels: int) -> np.ndarray:
     """float32 scales, one per channel, each finite and > 0 after the conversion."""
     if axis is None and type(scales) is float:  # the common case, without np.ndim / np.full
-        return np.array((A.scale_f32(scales, "scales"),), _F32)
+        return _scalar_array(A.scale_f32(scales, "scales"), _F32)
     if axis is None and np.ndim(scales) != 0:
         raise ValueError(
             f"scales: expected a scalar when axis is None (pass axis= for per-channel scales), "
@@ -179,7 +194,7 @@ def _scales(scales, axis, channels: int) -> np.ndarray:
 def _zero_points(zero_point, axis, channels: int) -> np.ndarray:
     """int32 zero points, one per channel, integers in [-2**30, 2**30]."""
     if axis is None and type(zero_point) is int:  # the common case, without np.ndim / np.full
-        return np.array((A.zero_point_int(zero_point),), _I32)
+        return _scalar_array(A.zero_point_int(zero_point), _I32)
     if axis is None and np.ndim(zero_point) != 0:
         raise ValueError(
             f"zero_point: expected an integer when axis is None (pass axis= for per-channel "
