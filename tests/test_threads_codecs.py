@@ -116,3 +116,22 @@ def test_every_code_decodes_as_the_float32_division(quant, dtype, backend):
         want = want - np.float32(1)
     assert_identical(fq.dequantize(codes, quant), want)
     assert_identical(both(fq.dequantize, codes, quant), want)
+
+
+@pytest.mark.parametrize("shape", [(1,), (5,), (3, 4), (0, 4), (2, 3, 5), (4, 0)])
+@pytest.mark.parametrize("quant,dtype", [("int8", np.int8), ("uint8", np.uint8),
+                                         ("binary", np.int8), ("ubinary", np.uint8)])
+def test_the_direct_small_decode_equals_the_general_path(quant, dtype, shape, rng):
+    """dequantize's shortcut for plain small calls gives what the checked path gives
+    (threads=1 takes the checked path), for every orig_dim that fits."""
+    q = rng.integers(0, 256, shape, dtype=np.uint8).view(dtype)
+    m = shape[-1]
+    if quant in ("binary", "ubinary") and m == 0:  # no orig_dim fits an empty packed axis
+        for kwargs in ({}, {"threads": 1}):
+            with pytest.raises(ValueError, match="^orig_dim: "):
+                fq.dequantize(q, quant, 1, **kwargs)
+        return
+    dims = [None] if quant in ("int8", "uint8") else range(max(1, 8 * m - 7), 8 * m + 1)
+    for orig_dim in dims:
+        assert_identical(both(fq.dequantize, q, quant, orig_dim),
+                         both(fq.dequantize, q, quant, orig_dim, threads=1))
