@@ -18,6 +18,9 @@
 
 #if defined(__SSE2__) || defined(_M_X64) || (defined(_M_IX86_FP) && _M_IX86_FP >= 2)
 #include <emmintrin.h>
+#if defined(__AVX__)
+#include <immintrin.h>
+#endif
 #define FQ_HAVE_STREAM 1
 #else
 #define FQ_HAVE_STREAM 0
@@ -37,6 +40,12 @@ FQ_INLINE ptrdiff_t fq_stream_head(const float *d, ptrdiff_t n) {
 FQ_INLINE void fq_stream_floats(float *d, const float *buf, ptrdiff_t n) {
 #if FQ_HAVE_STREAM
     ptrdiff_t i;
+#if defined(__AVX__)
+    if ((((uintptr_t)d) & 31) == 0 && (n & 7) == 0) {  /* 32-byte stores (the v3 build) */
+        for (i = 0; i < n; i += 8) _mm256_stream_ps(d + i, _mm256_loadu_ps(buf + i));
+        return;
+    }
+#endif
     for (i = 0; i < n; i += 4) _mm_stream_ps(d + i, _mm_loadu_ps(buf + i));
 #else
     memcpy(d, buf, (size_t)n * sizeof(float));

@@ -176,3 +176,27 @@ def map_flat(kernel, a, *args, threads=None) -> list:
         return [kernel(a, *args)]
     fa = a.reshape(-1)
     return _execute([(kernel, (fa[i:j],) + args) for i, j in ranges(fa.size, n)])
+
+
+def run_channels(kernel, a, b, scales, zero_points, *args, threads=None):
+    """``kernel(a, b, scales, zero_points, *args)`` on C-contiguous 3-D ``(outer, C, inner)``
+    arrays with one scale and zero point per channel (the affine kernels), split over threads
+    into contiguous 3-D chunks: along ``outer`` when it is above 1, else along the channels
+    (the per-channel arrays sliced with them), else along ``inner``. Returns the OR of the
+    status ints, like :func:`run`."""
+    if threads is None and a.size <= AUTO_MIN_SIZE and b.size <= AUTO_MIN_SIZE:
+        return kernel(a, b, scales, zero_points, *args)
+    size = max(a.size, b.size)
+    n = count(threads, size)
+    outer, channels, inner = a.shape
+    if n == 1 or size == 0:
+        return kernel(a, b, scales, zero_points, *args)
+    if outer > 1:
+        calls = [(kernel, (a[i:j], b[i:j], scales, zero_points) + args) for i, j in ranges(outer, n)]
+    elif channels > 1:
+        calls = [(kernel, (a[:, i:j], b[:, i:j], scales[i:j], zero_points[i:j]) + args)
+                 for i, j in ranges(channels, n)]
+    else:
+        calls = [(kernel, (a[:, :, i:j], b[:, :, i:j], scales, zero_points) + args)
+                 for i, j in ranges(inner, n)]
+    return _combine(_execute(calls))
