@@ -30,13 +30,20 @@ KERNELS = {
 }
 
 
-@pytest.mark.parametrize("offset", [0, 4, 12, 36, 60, 2])
+# the affine kernel requires a float32-aligned out (the public check_out guarantees one), so
+# its cases skip the odd offset
 @pytest.mark.parametrize("n", [1, 15, 255, 256, 300, 1000, 2049])
-@pytest.mark.parametrize("case", KERNELS.values(), ids=KERNELS.keys())
+@pytest.mark.parametrize(
+    "case,offset",
+    [
+        pytest.param(case, offset, id=f"{key}-{offset}")
+        for key, case in KERNELS.items()
+        for offset in (0, 4, 12, 36, 60, 2)
+        if not (offset % 4 and case[0] == "affine_dequantize")
+    ],
+)
 def test_stream_writes_the_same_bytes(case, n, offset, rng):
     name, make = case
-    if offset % 4 and name == "affine_dequantize":
-        pytest.skip("the affine kernel requires an aligned out (it raises otherwise)")
     src, shape, extra = make(rng, n)
     reference = np.full(shape, np.nan, np.float32)
     getattr(_backend.kernels_of("numpy"), name)(src, reference, *extra)
