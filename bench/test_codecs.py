@@ -8,10 +8,7 @@ import fastquant
 from fastquant import _backend
 from fastquant._bench.cases import main_array, select
 
-RUNNABLE, SKIPPED = select()
-CASES = [pytest.param(c, id=c.op) for c in RUNNABLE] + [
-    pytest.param(c, id=c.op, marks=pytest.mark.skip(reason=note)) for c, note in SKIPPED
-]
+CASES = [pytest.param(c, id=c.op) for c in select()]
 OUT_CASES = [p for p in CASES if p.values[0].takes_out]
 BACKENDS = [
     pytest.param(name, marks=() if name in _backend.available() else

@@ -102,12 +102,10 @@ def bench(args) -> int:
     from fastquant._bench import report, runner
 
     sizes = args.sizes or _sizes(QUICK_SIZES if args.quick else DEFAULT_SIZES)
-    selected, skipped = C.select(args.ops)
+    selected = C.select(args.ops)
     if args.list:
         for case in selected:
             print(f"{case.op:32} {case.family:11} fastquant.{case.func}{' (out=)' if case.takes_out else ''}")
-        for case, note in skipped:
-            print(f"{case.op:32} {case.family:11} skipped: {note}")
         return 0
     if not selected:
         print(f"fastquant bench: no case matches --ops {','.join(args.ops or [])}", file=sys.stderr)
@@ -136,7 +134,7 @@ def bench(args) -> int:
         "sizes": sorted(set(sizes)),
         "bench_threads": args.threads,
     }
-    doc = report.document(rows, skipped, meta)
+    doc = report.document(rows, meta)
     if args.json:
         text = json.dumps(doc, indent=1)
         if args.json == "-":
@@ -148,7 +146,7 @@ def bench(args) -> int:
         print(f"fastquant {meta['fastquant']} bench: NumPy {meta['numpy']}, kernels: {meta['kernel_build']}, "
               f"median of {args.repeat} samples per cell"
               + (f", threads={args.threads}" if args.threads else ""))
-        print(report.table(rows, skipped))
+        print(report.table(rows))
     if not doc["ok"]:
         bad = sum(r.agree is False for r in rows)
         print(f"fastquant bench: FAILED: {bad} row(s) where the cython and numpy outputs differ",

@@ -5,10 +5,7 @@ the logical values (floats or unpacked codes); packed inputs or outputs hold few
 case says how to make its positional arguments for ``n`` and which keywords to pass; the bytes
 it moves (inputs + output, for GB/s) are measured from the actual arrays.
 
-Adding a codec means adding entries to :data:`CASES` below, nothing else. Families in
-:data:`PENDING` may lack their public functions on this branch: their cases are skipped with
-a note. Remove a family from :data:`PENDING` once its codec is merged, so that a missing
-function becomes an error instead of a silent skip.
+Adding a codec means adding entries to :data:`CASES` below, nothing else.
 """
 
 from __future__ import annotations
@@ -22,10 +19,6 @@ import fastquant
 
 #: Last-axis length of generated data (an embedding dimension); shorter or ragged sizes are 1-D.
 ROW = 1024
-
-#: Families whose public functions may not exist yet on this branch, with the note shown when
-#: their cases are skipped.
-PENDING: dict = {}
 
 SEED = 20261123
 
@@ -83,7 +76,7 @@ class Case:
     """One benchmarked call: ``fastquant.<func>(*make(n, rng), **kwargs[, out=...])``."""
 
     op: str                                   #: row label, unique, e.g. "quantize_to_int4[absmax]"
-    family: str                               #: codec family (see PENDING)
+    family: str                               #: codec family
     func: str                                 #: public function name in the fastquant namespace
     make: Callable[[int, np.random.Generator], tuple]  #: positional arguments for n elements
     kwargs: Mapping = dataclasses.field(default_factory=dict)
@@ -163,24 +156,18 @@ CASES: tuple = tuple(_cases())
 assert len({c.op for c in CASES}) == len(CASES), "case labels must be unique"
 
 
-def select(patterns=None, cases=None):
-    """``(runnable, skipped)``: the cases matching ``patterns`` (any pattern that is a substring
-    of the op label or equals the family; all when None), split into those whose public
-    function exists and ``(case, note)`` pairs for pending families that lack it.
-
-    A missing function outside :data:`PENDING` is a registry bug: ``RuntimeError``.
-    """
-    runnable, skipped = [], []
+def select(patterns=None, cases=None) -> list:
+    """The cases matching ``patterns`` (any pattern that is a substring of the op label or
+    equals the family; all when None). A case naming a function fastquant lacks is a registry
+    bug: ``RuntimeError``."""
+    selected = []
     for case in CASES if cases is None else cases:
         if patterns and not any(p in case.op or p == case.family for p in patterns):
             continue
-        if case.function() is not None:
-            runnable.append(case)
-        elif case.family in PENDING:
-            skipped.append((case, PENDING[case.family]))
-        else:
+        if case.function() is None:
             raise RuntimeError(f"benchmark case {case.op!r}: fastquant has no function {case.func!r}")
-    return runnable, skipped
+        selected.append(case)
+    return selected
 
 
 # --- sizes ------------------------------------------------------------------------------------

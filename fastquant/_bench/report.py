@@ -12,7 +12,7 @@ ROW_FIELDS = ("op", "family", "size", "size_label", "out", "bytes", "numpy_s", "
               "out_bytes", "stream_s", "stream_gbps", "pct_stream")
 #: Documented top-level keys of the JSON document.
 DOC_FIELDS = ("schema", "fastquant", "numpy", "python", "platform", "backends", "cython",
-              "why_not_compiled", "kernel_build", "threads", "repeat", "sizes", "rows", "skipped", "ok",
+              "why_not_compiled", "kernel_build", "threads", "repeat", "sizes", "rows", "ok",
               "bench_threads")
 
 
@@ -41,8 +41,8 @@ def _cells(row) -> list:
             stream_gbps, pct_stream, same]
 
 
-def table(rows: Sequence, skipped: Sequence = ()) -> str:
-    """The aligned text table, then notes: disagreements, skipped cases, how to read it."""
+def table(rows: Sequence) -> str:
+    """The aligned text table, then notes: disagreements and whether agreement was checked."""
     body = [[name for name, _ in COLUMNS]] + [_cells(r) for r in rows]
     widths = [max(len(line[i]) for line in body) for i in range(len(COLUMNS))]
     lines = []
@@ -55,11 +55,6 @@ def table(rows: Sequence, skipped: Sequence = ()) -> str:
     bad = [r for r in rows if r.agree is False]
     for r in bad:
         lines.append(f"MISMATCH {r.label} {size_label(r.size)}: {r.mismatch}")
-    notes: dict = {}
-    for case, note in skipped:
-        notes.setdefault(note, []).append(case.op)
-    for note, ops in notes.items():
-        lines.append(f"skipped ({note}): {', '.join(ops)}")
     checked = sum(r.agree is not None for r in rows)
     if rows and checked == 0:
         lines.append("agreement NOT checked: only the numpy backend ran")
@@ -68,10 +63,9 @@ def table(rows: Sequence, skipped: Sequence = ()) -> str:
     return "\n".join(lines)
 
 
-def document(rows: Sequence, skipped: Sequence, meta: dict) -> dict:
-    """The JSON document: ``meta`` (run facts), one dict per row, skipped cases, and ``ok``."""
+def document(rows: Sequence, meta: dict) -> dict:
+    """The JSON document: ``meta`` (run facts), one dict per row, and ``ok``."""
     doc = dict(meta)
     doc["rows"] = [r.as_dict() for r in rows]
-    doc["skipped"] = [{"op": c.op, "family": c.family, "reason": note} for c, note in skipped]
     doc["ok"] = all(r.agree is not False for r in rows)
     return doc
