@@ -78,7 +78,7 @@ def dequantize(q, quant, orig_dim=None, *, out=None):
     if quant == "fp8":
         arr, device = A.floats(q, "q")
         _same_dim(orig_dim, arr)
-        res = A.output(out, arr.shape, np.float32, (arr,))
+        res = A.output(out, arr.shape, np.float32, (arr, q))
         np.copyto(res, arr)  # always a new array (or out), never a view of the caller's q
         return A.wrap(res, device)
     dtype, lo, hi = _CODES[quant]
@@ -87,11 +87,11 @@ def dequantize(q, quant, orig_dim=None, *, out=None):
         rows = A.as_rows(arr, "q").view(np.uint8)
         n = _orig_dim(orig_dim, arr.shape[-1])
         shape = arr.shape[:-1] + (n,)
-        res = A.output(out, shape, np.float32, (arr,))
+        res = A.output(out, shape, np.float32, (arr, q))
         kernels().signbits_unpack(rows, res.reshape(rows.shape[0], n), _FLIP[quant])
         return A.wrap(res, device)
     _same_dim(orig_dim, arr)
-    res = A.output(out, arr.shape, np.float32, (arr,))
+    res = A.output(out, arr.shape, np.float32, (arr, q))
     if quant == "int8":
         kernels().embed8_int8_decode(arr, res)
     else:
@@ -122,13 +122,13 @@ def quantize_embeddings(x, precision, *, out=None):
     if precision in _FLIP:
         rows = A.as_rows(arr, "x")
         m = (arr.shape[-1] + 7) // 8
-        res = A.output(out, arr.shape[:-1] + (m,), dtype, (arr,))
+        res = A.output(out, arr.shape[:-1] + (m,), dtype, (arr, x))
         nan = kernels().signbits_pack(rows, res.reshape(rows.shape[0], m).view(np.uint8), _FLIP[precision])
     elif precision == "int8":
-        res = A.output(out, arr.shape, dtype, (arr,))
+        res = A.output(out, arr.shape, dtype, (arr, x))
         nan = kernels().embed8_int8_encode(arr, res)
     else:
-        res = A.output(out, arr.shape, dtype, (arr,))
+        res = A.output(out, arr.shape, dtype, (arr, x))
         nan = kernels().embed8_uint8_encode(arr, res)
     if nan:
         raise ValueError("x: expected numbers without NaN (+-inf saturate), got NaN")
