@@ -126,6 +126,8 @@ def scale_f32(scale, name: str = "scale") -> float:
     if isinstance(scale, (bool, np.bool_, str, bytes)):
         raise ValueError(f"{name}: expected a finite float > 0, got {scale!r}")
     try:
+        if _torch_device(scale) is not None:  # a 0-d tensor, maybe bfloat16 (NumPy has none)
+            scale = to_numpy(scale, name, want_float=True)[0]
         with np.errstate(over="ignore"):
             value = float(np.float32(scale))
     except (TypeError, ValueError):
@@ -175,10 +177,28 @@ def check_out(out, shape: tuple, dtype, inputs=()) -> np.ndarray:
         raise ValueError("out: expected a writeable array, got a read-only one")
     seen = None
     for arr in inputs:  # usually the converted input *is* the original: check it once
-        if arr is not seen and isinstance(arr, np.ndarray) and np.may_share_memory(out, arr):
+        if arr is not seen and (np.may_share_memory(out, arr) if isinstance(arr, np.ndarray) else _overlaps(out, arr)):
             raise ValueError("out: must not overlap the input")
         seen = arr
     return out
+
+
+def _overlaps(out: np.ndarray, x) -> bool:
+    """Whether a caller's non-ndarray input (a CPU tensor, a memoryview) may share memory with
+    ``out``: such an input can also be copied before the kernel runs (strided, another dtype),
+    and then only the original shows that ``out`` aliases it. Other inputs own no memory."""
+    if isinstance(x, memoryview):
+        return np.may_share_memory(out, np.asarray(x))
+    if _torch_device(x) is None or x.device.type != "cpu" or x.is_sparse or x.numel() == 0:
+        return False
+    # the byte span the tensor's elements cover, as np.may_share_memory compares it
+    size = x.element_size()
+    lo = hi = x.data_ptr()
+    for n, step in zip(x.shape, x.stride()):
+        lo += min(0, (n - 1) * step * size)
+        hi += max(0, (n - 1) * step * size)
+    start = out.ctypes.data
+    return lo < start + out.nbytes and start < hi + size
 
 
 def output(out, shape: tuple, dtype, inputs=()) -> np.ndarray:
