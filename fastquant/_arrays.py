@@ -126,10 +126,10 @@ def scale_f32(scale, name: str = "scale") -> float:
     if isinstance(scale, (bool, np.bool_, str, bytes)):
         raise ValueError(f"{name}: expected a finite float > 0, got {scale!r}")
     try:
-        if _torch_device(scale) is not None:  # a 0-d tensor, maybe bfloat16 (NumPy has none)
-            scale = to_numpy(scale, name, want_float=True)[0]
+        # a 0-d tensor may be bfloat16, which NumPy lacks: convert it as an input would be
+        given = to_numpy(scale, name, want_float=True)[0] if _torch_device(scale) is not None else scale
         with np.errstate(over="ignore"):
-            value = float(np.float32(scale))
+            value = float(np.float32(given))
     except (TypeError, ValueError):
         raise ValueError(f"{name}: expected a finite float > 0, got {_describe(scale)}") from None
     if not (math.isfinite(value) and value > 0.0):
