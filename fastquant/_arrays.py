@@ -18,10 +18,20 @@ import numpy as np
 ZERO_POINT_LIMIT = 2**30
 
 
+def _short(x, limit: int = 100) -> str:
+    """``repr(x)`` cut to ``limit`` characters, for error messages; never raises (an int
+    beyond Python's int-to-str digit limit has no repr)."""
+    try:
+        text = repr(x)
+    except ValueError:
+        return f"an int of {x.bit_length()} bits" if isinstance(x, int) else f"a {type(x).__name__}"
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
 def _describe(x) -> str:
     if isinstance(x, np.ndarray):
         return f"an array of dtype {x.dtype} and shape {x.shape}"
-    return f"{type(x).__name__} {x!r}"[:120]
+    return f"{type(x).__name__} {_short(x)}"[:120]
 
 
 def _torch_device(x):
@@ -124,7 +134,7 @@ def check_range(arr: np.ndarray, name: str, lo: int, hi: int) -> None:
 def scale_f32(scale, name: str = "scale") -> float:
     """The scale as the float32 the kernels use; it must be finite and > 0 after rounding."""
     if isinstance(scale, (bool, np.bool_, str, bytes)):
-        raise ValueError(f"{name}: expected a finite float > 0, got {scale!r}")
+        raise ValueError(f"{name}: expected a finite float > 0, got {_short(scale)}")
     try:
         # a 0-d tensor may be bfloat16, which NumPy lacks: convert it as an input would be
         given = to_numpy(scale, name, want_float=True)[0] if _torch_device(scale) is not None else scale
@@ -133,20 +143,20 @@ def scale_f32(scale, name: str = "scale") -> float:
     except (TypeError, ValueError):
         raise ValueError(f"{name}: expected a finite float > 0, got {_describe(scale)}") from None
     if not (math.isfinite(value) and value > 0.0):
-        raise ValueError(f"{name}: expected a finite float > 0 (as float32), got {scale!r}")
+        raise ValueError(f"{name}: expected a finite float > 0 (as float32), got {_short(scale)}")
     return value
 
 
 def zero_point_int(zero_point, name: str = "zero_point") -> int:
     """The zero point as a Python int; integers only (no floats, no bools), |z| <= 2**30."""
     if isinstance(zero_point, (bool, np.bool_)):
-        raise ValueError(f"{name}: expected an integer, got {zero_point!r}")
+        raise ValueError(f"{name}: expected an integer, got {_short(zero_point)}")
     try:
         value = operator.index(zero_point)
     except TypeError:
         raise ValueError(f"{name}: expected an integer, got {_describe(zero_point)}") from None
     if not -ZERO_POINT_LIMIT <= value <= ZERO_POINT_LIMIT:
-        raise ValueError(f"{name}: expected an integer in [-2**30, 2**30], got {value}")
+        raise ValueError(f"{name}: expected an integer in [-2**30, 2**30], got {_short(value)}")
     return value
 
 
