@@ -25,12 +25,12 @@ def _n_bits(n_bits) -> int:
             value = None
         if value is not None and 2 <= value <= 16:
             return value
-    raise ValueError(f"n_bits: expected an integer in 2..16, got {n_bits!r}")
+    raise ValueError(f"n_bits: expected an integer in 2..16, got {A._short(n_bits)}")
 
 
 def _signed(signed) -> bool:
     if not isinstance(signed, (bool, np.bool_)):
-        raise ValueError(f"signed: expected True or False, got {signed!r}")
+        raise ValueError(f"signed: expected True or False, got {A._short(signed)}")
     return bool(signed)
 
 
@@ -118,7 +118,7 @@ def _axis(axis, ndim: int):
     if axis is None:
         return None
     if isinstance(axis, (bool, np.bool_)):
-        raise ValueError(f"axis: expected an integer or None, got {axis!r}")
+        raise ValueError(f"axis: expected an integer or None, got {A._short(axis)}")
     try:
         value = operator.index(axis)
     except TypeError:

@@ -25,18 +25,12 @@ _CODES = {
 _FLIP = {"binary": 0x80, "ubinary": 0}
 
 
-def _name(value, name: str, allowed: tuple) -> str:
-    if not isinstance(value, str) or value not in allowed:
-        raise ValueError(f"{name}: expected one of {allowed}, got {value!r}")
-    return value
-
-
 def _orig_dim(orig_dim, packed: int) -> int:
     """``orig_dim`` for packed sign bits: an integer >= 1 with ``ceil(orig_dim / 8) == packed``."""
     if orig_dim is None:
         raise ValueError("orig_dim: required for 'binary' and 'ubinary' (the number of unpacked values per row), got None")
     if isinstance(orig_dim, (bool, np.bool_)) or not isinstance(orig_dim, (int, np.integer)):
-        raise ValueError(f"orig_dim: expected an integer >= 1, got {orig_dim!r}")
+        raise ValueError(f"orig_dim: expected an integer >= 1, got {A._short(orig_dim)}")
     orig_dim = int(orig_dim)
     if orig_dim < 1 or (orig_dim + 7) // 8 != packed:
         want = f"{8 * packed - 7}..{8 * packed}" if packed else "none (q's last axis is empty)"
@@ -53,7 +47,7 @@ def _same_dim(orig_dim, arr: np.ndarray) -> None:
         return
     last = arr.shape[-1] if arr.ndim else None
     if isinstance(orig_dim, (bool, np.bool_)) or not isinstance(orig_dim, (int, np.integer)) or orig_dim != last:
-        raise ValueError(f"orig_dim: expected None or q's last axis length ({last}), got {orig_dim!r}")
+        raise ValueError(f"orig_dim: expected None or q's last axis length ({last}), got {A._short(orig_dim)}")
 
 
 def dequantize(q, quant, orig_dim=None, *, out=None):
@@ -74,7 +68,7 @@ def dequantize(q, quant, orig_dim=None, *, out=None):
     >>> dequantize([-77, -29, 0], "binary", orig_dim=18)[:8].tolist()
     [-1.0, -1.0, 1.0, 1.0, -1.0, -1.0, 1.0, 1.0]
     """
-    quant = _name(quant, "quant", QUANTS)
+    quant = A.choice(quant, "quant", QUANTS)
     if quant == "fp8":
         arr, device = A.floats(q, "q")
         _same_dim(orig_dim, arr)
@@ -116,7 +110,7 @@ def quantize_embeddings(x, precision, *, out=None):
     >>> quantize_embeddings([0.3, -0.2, 0.0, 1.0], "ubinary").tolist()
     [144]
     """
-    precision = _name(precision, "precision", PRECISIONS)
+    precision = A.choice(precision, "precision", PRECISIONS)
     arr, device = A.floats(x, "x")
     dtype = _CODES[precision][0]
     if precision in _FLIP:
