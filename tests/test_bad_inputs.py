@@ -47,6 +47,10 @@ def call(fn, good: dict, exc: type, name: str, label: str, **override) -> Row:
 
 # ---------------------------------------------------------------- shared row builders
 
+#: A value whose repr is enormous: an error message must still be short.
+HUGE_LIST = list(range(100_000))
+MAX_MESSAGE = 1000
+
 def _readonly(a: np.ndarray) -> np.ndarray:
     a = a.copy()
     a.flags.writeable = False
@@ -146,6 +150,7 @@ def scale_rows(fn, good: dict, name: str = "scale") -> Iterator[Row]:
         "neg_inf": -float("inf"), "underflows_f32": 1e-50, "overflows_f32": 1e39, "str": "x",
         "numeric_str": "2.0", "None": None, "bool": True, "np_bool": np.bool_(True), "complex": 1 + 1j,
         "list": [1.0], "array2": np.array([1.0, 2.0]), "object": object(), "dict": {},
+        "huge_list": HUGE_LIST, "huge_str": "9" * 100_000,
     }
     for label, value in bad.items():
         yield call(fn, good, ValueError, name, label, **{name: value})
@@ -155,7 +160,8 @@ def zero_point_rows(fn, good: dict, name: str = "zero_point") -> Iterator[Row]:
     bad = {
         "float": 0.5, "integral_float": 1.0, "np_float": np.float32(1.0), "str": "1", "None": None,
         "bool": True, "np_bool": np.bool_(False), "too_big": 2**31, "too_small": -(2**30) - 1,
-        "huge": 2**100, "list": [3], "complex": 1j, "nan": float("nan"),
+        "huge": 2**100, "list": [3], "complex": 1j, "nan": float("nan"), "huge_list": HUGE_LIST,
+        "huge_int": 10**5000,
     }
     for label, value in bad.items():
         yield call(fn, good, ValueError, name, label, **{name: value})
@@ -176,7 +182,7 @@ def choice_rows(fn, good: dict, name: str, options: tuple) -> Iterator[Row]:
     bad = {
         "upper": options[0].upper(), "padded": f" {options[0]}", "empty": "", "None": None, "int": 3,
         "bytes": options[0].encode(), "list": [options[0]], "array1": np.array([options[0]]),
-        "array2": np.array(list(options)), "dict": {}, "object": object(),
+        "array2": np.array(list(options)), "dict": {}, "object": object(), "huge_list": HUGE_LIST,
     }
     for label, value in bad.items():
         yield call(fn, good, ValueError, name, label, **{name: value})
@@ -334,7 +340,7 @@ def orig_dim_rows(fn, good: dict, m: int) -> Iterator[Row]:
     bad = {
         "None": None, "zero": 0, "negative": -1, "too_short": 8 * m - 8, "too_long": 8 * m + 1,
         "huge": 2**70, "float": float(8 * m), "str": str(8 * m), "bool": True, "np_bool": np.bool_(True),
-        "0d_array": np.array(8 * m), "list": [8 * m], "complex": 8j,
+        "0d_array": np.array(8 * m), "list": [8 * m], "complex": 8j, "huge_list": HUGE_LIST,
     }
     for label, value in bad.items():
         yield call(fn, good, ValueError, "orig_dim", label, orig_dim=value)
@@ -344,7 +350,7 @@ def same_dim_rows(fn, good: dict, last: int) -> Iterator[Row]:
     """Bad ``orig_dim`` for an unpacked format whose last axis is ``last`` (valid: None, last)."""
     bad = {
         "too_short": last - 1, "too_long": last + 1, "zero": 0, "float": float(last), "str": str(last),
-        "bool": True, "list": [last], "0d_array": np.array(last),
+        "bool": True, "list": [last], "0d_array": np.array(last), "huge_list": HUGE_LIST,
     }
     for label, value in bad.items():
         yield call(fn, good, ValueError, "orig_dim", label, orig_dim=value)
@@ -441,13 +447,15 @@ def n_bits_rows(fn, good: dict) -> Iterator[Row]:
     bad = {
         "zero": 0, "one": 1, "seventeen": 17, "negative": -8, "huge": 2**70, "float": 8.0, "np_float": np.float64(8),
         "str": "8", "None": None, "bool": True, "np_bool": np.bool_(True), "list": [8], "complex": 8j,
+        "huge_list": HUGE_LIST,
     }
     for label, value in bad.items():
         yield call(fn, good, ValueError, "n_bits", label, n_bits=value)
 
 
 def signed_rows(fn, good: dict) -> Iterator[Row]:
-    bad = {"one": 1, "zero": 0, "str": "yes", "None": None, "list": [True], "0d_array": np.array(True), "float": 1.0}
+    bad = {"one": 1, "zero": 0, "str": "yes", "None": None, "list": [True], "0d_array": np.array(True), "float": 1.0,
+           "huge_list": HUGE_LIST}
     for label, value in bad.items():
         yield call(fn, good, ValueError, "signed", label, signed=value)
 
@@ -456,7 +464,7 @@ def axis_rows(fn, good: dict, name: str) -> Iterator[Row]:
     """Bad ``axis`` for a 2-d array argument ``name``, and any axis on a 0-d one."""
     bad = {
         "too_big": 2, "too_small": -3, "huge": 2**70, "float": 0.0, "str": "0", "bool": True,
-        "np_bool": np.bool_(False), "list": [0], "tuple": (0, 1), "complex": 1j,
+        "np_bool": np.bool_(False), "list": [0], "tuple": (0, 1), "complex": 1j, "huge_list": HUGE_LIST,
     }
     for label, value in bad.items():
         yield call(fn, good, ValueError, "axis", label, axis=value)
@@ -511,6 +519,7 @@ def real_rows(fn, good: dict, name: str) -> Iterator[Row]:
         "nan": float("nan"), "inf": float("inf"), "neg_inf": -float("inf"), "None": None, "str": "1.0",
         "bool": True, "np_bool": np.bool_(False), "complex": 1j, "list": [1.0], "array2": np.array([1.0, 2.0]),
         "ragged": [[1.0], [2.0, 3.0]], "dict": {}, "object": object(), "nan_f32": np.float32("nan"),
+        "huge_list": HUGE_LIST, "huge_str": "9" * 100_000,
     }
     for label, value in bad.items():
         yield call(fn, good, ValueError, name, label, **{name: value})
@@ -639,6 +648,7 @@ def test_bad_input(row: Row, backend):
     assert type(info.value) is row.exc, f"{type(info.value).__name__} (a subclass) instead of {row.exc.__name__}"
     message = str(info.value)
     assert message.startswith(f"{row.names}:"), f"message does not start with {row.names!r}: {message!r}"
+    assert len(message) <= MAX_MESSAGE, f"message of {len(message)} characters: {message[:200]!r}..."
     for k, v in before.items():  # a rejected call must not have written anywhere either
         assert row.kwargs[k].tobytes() == v.tobytes(), f"{k} changed by a call that raised"
 
