@@ -129,7 +129,7 @@ def array_rows(fn, good: dict, name: str, kind: str, packs_axis: bool) -> Iterat
 
 def code_range_rows(fn, good: dict, name: str, lo: int, hi: int) -> Iterator[Row]:
     """Integers outside [lo, hi], in every integer dtype that can hold them, in odd places."""
-    for dt in ("int8", "uint8", "int16", "uint16", "int32", "int64", "uint64", ">i2", "<i8"):
+    for dt in ("int8", "uint8", "int16", "uint16", "int32", "int64", "uint64", ">i2", ">i4"):
         info = np.iinfo(dt)
         for bad in (lo - 1, hi + 1, info.min, info.max):
             if info.min <= bad <= info.max and not lo <= bad <= hi:
@@ -632,7 +632,16 @@ def affine_odd_but_valid() -> Iterator[tuple]:
 FAMILY_ROWS = [int4_rows, embeddings_rows, affine_rows]
 FAMILY_ODD_BUT_VALID = [int4_odd_but_valid, embeddings_odd_but_valid, affine_odd_but_valid]
 
-ROWS = [row for family in FAMILY_ROWS for row in family()]
+def _unique_ids(rows: list) -> list:
+    """Labels repeat across arguments of one function ("huge_list" for n_bits and signed):
+    such rows get the argument's name in front, so every id says what it tests."""
+    seen: dict = {}
+    for row in rows:
+        seen[row.fn, row.id] = seen.get((row.fn, row.id), 0) + 1
+    return [dataclasses.replace(r, id=f"{r.names}_{r.id}") if seen[r.fn, r.id] > 1 else r for r in rows]
+
+
+ROWS = _unique_ids([row for family in FAMILY_ROWS for row in family()])
 ODD_BUT_VALID = [case for family in FAMILY_ODD_BUT_VALID for case in family()]
 
 
