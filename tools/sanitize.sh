@@ -89,4 +89,19 @@ if [[ "${args[*]}" == *" -m pytest "* ]]; then
     args+=(-c "$ROOT/pyproject.toml" --rootdir "$ROOT")
 fi
 echo "sanitize.sh: ${args[*]}" >&2
-exec "${args[@]}"
+# Reports also go to files: pytest captures fd 2, so a report that halts the process in the
+# middle of a test would otherwise vanish with the captured output (the run just exits 1).
+REPORTS="$OUT/reports"
+rm -rf "$REPORTS"
+mkdir -p "$REPORTS"
+status=0
+ASAN_OPTIONS="$ASAN_OPTIONS:log_path=$REPORTS/asan" UBSAN_OPTIONS="$UBSAN_OPTIONS:log_path=$REPORTS/ubsan" \
+    "${args[@]}" || status=$?
+shopt -s nullglob
+reports=("$REPORTS"/*)
+if (( ${#reports[@]} )); then
+    echo "sanitize.sh: sanitizer report(s) in $REPORTS:" >&2
+    cat "${reports[@]}" >&2
+    [[ $status -eq 0 ]] && status=1
+fi
+exit $status
