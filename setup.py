@@ -1,8 +1,17 @@
-"""Build script: compiles every ``csrc/<family>.pyx`` into ``fastquant._kernels.<family>``.
+"""Build script: compiles every ``csrc/<family>.pyx`` twice, into ``fastquant._kernels.<family>``
+(portable baseline) and, for x86-64 targets built by GCC or clang, into
+``fastquant._kernels_v3.<family>`` (x86-64-v3: AVX2, FMA, BMI1/2, F16C, LZCNT, MOVBE).
+``fastquant._backend`` picks one at import from the running CPU's features, which the tiny
+``csrc/_cpu.pyx`` probe (compiled once, baseline) reports. Files starting with ``_`` are not
+families and are compiled once.
 
-``FASTQUANT_NO_EXTENSION=1`` builds a pure-Python package that runs on the NumPy twins.
-Otherwise a compile error fails the build: a broken compiler must never silently give a slow
-package.
+``FASTQUANT_NO_EXTENSION=1`` builds a pure-Python package (a ``py3-none-any`` wheel) that runs
+on the NumPy twins. Otherwise the kernels must compile: a missing compiler, a missing
+``csrc/`` or a compile error fails the build, so a broken toolchain never silently gives a
+slow package.
+
+Every wheel gets a generated ``fastquant/_build_config.py`` that records how it was built, so
+an installed package can say why it runs on NumPy (``fastquant._backend.WHY_NOT_COMPILED``).
 """
 
 import os
@@ -11,6 +20,8 @@ from pathlib import Path
 
 from setuptools import setup
 from setuptools.command.build_ext import build_ext
+from setuptools.command.build_py import build_py
+from setuptools.errors import CCompilerError, ExecError, PlatformError
 
 HERE = Path(__file__).parent
 NO_EXTENSION = os.environ.get("FASTQUANT_NO_EXTENSION", "") == "1"
@@ -20,16 +31,67 @@ NO_EXTENSION = os.environ.get("FASTQUANT_NO_EXTENSION", "") == "1"
 # no fused multiply-add contraction that NumPy would not do.
 GCC_LIKE_FLAGS = ["-O3", "-ffp-contract=off", "-fno-math-errno", "-fno-trapping-math"]
 MSVC_FLAGS = ["/O2", "/fp:precise"]
+# The x86-64-v3 feature set, spelled out (works on every GCC/clang, unlike -march=x86-64-v3
+# before GCC 11); _cpu.pyx checks exactly these at run time. FMA may be *used* by intrinsics
+# but never by contraction (-ffp-contract=off above), so results stay bit-identical.
+V3_FLAGS = ["-mavx2", "-mfma", "-mbmi", "-mbmi2", "-mf16c", "-mlzcnt", "-mmovbe", "-mpopcnt"]
+V3_PACKAGE = "fastquant._kernels_v3"
+
+
+def builds_v3() -> bool:
+    """Whether the target (not the build machine's CPU) is x86-64: cross builds (macOS arm64,
+    universal2) set the target platform through sysconfig/_PYTHON_HOST_PLATFORM."""
+    import sysconfig
+
+    plat = sysconfig.get_platform().lower()
+    return plat.endswith(("x86_64", "amd64")) and "universal" not in plat
+
+NO_COMPILER_HINT = (
+    "fastquant: compiling the Cython kernels failed ({error}).\n"
+    "Install a C compiler (gcc/clang, or MSVC Build Tools on Windows) and retry, or build the\n"
+    "pure NumPy package (same results, much slower) with FASTQUANT_NO_EXTENSION=1."
+)
 
 
 class BuildExt(build_ext):
-    """Pick optimisation flags by the compiler actually used, not by the platform name."""
+    """Pick optimisation flags by the compiler actually used, not by the platform name, and
+    turn a missing or broken compiler into one clear error."""
 
     def build_extensions(self):
         msvc = self.compiler.compiler_type == "msvc"
+        if msvc:  # MSVC gets the baseline only (its /arch:AVX2 may contract multiply-adds)
+            self.extensions = [e for e in self.extensions if not e.name.startswith(V3_PACKAGE)]
         for ext in self.extensions:
             ext.extra_compile_args = list(MSVC_FLAGS if msvc else GCC_LIKE_FLAGS)
-        super().build_extensions()
+            if ext.name.startswith(V3_PACKAGE):
+                ext.extra_compile_args += V3_FLAGS
+        try:
+            super().build_extensions()
+        except (CCompilerError, ExecError, PlatformError, OSError) as exc:
+            raise PlatformError(NO_COMPILER_HINT.format(error=exc)) from exc
+
+
+class BuildPy(build_py):
+    """Also write ``fastquant/_build_config.py`` into the build tree (never the source tree)."""
+
+    def run(self):
+        super().run()
+        if self.editable_mode:
+            return
+        target = Path(self.build_lib, "fastquant", "_build_config.py")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(
+            '"""Written by setup.py when this package was built; absent in a source tree."""\n\n'
+            f"#: True when built with FASTQUANT_NO_EXTENSION=1 (no compiled kernels, NumPy only).\n"
+            f"NO_EXTENSION = {NO_EXTENSION!r}\n",
+            encoding="utf-8",
+        )
+
+    def get_outputs(self, include_bytecode=1):
+        outputs = super().get_outputs(include_bytecode)
+        if not self.editable_mode:
+            outputs.append(str(Path(self.build_lib, "fastquant", "_build_config.py")))
+        return outputs
 
 
 def extensions():
@@ -37,18 +99,27 @@ def extensions():
     from Cython.Build import cythonize
     from setuptools import Extension
 
-    exts = [
-        Extension(
-            f"fastquant._kernels.{pyx.stem}",
+    sources = sorted((HERE / "csrc").glob("*.pyx"))
+    if not sources:
+        # An sdist without csrc/ would otherwise give a wheel without kernels.
+        raise PlatformError(
+            f"fastquant: no csrc/*.pyx next to {Path(__file__).name}; the source tree is "
+            "incomplete (set FASTQUANT_NO_EXTENSION=1 to build the pure NumPy package)"
+        )
+
+    def ext(package, pyx):
+        return Extension(
+            f"{package}.{pyx.stem}",
             [str(pyx.relative_to(HERE))],
             include_dirs=[numpy.get_include(), "csrc"],
+            # shared headers: rebuild when they change, and ship them in the sdist
+            depends=[str(p.relative_to(HERE)) for pattern in ("*.pxd", "*.h")
+                     for p in sorted((HERE / "csrc").glob(pattern))],
             define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_9_API_VERSION")],
         )
-        for pyx in sorted((HERE / "csrc").glob("*.pyx"))
-    ]
-    return cythonize(
-        exts,
-        build_dir="build/cython",
+
+    families = [pyx for pyx in sources if not pyx.name.startswith("_")]
+    options = dict(
         include_path=["csrc"],
         compiler_directives={
             "language_level": 3,
@@ -59,10 +130,16 @@ def extensions():
             "embedsignature": True,
         },
     )
+    # One .pyx gives two modules: each build gets its own build_dir, so the generated .c
+    # files (which carry the full module name) never overwrite each other.
+    exts = cythonize([ext("fastquant._kernels", pyx) for pyx in sources], build_dir="build/cython", **options)
+    if builds_v3():
+        exts += cythonize([ext(V3_PACKAGE, pyx) for pyx in families], build_dir="build/cython-v3", **options)
+    return exts
 
 
 if NO_EXTENSION:
     print("fastquant: FASTQUANT_NO_EXTENSION=1, building the pure NumPy package", file=sys.stderr)
-    setup(ext_modules=[])
+    setup(ext_modules=[], cmdclass={"build_py": BuildPy})
 else:
-    setup(ext_modules=extensions(), cmdclass={"build_ext": BuildExt})
+    setup(ext_modules=extensions(), cmdclass={"build_ext": BuildExt, "build_py": BuildPy})

@@ -12,7 +12,7 @@ raises instead of touching foreign memory. All loops run without the GIL.
 cimport numpy as cnp
 from libc.stdint cimport int8_t, uint8_t, int16_t, uint16_t, int32_t, int64_t
 
-from fq_common cimport round_clamp_any
+from fq_common cimport round_clamp_any, FQ_BLOCK, fq_stream_head, fq_stream_floats, fq_stream_fence
 
 cnp.import_array()
 
@@ -127,40 +127,72 @@ def affine_quantize(cnp.ndarray src, cnp.ndarray out, cnp.ndarray scales,
     return nan
 
 
-cdef void _dequantize(const any_codes_t* s, float* d, const float* scales, const int32_t* zps,
-                      Py_ssize_t outer, Py_ssize_t C, Py_ssize_t inner) noexcept nogil:
-    cdef Py_ssize_t o, c, i
-    cdef float sc
+cdef inline void _dequantize_run(const any_codes_t* s, float* d, Py_ssize_t n, const float* sc,
+                                 const int32_t* zp, bint each) noexcept nogil:
+    """d[i] = sc * float32(s[i] - zp) for i < n, with sc[i], zp[i] when ``each`` (channels
+    are the last axis) and sc[0], zp[0] otherwise."""
+    cdef Py_ssize_t i
+    cdef float c
     cdef int32_t z
     # Codes of 16 bits or fewer minus a zero point in [-2**30, 2**30] cannot overflow int32;
     # int32 codes subtract in 64 bits, so the difference is exact on every path.
-    if inner == 1:
+    if each:
+        for i in range(n):
+            if any_codes_t is int32_t:
+                d[i] = sc[i] * <float> (<int64_t> s[i] - zp[i])
+            else:
+                d[i] = sc[i] * <float> (<int32_t> s[i] - zp[i])
+    else:
+        c = sc[0]
+        z = zp[0]
+        for i in range(n):
+            if any_codes_t is int32_t:
+                d[i] = c * <float> (<int64_t> s[i] - z)
+            else:
+                d[i] = c * <float> (<int32_t> s[i] - z)
+
+
+cdef inline void _dequantize_segment(const any_codes_t* s, float* d, Py_ssize_t n,
+                                     const float* sc, const int32_t* zp, bint each,
+                                     bint stream) noexcept nogil:
+    """:func:`_dequantize_run`, the 64-byte lines inside ``d[0:n]`` written with streaming
+    stores when ``stream``."""
+    cdef Py_ssize_t i = 0, e = 1 if each else 0
+    cdef float buf[FQ_BLOCK]
+    if stream:
+        i = fq_stream_head(d, n)
+        _dequantize_run(s, d, i, sc, zp, each)
+        while n - i >= FQ_BLOCK:
+            _dequantize_run(s + i, buf, FQ_BLOCK, sc + e * i, zp + e * i, each)
+            fq_stream_floats(d + i, buf, FQ_BLOCK)
+            i += FQ_BLOCK
+    _dequantize_run(s + i, d + i, n - i, sc + e * i, zp + e * i, each)
+
+
+cdef void _dequantize(const any_codes_t* s, float* d, const float* scales, const int32_t* zps,
+                      Py_ssize_t outer, Py_ssize_t C, Py_ssize_t inner,
+                      bint stream) noexcept nogil:
+    cdef Py_ssize_t o, c
+    if inner == 1:  # channels are the last axis: one segment per row, the scales beside it
         for o in range(outer):
-            for c in range(C):
-                if any_codes_t is int32_t:
-                    d[c] = scales[c] * <float> (<int64_t> s[c] - zps[c])
-                else:
-                    d[c] = scales[c] * <float> (<int32_t> s[c] - zps[c])
+            _dequantize_segment(s, d, C, scales, zps, True, stream)
             s += C
             d += C
     else:
         for o in range(outer):
             for c in range(C):
-                sc = scales[c]
-                z = zps[c]
-                for i in range(inner):
-                    if any_codes_t is int32_t:
-                        d[i] = sc * <float> (<int64_t> s[i] - z)
-                    else:
-                        d[i] = sc * <float> (<int32_t> s[i] - z)
+                _dequantize_segment(s, d, inner, scales + c, zps + c, False, stream)
                 s += inner
                 d += inner
+    if stream:
+        fq_stream_fence()
 
 
 def affine_dequantize(cnp.ndarray src, cnp.ndarray out, cnp.ndarray scales,
-                      cnp.ndarray zero_points):
+                      cnp.ndarray zero_points, bint stream=False):
     """``out = scales * float32(src - zero_points)`` over ``(outer, C, inner)`` arrays, the
-    difference exact; ``src`` holds int8, uint8, int16, uint16 or int32 codes, ``out`` float32."""
+    difference exact; ``src`` holds int8, uint8, int16, uint16 or int32 codes, ``out`` float32.
+    ``stream`` writes ``out`` with non-temporal stores (same values)."""
     cdef Py_ssize_t dims[3]
     _dims(src, out, scales, zero_points, dims)
     _require(cnp.PyArray_TYPE(out) == cnp.NPY_FLOAT32, "out must be float32")
@@ -171,18 +203,18 @@ def affine_dequantize(cnp.ndarray src, cnp.ndarray out, cnp.ndarray scales,
     cdef const int32_t* zp = <const int32_t*> cnp.PyArray_DATA(zero_points)
     if t == cnp.NPY_INT8:
         with nogil:
-            _dequantize(<const int8_t*> s, d, sc, zp, dims[0], dims[1], dims[2])
+            _dequantize(<const int8_t*> s, d, sc, zp, dims[0], dims[1], dims[2], stream)
     elif t == cnp.NPY_UINT8:
         with nogil:
-            _dequantize(<const uint8_t*> s, d, sc, zp, dims[0], dims[1], dims[2])
+            _dequantize(<const uint8_t*> s, d, sc, zp, dims[0], dims[1], dims[2], stream)
     elif t == cnp.NPY_INT16:
         with nogil:
-            _dequantize(<const int16_t*> s, d, sc, zp, dims[0], dims[1], dims[2])
+            _dequantize(<const int16_t*> s, d, sc, zp, dims[0], dims[1], dims[2], stream)
     elif t == cnp.NPY_UINT16:
         with nogil:
-            _dequantize(<const uint16_t*> s, d, sc, zp, dims[0], dims[1], dims[2])
+            _dequantize(<const uint16_t*> s, d, sc, zp, dims[0], dims[1], dims[2], stream)
     elif t == cnp.NPY_INT32:
         with nogil:
-            _dequantize(<const int32_t*> s, d, sc, zp, dims[0], dims[1], dims[2])
+            _dequantize(<const int32_t*> s, d, sc, zp, dims[0], dims[1], dims[2], stream)
     else:
         _require(False, "src must be int8, uint8, int16, uint16 or int32")

@@ -9,9 +9,10 @@ All loops run without the GIL.
 
 cimport numpy as cnp
 from libc.stdint cimport int8_t, uint8_t, int32_t
-from libc.math cimport INFINITY
 
-from fq_common cimport round_clamp
+from fq_common cimport (FQ_BLOCK, fq_range, round_clamp, reciprocal_or_zero, div_round_clamp_block,
+                        fq_stream_head, fq_stream_floats, fq_stream_fence, fq_pack_pairs,
+                        fq_unpack_pairs)
 
 cnp.import_array()
 
@@ -44,16 +45,13 @@ cdef inline void _rows(cnp.ndarray src, cnp.ndarray out, Py_ssize_t* rows, Py_ss
 def int4_range(cnp.ndarray src):
     """``(min, max, all_finite)`` of a non-empty float32 array."""
     cdef const float* s = <const float*> cnp.PyArray_DATA(src)
-    cdef Py_ssize_t i, n = cnp.PyArray_SIZE(src)
-    cdef float lo = INFINITY, hi = -INFINITY, v
-    cdef bint nan = 0
+    cdef Py_ssize_t n = cnp.PyArray_SIZE(src)
+    cdef float lo, hi
+    cdef bint finite
+    _require(n > 0, "empty input")
     with nogil:
-        for i in range(n):
-            v = s[i]
-            lo = v if v < lo else lo
-            hi = v if v > hi else hi
-            nan |= v != v
-    return lo, hi, not nan and lo != -INFINITY and hi != INFINITY
+        finite = fq_range(s, n, &lo, &hi)
+    return lo, hi, finite
 
 
 def int4_quantize(cnp.ndarray src, cnp.ndarray out, float scale):
@@ -61,48 +59,78 @@ def int4_quantize(cnp.ndarray src, cnp.ndarray out, float scale):
     cdef const float* s = <const float*> cnp.PyArray_DATA(src)
     cdef int8_t* d = <int8_t*> cnp.PyArray_DATA(out)
     cdef Py_ssize_t i, n = cnp.PyArray_SIZE(src)
+    cdef float inv = reciprocal_or_zero(scale)
     _require(cnp.PyArray_SIZE(out) == n, "size mismatch")
     with nogil:
-        for i in range(n):
-            d[i] = <int8_t> round_clamp(s[i] / scale, -8.0, 7.0)
+        for i in range((n + FQ_BLOCK - 1) // FQ_BLOCK):
+            div_round_clamp_block(s + i * FQ_BLOCK, d + i * FQ_BLOCK,
+                                  min(n - i * FQ_BLOCK, <Py_ssize_t> FQ_BLOCK), scale, inv, -8.0, 7.0)
+
+
+cdef inline void _quantize_pack_row(const float* s, uint8_t* d, Py_ssize_t n, float scale,
+                                    float inv) noexcept nogil:
+    """Quantize n floats and pack them into ceil(n / 2) bytes (odd n: high nibble 0)."""
+    cdef int8_t q[FQ_BLOCK]
+    cdef Py_ssize_t i, j, k
+    for i in range((n + FQ_BLOCK - 1) // FQ_BLOCK):
+        k = min(n - i * FQ_BLOCK, <Py_ssize_t> FQ_BLOCK)
+        div_round_clamp_block(s + i * FQ_BLOCK, q, k, scale, inv, -8.0, 7.0)
+        for j in range(k // 2):
+            d[j] = (<uint8_t> q[2 * j] & 0xF) | <uint8_t> (<uint8_t> q[2 * j + 1] << 4)
+        if k & 1:
+            d[k // 2] = <uint8_t> q[k - 1] & 0xF
+        d += FQ_BLOCK // 2
 
 
 def int4_quantize_pack(cnp.ndarray src, cnp.ndarray out, float scale):
     """Quantize and pack rows: ``(rows, n)`` float32 to ``(rows, ceil(n / 2))`` int8."""
-    cdef Py_ssize_t rows, n, m, r, i
+    cdef Py_ssize_t rows, n, m, r
     _rows(src, out, &rows, &n, &m)
     _require(m == (n + 1) // 2, "packed length mismatch")
     cdef const float* s = <const float*> cnp.PyArray_DATA(src)
     cdef uint8_t* d = <uint8_t*> cnp.PyArray_DATA(out)
-    cdef uint8_t a, b
+    cdef float inv = reciprocal_or_zero(scale)
     if n % 2 == 0:  # rows end on byte boundaries: one flat pass
         m = rows * m
         n = rows * n
         rows = 1
     with nogil:
         for r in range(rows):
-            for i in range(n // 2):
-                a = <uint8_t> <int8_t> round_clamp(s[2 * i] / scale, -8.0, 7.0)
-                b = <uint8_t> <int8_t> round_clamp(s[2 * i + 1] / scale, -8.0, 7.0)
-                d[i] = (a & 0xF) | <uint8_t> (b << 4)
-            if n & 1:
-                d[m - 1] = (<uint8_t> <int8_t> round_clamp(s[n - 1] / scale, -8.0, 7.0)) & 0xF
+            _quantize_pack_row(s, d, n, scale, inv)
             s += n
             d += m
 
 
-def int4_dequantize(cnp.ndarray src, cnp.ndarray out, float scale, int32_t zero_point):
+cdef inline uint8_t _dequantize_run(const int8_t* s, float* d, Py_ssize_t n, float scale,
+                                   int32_t zero_point) noexcept nogil:
+    cdef Py_ssize_t i
+    cdef uint8_t bad = 0
+    for i in range(n):
+        bad |= <uint8_t> (s[i] + 8) > 15
+        d[i] = <float> (<int32_t> s[i] - zero_point) * scale
+    return bad
+
+
+def int4_dequantize(cnp.ndarray src, cnp.ndarray out, float scale, int32_t zero_point,
+                    bint stream=False):
     """``out = float32(src - zero_point) * scale`` for int8 codes; returns 1 if a code lies
-    outside [-8, 7], else 0."""
+    outside [-8, 7], else 0. ``stream`` writes ``out`` with non-temporal stores (same values)."""
     cdef const int8_t* s = <const int8_t*> cnp.PyArray_DATA(src)
     cdef float* d = <float*> cnp.PyArray_DATA(out)
-    cdef Py_ssize_t i, n = cnp.PyArray_SIZE(src)
+    cdef Py_ssize_t i = 0, n = cnp.PyArray_SIZE(src)
     cdef uint8_t bad = 0
+    cdef float buf[FQ_BLOCK]
     _require(cnp.PyArray_SIZE(out) == n, "size mismatch")
     with nogil:
-        for i in range(n):
-            bad |= <uint8_t> (s[i] + 8) > 15
-            d[i] = <float> (<int32_t> s[i] - zero_point) * scale
+        if stream:
+            i = fq_stream_head(d, n)
+            bad |= _dequantize_run(s, d, i, scale, zero_point)
+            while n - i >= FQ_BLOCK:
+                bad |= _dequantize_run(s + i, buf, FQ_BLOCK, scale, zero_point)
+                fq_stream_floats(d + i, buf, FQ_BLOCK)
+                i += FQ_BLOCK
+            fq_stream_fence()
+        bad |= _dequantize_run(s + i, d + i, n - i, scale, zero_point)
     return <int> bad
 
 
@@ -121,14 +149,10 @@ def int4_pack(cnp.ndarray src, cnp.ndarray out):
         rows = 1
     with nogil:
         for r in range(rows):
-            for i in range(n // 2):
-                a = s[2 * i]
-                b = s[2 * i + 1]
-                # a code c in [-8, 7] is a byte with (c + 8) mod 256 in [0, 15]
-                bad |= (<uint8_t> (a + 8) > 15) | (<uint8_t> (b + 8) > 15)
-                d[i] = (a & 0xF) | <uint8_t> (b << 4)
+            bad |= fq_pack_pairs(s, d, n // 2)
             if n & 1:
                 a = s[n - 1]
+                # a code c in [-8, 7] is a byte with (c + 8) mod 256 in [0, 15]
                 bad |= <uint8_t> (a + 8) > 15
                 d[m - 1] = a & 0xF
             s += n
@@ -150,36 +174,63 @@ def int4_unpack(cnp.ndarray src, cnp.ndarray out):
         rows = 1
     with nogil:
         for r in range(rows):
-            for i in range(n // 2):
-                u = s[i]
-                # (nibble ^ 8) - 8 sign-extends a 4-bit two's complement value
-                d[2 * i] = <int8_t> (((u & 0xF) ^ 8) - 8)
-                d[2 * i + 1] = <int8_t> (((u >> 4) ^ 8) - 8)
-            if n & 1:
+            fq_unpack_pairs(s, d, n // 2)
+            if n & 1:  # (nibble ^ 8) - 8 sign-extends a 4-bit two's complement value
                 d[n - 1] = <int8_t> (((s[m - 1] & 0xF) ^ 8) - 8)
             s += m
             d += n
 
 
-def int4_unpack_dequantize(cnp.ndarray src, cnp.ndarray out, float scale, int32_t zero_point):
-    """Unpack ``(rows, m)`` bytes and dequantize into float32 ``(rows, n)``, n in {2m - 1, 2m}."""
-    cdef Py_ssize_t rows, n, m, r, i
+cdef inline void _unpack_dequantize_run(const uint8_t* s, float* d, Py_ssize_t a, Py_ssize_t b,
+                                        float scale, int32_t zero_point) noexcept nogil:
+    """d[0:b - a] = elements a..b-1 of the nibble stream s, dequantized."""
+    cdef Py_ssize_t i, k
+    if a >= b:
+        return
+    if a & 1:
+        d[0] = <float> ((((s[a >> 1] >> 4) ^ 8) - 8) - zero_point) * scale
+        d += 1
+        a += 1
+    s += a >> 1
+    k = (b - a) >> 1
+    for i in range(k):
+        d[2 * i] = <float> ((((s[i] & 0xF) ^ 8) - 8) - zero_point) * scale
+        d[2 * i + 1] = <float> ((((s[i] >> 4) ^ 8) - 8) - zero_point) * scale
+    if (b - a) & 1:
+        d[2 * k] = <float> ((((s[k] & 0xF) ^ 8) - 8) - zero_point) * scale
+
+
+cdef inline void _unpack_dequantize_row(const uint8_t* s, float* d, Py_ssize_t n, float scale,
+                                        int32_t zero_point, bint stream) noexcept nogil:
+    cdef Py_ssize_t i = 0
+    cdef float buf[FQ_BLOCK]
+    if stream:
+        i = fq_stream_head(d, n)
+        _unpack_dequantize_run(s, d, 0, i, scale, zero_point)
+        while n - i >= FQ_BLOCK:
+            _unpack_dequantize_run(s, buf, i, i + FQ_BLOCK, scale, zero_point)
+            fq_stream_floats(d + i, buf, FQ_BLOCK)
+            i += FQ_BLOCK
+    _unpack_dequantize_run(s, d + i, i, n, scale, zero_point)
+
+
+def int4_unpack_dequantize(cnp.ndarray src, cnp.ndarray out, float scale, int32_t zero_point,
+                           bint stream=False):
+    """Unpack ``(rows, m)`` bytes and dequantize into float32 ``(rows, n)``, n in {2m - 1, 2m};
+    ``stream`` writes ``out`` with non-temporal stores (same values)."""
+    cdef Py_ssize_t rows, n, m, r
     _rows(out, src, &rows, &n, &m)
     _require(n == 2 * m or n == 2 * m - 1, "unpacked length mismatch")
     cdef const uint8_t* s = <const uint8_t*> cnp.PyArray_DATA(src)
     cdef float* d = <float*> cnp.PyArray_DATA(out)
-    cdef uint8_t u
     if n == 2 * m:
         m = rows * m
         n = rows * n
         rows = 1
     with nogil:
         for r in range(rows):
-            for i in range(n // 2):
-                u = s[i]
-                d[2 * i] = <float> ((((u & 0xF) ^ 8) - 8) - zero_point) * scale
-                d[2 * i + 1] = <float> ((((u >> 4) ^ 8) - 8) - zero_point) * scale
-            if n & 1:
-                d[n - 1] = <float> ((((s[m - 1] & 0xF) ^ 8) - 8) - zero_point) * scale
+            _unpack_dequantize_row(s, d, n, scale, zero_point, stream)
             s += m
             d += n
+        if stream:
+            fq_stream_fence()

@@ -13,6 +13,8 @@ cimport numpy as cnp
 from libc.stdint cimport uint8_t
 from libc.string cimport memcpy
 
+from fq_common cimport FQ_BLOCK, fq_stream_head, fq_stream_floats, fq_stream_fence
+
 cdef extern from "signbits_simd.h" nogil:
     uint8_t fq_signbits_byte(const float* s, Py_ssize_t k, int* nan)
     int fq_signbits_pack(const float* s, uint8_t* d, Py_ssize_t nbytes, uint8_t flip)
@@ -51,11 +53,46 @@ cdef void _fill_signs() noexcept:
 _fill_signs()
 
 
-def signbits_unpack(cnp.ndarray src, cnp.ndarray out, int flip):
+cdef inline void _unpack_run(const uint8_t* s, float* d, Py_ssize_t a, Py_ssize_t b,
+                             uint8_t f) noexcept nogil:
+    """d[0:b - a] = the signs of bits a..b-1 of the bit stream s (MSB first), a <= b."""
+    cdef Py_ssize_t i, k, j
+    if a >= b:
+        return
+    j = a & 7
+    if j:  # finish the byte a starts in
+        k = min(8 - j, b - a)
+        memcpy(d, &_SIGNS[s[a >> 3] ^ f][j], k * sizeof(float))
+        d += k
+        a += k
+    s += a >> 3
+    k = (b - a) >> 3
+    for i in range(k):
+        memcpy(d + 8 * i, &_SIGNS[s[i] ^ f][0], 8 * sizeof(float))
+    if (b - a) & 7:
+        memcpy(d + 8 * k, &_SIGNS[s[k] ^ f][0], ((b - a) & 7) * sizeof(float))
+
+
+cdef inline void _unpack_row(const uint8_t* s, float* d, Py_ssize_t n, uint8_t f,
+                             bint stream) noexcept nogil:
+    cdef Py_ssize_t i = 0
+    cdef float buf[FQ_BLOCK]
+    if stream:
+        i = fq_stream_head(d, n)
+        _unpack_run(s, d, 0, i, f)
+        while n - i >= FQ_BLOCK:
+            _unpack_run(s, buf, i, i + FQ_BLOCK, f)
+            fq_stream_floats(d + i, buf, FQ_BLOCK)
+            i += FQ_BLOCK
+    _unpack_run(s, d + i, i, n, f)
+
+
+def signbits_unpack(cnp.ndarray src, cnp.ndarray out, int flip, bint stream=False):
     """Unpack ``(rows, m)`` bytes into ``(rows, n)`` float32 +-1.0, ``m == ceil(n / 8)``:
     ``out[r, j]`` is +1.0 when bit ``7 - j % 8`` of ``src[r, j // 8] ^ flip`` is set, else
-    -1.0; the pad bits of the last byte are dropped."""
-    cdef Py_ssize_t rows, n, m, r, i, full, rest
+    -1.0; the pad bits of the last byte are dropped. ``stream`` writes ``out`` with
+    non-temporal stores (same values)."""
+    cdef Py_ssize_t rows, n, m, r
     _rows(out, src, &rows, &n, &m)
     _require(m == (n + 7) // 8, "packed length mismatch")
     cdef const uint8_t* s = <const uint8_t*> cnp.PyArray_DATA(src)
@@ -65,16 +102,13 @@ def signbits_unpack(cnp.ndarray src, cnp.ndarray out, int flip):
         n = rows * n
         m = rows * m
         rows = 1
-    full = n // 8
-    rest = n % 8
     with nogil:
         for r in range(rows):
-            for i in range(full):
-                memcpy(d + 8 * i, &_SIGNS[s[i] ^ f][0], 8 * sizeof(float))
-            if rest:
-                memcpy(d + 8 * full, &_SIGNS[s[full] ^ f][0], rest * sizeof(float))
+            _unpack_row(s, d, n, f, stream)
             s += m
             d += n
+        if stream:
+            fq_stream_fence()
 
 
 def signbits_pack(cnp.ndarray src, cnp.ndarray out, int flip):

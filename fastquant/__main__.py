@@ -55,6 +55,9 @@ def parser() -> argparse.ArgumentParser:
                    help="only cases whose op label contains one of these (or whose family is one), e.g. int4,dequantize")
     b.add_argument("--repeat", type=_positive, default=5, metavar="N",
                    help="timed samples per measurement; the median is reported (default 5)")
+    b.add_argument("--threads", type=_positive, metavar="N",
+                   help="pass threads=N to every case that takes it (default: not passed, so "
+                   "one thread up to 1M elements and more above; see fastquant info)")
     b.add_argument("--no-out", action="store_true",
                    help="skip the out= rows (preallocated outputs, run at the largest size)")
     b.add_argument("--json", nargs="?", const="-", metavar="PATH",
@@ -116,7 +119,7 @@ def bench(args) -> int:
     rows = runner.run(
         selected, sizes, out_sizes, repeat=args.repeat,
         min_sample=5e-4 if args.quick else 2e-3,
-        progress=Progress(not args.quiet), on_row=_loud_mismatch,
+        progress=Progress(not args.quiet), on_row=_loud_mismatch, threads=args.threads,
     )
     meta = {
         "schema": 1,
@@ -131,6 +134,7 @@ def bench(args) -> int:
         "threads": _info.threads(),
         "repeat": args.repeat,
         "sizes": sorted(set(sizes)),
+        "bench_threads": args.threads,
     }
     doc = report.document(rows, skipped, meta)
     if args.json:
@@ -142,7 +146,8 @@ def bench(args) -> int:
                 f.write(text + "\n")
     if args.json != "-":
         print(f"fastquant {meta['fastquant']} bench: NumPy {meta['numpy']}, kernels: {meta['kernel_build']}, "
-              f"median of {args.repeat} samples per cell")
+              f"median of {args.repeat} samples per cell"
+              + (f", threads={args.threads}" if args.threads else ""))
         print(report.table(rows, skipped))
     if not doc["ok"]:
         bad = sum(r.agree is False for r in rows)

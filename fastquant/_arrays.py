@@ -10,12 +10,35 @@ from __future__ import annotations
 
 import math
 import operator
+import struct
 import sys
 
 import numpy as np
 
+#: Float outputs written into a caller's ``out=`` of at least this many bytes use streaming
+#: (non-temporal) stores; smaller ones, and new arrays (whose pages are hot in cache), do not.
+#: Tests lower it to reach the streaming path with small arrays.
+STREAM_MIN_BYTES = 8 << 20
+
 #: Zero points are kept to this range so that ``code - zero_point`` never overflows int32.
 ZERO_POINT_LIMIT = 2**30
+
+
+_F32 = struct.Struct("=f")
+_FLOAT32 = np.dtype(np.float32)
+
+
+def f32(x: float) -> float:
+    """``x`` rounded to float32 (as a Python float), +-inf when it overflows; no NumPy call.
+
+    Exact emulation of float32 arithmetic: a +, -, * or / of float32 values done in float64
+    and then rounded once to float32 gives the correctly rounded float32 result (53 >= 2 * 24
+    + 2 bits), so ``f32(a - b)`` equals ``np.float32(a) - np.float32(b)``.
+    """
+    try:
+        return _F32.unpack(_F32.pack(x))[0]
+    except OverflowError:
+        return math.copysign(math.inf, x)
 
 
 def _short(x, limit: int = 100) -> str:
@@ -89,6 +112,8 @@ def floats(x, name: str):
     Accepts any real numeric input (floats of any width, integers); rejects bool, complex,
     strings and objects with ``TypeError``.
     """
+    if type(x) is np.ndarray and x.dtype is _FLOAT32 and x.flags.c_contiguous:
+        return x, None  # the common case, without a copy or any further look
     arr, device = to_numpy(x, name, want_float=True)
     if arr.dtype.kind not in "fiu":
         raise TypeError(f"{name}: expected real numbers (float or integer), got {_describe(arr)}")
@@ -107,6 +132,8 @@ def integers(x, name: str, lo: int, hi: int, dtype):
     same pass that reads them. Any other integer dtype is range-checked here, then converted.
     Floats (and bool, complex, objects) are a ``TypeError``.
     """
+    if type(x) is np.ndarray and x.dtype is dtype and x.flags.c_contiguous:
+        return x, None  # the common case (``dtype`` given as a np.dtype instance)
     arr, device = to_numpy(x, name)
     dtype = np.dtype(dtype)
     if arr.size == 0 and arr.dtype == np.float64 and not isinstance(x, np.ndarray) and device is None:
@@ -133,6 +160,11 @@ def check_range(arr: np.ndarray, name: str, lo: int, hi: int) -> None:
 
 def scale_f32(scale, name: str = "scale") -> float:
     """The scale as the float32 the kernels use; it must be finite and > 0 after rounding."""
+    if type(scale) is float:  # the common case, without NumPy's errstate machinery
+        value = f32(scale)
+        if value > 0.0 and value != math.inf:
+            return value
+        raise ValueError(f"{name}: expected a finite float > 0 (as float32), got {scale!r}")
     if isinstance(scale, (bool, np.bool_, str, bytes)):
         raise ValueError(f"{name}: expected a finite float > 0, got {_short(scale)}")
     try:
@@ -149,6 +181,8 @@ def scale_f32(scale, name: str = "scale") -> float:
 
 def zero_point_int(zero_point, name: str = "zero_point") -> int:
     """The zero point as a Python int; integers only (no floats, no bools), |z| <= 2**30."""
+    if type(zero_point) is int and -ZERO_POINT_LIMIT <= zero_point <= ZERO_POINT_LIMIT:
+        return zero_point
     if isinstance(zero_point, (bool, np.bool_)):
         raise ValueError(f"{name}: expected an integer, got {_short(zero_point)}")
     try:
@@ -218,8 +252,16 @@ def output(out, shape: tuple, dtype, inputs=()) -> np.ndarray:
     return check_out(out, shape, dtype, inputs)
 
 
+def streams(out, res: np.ndarray) -> bool:
+    """Whether a kernel should write ``res`` with streaming stores: only a caller's ``out``,
+    and only when it is at least :data:`STREAM_MIN_BYTES` large."""
+    return out is not None and res.nbytes >= STREAM_MIN_BYTES
+
+
 def as_rows(arr: np.ndarray, name: str) -> np.ndarray:
     """A 2-D C-contiguous view ``(rows, last_axis)``; 0-d arrays have no axis to pack."""
+    if arr.ndim == 1:
+        return arr.reshape(1, arr.shape[0])
     if arr.ndim == 0:
         raise ValueError(f"{name}: expected an array with at least 1 dimension, got a 0-d array")
     return arr.reshape(math.prod(arr.shape[:-1]), arr.shape[-1])

@@ -101,14 +101,27 @@ def threads() -> dict:
         usable = None
     return {
         "FASTQUANT_NUM_THREADS": os.environ.get("FASTQUANT_NUM_THREADS") or None,
-        "default": getattr(_backend, "NUM_THREADS", 1),
+        "default": getattr(_backend, "NUM_THREADS", None) or _auto_threads(),
         "cpu_count": os.cpu_count(),
         "usable_cpus": usable,
     }
 
 
+def _auto_threads() -> int:
+    """The most threads ``threads=None`` uses on large arrays (``fastquant._threads``)."""
+    from fastquant import _threads
+
+    return _threads.MAX_AUTO
+
+
 def kernel_build() -> str:
-    return getattr(_backend, "KERNEL_BUILD", None) or "single portable build (no CPU dispatch)"
+    """The kernel build the "cython" backend runs (``_backend.CPU_BUILD``) and the builds
+    this CPU could run."""
+    build = getattr(_backend, "KERNEL_BUILD", None) or getattr(_backend, "CPU_BUILD", None)
+    if not build:
+        return "single portable build (no CPU dispatch)"
+    runnable = ", ".join(b.split("-", 1)[1] for b in _backend.builds())
+    return f"{build} (chosen at import; runnable here: {runnable})"
 
 
 def gather() -> dict:

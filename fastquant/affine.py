@@ -8,13 +8,33 @@ import operator
 import numpy as np
 
 from . import _arrays as A
+from . import _threads
 from ._backend import kernels
 
 __all__ = ["affine_qparams", "quantize_func", "dequantize_func", "code_range"]
 
 #: Integer dtypes the decode kernel reads as they are; any other codes become int32 first.
 _NATIVE_CODES = tuple(np.dtype(t) for t in (np.int8, np.uint8, np.int16, np.uint16, np.int32))
+_NATIVE_IDS = frozenset(id(t) for t in _NATIVE_CODES)
 _INT32_MIN, _INT32_MAX = -(2**31), 2**31 - 1
+_F32, _I32 = np.dtype(np.float32), np.dtype(np.int32)
+#: Up to this many channels, scales and zero points are checked as Python numbers.
+_FEW = 64
+#: Read-only one-element parameter arrays of recent per-tensor calls, by (dtype, value): making
+#: a new one costs more than the rest of a small call's checks. Cleared when it grows large.
+_SCALARS: dict = {}
+
+
+def _scalar_array(value, dtype: np.dtype) -> np.ndarray:
+    key = (dtype.char, value)
+    arr = _SCALARS.get(key)
+    if arr is None:
+        if len(_SCALARS) >= 256:
+            _SCALARS.clear()
+        arr = np.array((value,), dtype)
+        arr.flags.writeable = False
+        _SCALARS[key] = arr
+    return arr
 
 
 def _n_bits(n_bits) -> int:
@@ -155,6 +175,8 @@ def _per_channel(values, name: str, axis: int, channels: int) -> np.ndarray:
 
 def _scales(scales, axis, channels: int) -> np.ndarray:
     """float32 scales, one per channel, each finite and > 0 after the conversion."""
+    if axis is None and type(scales) is float:  # the common case, without np.ndim / np.full
+        return _scalar_array(A.scale_f32(scales, "scales"), _F32)
     if axis is None and _ndim(scales, "scales") != 0:
         raise ValueError(
             f"scales: expected a scalar when axis is None (pass axis= for per-channel scales), "
@@ -165,8 +187,14 @@ def _scales(scales, axis, channels: int) -> np.ndarray:
         return np.full(channels if axis is not None else 1, A.scale_f32(scales, "scales"), np.float32)
     if arr.dtype.kind not in "fiu":
         raise ValueError(f"scales: expected finite floats > 0, got {A._describe(arr)}")
-    with np.errstate(over="ignore", under="ignore"):
-        arr = np.ascontiguousarray(arr, dtype=np.float32)
+    if arr.dtype is not _F32 or not arr.flags.c_contiguous:
+        with np.errstate(over="ignore", under="ignore"):
+            arr = np.ascontiguousarray(arr, dtype=np.float32)
+    if 0 < arr.size <= _FEW:  # a few channels: Python's comparisons beat NumPy's ufunc calls
+        values = arr.tolist()
+        total = sum(values)  # NaN if any is NaN, inf if any is +inf (doubles: no overflow)
+        if total == total and total != math.inf and min(values) > 0.0:
+            return arr
     bad = ~(np.isfinite(arr) & (arr > 0))
     if bad.any():
         raise ValueError(
@@ -177,6 +205,8 @@ def _scales(scales, axis, channels: int) -> np.ndarray:
 
 def _zero_points(zero_point, axis, channels: int) -> np.ndarray:
     """int32 zero points, one per channel, integers in [-2**30, 2**30]."""
+    if axis is None and type(zero_point) is int:  # the common case, without np.ndim / np.full
+        return _scalar_array(A.zero_point_int(zero_point), _I32)
     if axis is None and _ndim(zero_point, "zero_point") != 0:
         raise ValueError(
             f"zero_point: expected an integer when axis is None (pass axis= for per-channel "
@@ -187,7 +217,9 @@ def _zero_points(zero_point, axis, channels: int) -> np.ndarray:
         return np.full(channels if axis is not None else 1, A.zero_point_int(zero_point), np.int32)
     if arr.dtype.kind not in "iu":
         raise ValueError(f"zero_point: expected integers, got {A._describe(arr)}")
-    A.check_range(arr, "zero_point", -A.ZERO_POINT_LIMIT, A.ZERO_POINT_LIMIT)
+    values = arr.tolist() if 0 < arr.size <= _FEW else None  # see _scales
+    if values is None or not (min(values) >= -A.ZERO_POINT_LIMIT and max(values) <= A.ZERO_POINT_LIMIT):
+        A.check_range(arr, "zero_point", -A.ZERO_POINT_LIMIT, A.ZERO_POINT_LIMIT)
     return np.ascontiguousarray(arr, dtype=np.int32)
 
 
@@ -196,7 +228,7 @@ def _inputs(x, *arrays) -> tuple:
     return (x,) + arrays  # A.check_out skips what owns no memory (lists, scalars)
 
 
-def quantize_func(x, scales, zero_point, n_bits=8, *, axis=None, signed=True, out=None):
+def quantize_func(x, scales, zero_point, n_bits=8, *, axis=None, signed=True, out=None, threads=None):
     """Affine quantization: ``clip(round(float32(x) / float32(scales) + float32(zero_point)),
     qmin, qmax)`` in float32, rounding half to even; ±inf saturate, NaN is a ``ValueError``.
 
@@ -204,6 +236,8 @@ def quantize_func(x, scales, zero_point, n_bits=8, *, axis=None, signed=True, ou
     or int16, uint8 or uint16 when ``signed=False``. Per tensor (``axis=None``) ``scales`` and
     ``zero_point`` are scalars; with ``axis=k`` they are 1-D arrays of length ``x.shape[k]``
     (or scalars shared by every channel), channel ``i`` using ``scales[i]``, ``zero_point[i]``.
+    ``threads``: see :mod:`fastquant._threads` (``None``: one thread up to 1M elements); the
+    result is the same for any value.
 
     >>> quantize_func([-1.2136, 28.7341, 8.4974], 180 / 255, 13).tolist()
     [11, 54, 25]
@@ -218,7 +252,12 @@ def quantize_func(x, scales, zero_point, n_bits=8, *, axis=None, signed=True, ou
     sc = _scales(scales, axis, dims[1])
     zp = _zero_points(zero_point, axis, dims[1])
     res = A.output(out, arr.shape, _code_dtype(n_bits, signed), _inputs(x, arr, sc, zp))
-    if kernels().affine_quantize(arr.reshape(dims), res.reshape(dims), sc, zp, qmin, qmax):
+    k, a, b = kernels().affine_quantize, arr.reshape(dims), res.reshape(dims)
+    if threads is None and arr.size <= _threads.AUTO_MIN_SIZE:  # skip the call into _threads
+        nan = k(a, b, sc, zp, qmin, qmax)
+    else:
+        nan = _threads.run_channels(k, a, b, sc, zp, qmin, qmax, threads=threads)
+    if nan:
         raise ValueError("x: expected numbers without NaN, got NaN")
     return A.wrap(res, device)
 
@@ -227,6 +266,10 @@ def _codes(x_q, name: str):
     """``(C-contiguous native-endian codes the decode kernel reads, device)``: int8, uint8,
     int16, uint16, int32 as they are; other integers and floats through ``int32`` (floats
     truncate toward zero), after checking they fit."""
+    if type(x_q) is np.ndarray and id(x_q.dtype) in _NATIVE_IDS:
+        flags = x_q.flags
+        if flags.c_contiguous and flags.aligned:
+            return x_q, None  # the common case: codes the kernel reads as they are
     arr, device = A.to_numpy(x_q, name, want_float=True)
     kind = arr.dtype.kind
     if kind == "f":
@@ -247,13 +290,14 @@ def _codes(x_q, name: str):
     return arr.astype(np.int32, order="C"), device
 
 
-def dequantize_func(x_q, scales, zero_point, *, axis=None, out=None):
+def dequantize_func(x_q, scales, zero_point, *, axis=None, out=None, threads=None):
     """Affine decode: ``float32(scales) * float32(int32(x_q) - zero_point)``.
 
     The subtraction is exact (it never wraps around). ``x_q`` may hold integer codes of any
     dtype that fit int32, or float codes, which ``int32`` truncates toward zero (non-finite or
-    out-of-range floats are a ``ValueError``). ``scales``, ``zero_point`` and ``axis`` are as
-    in :func:`quantize_func`.
+    out-of-range floats are a ``ValueError``). ``scales``, ``zero_point``, ``axis`` and
+    ``threads`` are as in :func:`quantize_func`; ``out`` (C-contiguous float32 of ``x_q``'s
+    shape) of at least 8 MiB is written with streaming stores.
 
     >>> [round(v, 4) for v in dequantize_func([11, 54, 25], 180 / 255, 13).tolist()]
     [-1.4118, 28.9412, 8.4706]
@@ -264,5 +308,9 @@ def dequantize_func(x_q, scales, zero_point, *, axis=None, out=None):
     sc = _scales(scales, axis, dims[1])
     zp = _zero_points(zero_point, axis, dims[1])
     res = A.output(out, arr.shape, np.float32, _inputs(x_q, arr, sc, zp))
-    kernels().affine_dequantize(arr.reshape(dims), res.reshape(dims), sc, zp)
+    k, a, b = kernels().affine_dequantize, arr.reshape(dims), res.reshape(dims)
+    if threads is None and arr.size <= _threads.AUTO_MIN_SIZE:  # skip the call into _threads
+        k(a, b, sc, zp, A.streams(out, res))
+    else:
+        _threads.run_channels(k, a, b, sc, zp, A.streams(out, res), threads=threads)
     return A.wrap(res, device)

@@ -18,6 +18,7 @@ def quantize_func(
     axis: Optional[int] = None,
     signed: bool = True,
     out: Optional[NDArray[np.integer]] = None,
+    threads: Optional[int] = None,
 ) -> Any: ...
 def dequantize_func(
     x_q: ArrayLike,
@@ -26,4 +27,5 @@ def dequantize_func(
     *,
     axis: Optional[int] = None,
     out: Optional[NDArray[np.float32]] = None,
+    threads: Optional[int] = None,
 ) -> Any: ...

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import _arrays as A
+from . import _threads
 from ._backend import kernels
 
 __all__ = ["dequantize", "quantize_embeddings"]
@@ -13,20 +14,35 @@ __all__ = ["dequantize", "quantize_embeddings"]
 QUANTS = ("fp8", "int8", "uint8", "binary", "ubinary")
 PRECISIONS = ("int8", "uint8", "binary", "ubinary")
 
+_INT8, _UINT8, _F32 = np.dtype(np.int8), np.dtype(np.uint8), np.dtype(np.float32)
+
 #: Code dtype and range of each integer format; "binary" bytes are stored with offset -128.
+#: (dtype instances: ``A.integers`` passes arrays of exactly that dtype through by identity.)
 _CODES = {
-    "int8": (np.int8, -128, 127),
-    "uint8": (np.uint8, 0, 255),
-    "binary": (np.int8, -128, 127),
-    "ubinary": (np.uint8, 0, 255),
+    "int8": (_INT8, -128, 127),
+    "uint8": (_UINT8, 0, 255),
+    "binary": (_INT8, -128, 127),
+    "ubinary": (_UINT8, 0, 255),
 }
+
+#: The common small decode (a C-contiguous int8 / uint8 array, nothing else given) goes
+#: straight to its kernel: the whole call then costs well under a microsecond.
+_DIRECT = {"int8": (_INT8, "embed8_int8_decode"), "uint8": (_UINT8, "embed8_uint8_decode"),
+           "binary": (_INT8, None), "ubinary": (_UINT8, None)}
 
 #: XORing a byte with 0x80 is subtracting (or adding) 128 mod 256: the "binary" offset.
 _FLIP = {"binary": 0x80, "ubinary": 0}
 
 
+def _copy(src, out):
+    """The "fp8" decoder: a plain copy (NumPy releases the GIL for it), split like a kernel."""
+    np.copyto(out, src)
+
+
 def _orig_dim(orig_dim, packed: int) -> int:
     """``orig_dim`` for packed sign bits: an integer >= 1 with ``ceil(orig_dim / 8) == packed``."""
+    if type(orig_dim) is int and 8 * packed - 7 <= orig_dim <= 8 * packed and orig_dim >= 1:
+        return orig_dim  # the common case
     if orig_dim is None:
         raise ValueError("orig_dim: required for 'binary' and 'ubinary' (the number of unpacked values per row), got None")
     if isinstance(orig_dim, (bool, np.bool_)) or not isinstance(orig_dim, (int, np.integer)):
@@ -50,7 +66,7 @@ def _same_dim(orig_dim, arr: np.ndarray) -> None:
         raise ValueError(f"orig_dim: expected None or q's last axis length ({last}), got {A._short(orig_dim)}")
 
 
-def dequantize(q, quant, orig_dim=None, *, out=None):
+def dequantize(q, quant, orig_dim=None, *, out=None, threads=None):
     """Decode embedding codes to float32.
 
     - ``"fp8"``: ``q`` as float32 (the values are already floats; NaN is kept)
@@ -62,38 +78,61 @@ def dequantize(q, quant, orig_dim=None, *, out=None):
       is required; the result has shape ``q.shape[:-1] + (orig_dim,)``.
 
     For the other formats ``orig_dim`` may be given, and must then equal ``q.shape[-1]``.
+    ``out``: a C-contiguous float32 array of the result's shape to write into (one of at least
+    8 MiB is written with streaming stores). ``threads``: see :mod:`fastquant._threads`
+    (``None``: one thread up to 1M elements); the result is the same for any value.
 
     >>> dequantize([127, -127, 0], "int8").tolist()
     [1.0, -1.0, 0.0]
     >>> dequantize([-77, -29, 0], "binary", orig_dim=18)[:8].tolist()
     [-1.0, -1.0, 1.0, 1.0, -1.0, -1.0, 1.0, 1.0]
     """
+    if type(q) is np.ndarray and type(quant) is str and out is None and threads is None:
+        direct = _DIRECT.get(quant)
+        if direct is not None and q.dtype is direct[0] and q.flags.c_contiguous:
+            if direct[1] is not None and orig_dim is None and q.size <= _threads.AUTO_MIN_SIZE:
+                res = np.empty(q.shape, _F32)
+                getattr(kernels(), direct[1])(q, res)
+                return res
+            if direct[1] is None and type(orig_dim) is int and q.ndim and q.size <= _threads.AUTO_MIN_SIZE >> 3:
+                m = q.shape[-1]
+                if 8 * m - 7 <= orig_dim <= 8 * m and orig_dim >= 1:  # sign bits, orig_dim valid
+                    res = np.empty(q.shape[:-1] + (orig_dim,), _F32)
+                    kernels().signbits_unpack(q.reshape(-1, m).view(_UINT8), res.reshape(-1, orig_dim), _FLIP[quant])
+                    return res
     quant = A.choice(quant, "quant", QUANTS)
     if quant == "fp8":
         arr, device = A.floats(q, "q")
         _same_dim(orig_dim, arr)
         res = A.output(out, arr.shape, np.float32, (arr, q))
-        np.copyto(res, arr)  # always a new array (or out), never a view of the caller's q
+        # always a new array (or out), never a view of the caller's q; a plain copy
+        _threads.run(_copy, arr, res, threads=threads)
         return A.wrap(res, device)
     dtype, lo, hi = _CODES[quant]
     arr, device = A.integers(q, "q", lo, hi, dtype)
     if quant in _FLIP:
-        rows = A.as_rows(arr, "q").view(np.uint8)
+        rows = A.as_rows(arr, "q").view(_UINT8)
         n = _orig_dim(orig_dim, arr.shape[-1])
         shape = arr.shape[:-1] + (n,)
         res = A.output(out, shape, np.float32, (arr, q))
-        kernels().signbits_unpack(rows, res.reshape(rows.shape[0], n), _FLIP[quant])
+        k, b = kernels().signbits_unpack, res.reshape(rows.shape[0], n)
+        if threads is None and res.size <= _threads.AUTO_MIN_SIZE:  # skip the call into _threads
+            k(rows, b, _FLIP[quant], A.streams(out, res))
+        else:
+            _threads.run(k, rows, b, _FLIP[quant], A.streams(out, res), threads=threads, unit=(1, 8))
         return A.wrap(res, device)
     _same_dim(orig_dim, arr)
     res = A.output(out, arr.shape, np.float32, (arr, q))
-    if quant == "int8":
-        kernels().embed8_int8_decode(arr, res)
+    k = kernels()
+    k = k.embed8_int8_decode if quant == "int8" else k.embed8_uint8_decode
+    if threads is None and res.size <= _threads.AUTO_MIN_SIZE:
+        k(arr, res, A.streams(out, res))
     else:
-        kernels().embed8_uint8_decode(arr, res)
+        _threads.run(k, arr, res, A.streams(out, res), threads=threads)
     return A.wrap(res, device)
 
 
-def quantize_embeddings(x, precision, *, out=None):
+def quantize_embeddings(x, precision, *, out=None, threads=None):
     """Encode float embeddings (converted to float32 first); the exact inverse of
     :func:`dequantize`. NaN is a ``ValueError``; +-inf saturate.
 
@@ -103,7 +142,8 @@ def quantize_embeddings(x, precision, *, out=None):
     - ``"ubinary"``: ``packbits(x > 0, axis=-1)`` as uint8
 
     ``round`` is half to even. The sign-bit formats pack the last axis into
-    ``ceil(x.shape[-1] / 8)`` bytes; the others keep the shape of ``x``.
+    ``ceil(x.shape[-1] / 8)`` bytes; the others keep the shape of ``x``. ``threads`` as in
+    :func:`dequantize`.
 
     >>> quantize_embeddings([1.0, -0.5, 0.0], "int8").tolist()
     [127, -64, 0]
@@ -117,13 +157,21 @@ def quantize_embeddings(x, precision, *, out=None):
         rows = A.as_rows(arr, "x")
         m = (arr.shape[-1] + 7) // 8
         res = A.output(out, arr.shape[:-1] + (m,), dtype, (arr, x))
-        nan = kernels().signbits_pack(rows, res.reshape(rows.shape[0], m).view(np.uint8), _FLIP[precision])
-    elif precision == "int8":
-        res = A.output(out, arr.shape, dtype, (arr, x))
-        nan = kernels().embed8_int8_encode(arr, res)
+        k, b = kernels().signbits_pack, res.reshape(rows.shape[0], m)
+        if dtype is _INT8:
+            b = b.view(_UINT8)
+        if threads is None and arr.size <= _threads.AUTO_MIN_SIZE:  # skip the call into _threads
+            nan = k(rows, b, _FLIP[precision])
+        else:
+            nan = _threads.run(k, rows, b, _FLIP[precision], threads=threads, unit=(8, 1))
     else:
         res = A.output(out, arr.shape, dtype, (arr, x))
-        nan = kernels().embed8_uint8_encode(arr, res)
+        k = kernels()
+        k = k.embed8_int8_encode if precision == "int8" else k.embed8_uint8_encode
+        if threads is None and arr.size <= _threads.AUTO_MIN_SIZE:
+            nan = k(arr, res)
+        else:
+            nan = _threads.run(k, arr, res, threads=threads)
     if nan:
         raise ValueError("x: expected numbers without NaN (+-inf saturate), got NaN")
     return A.wrap(res, device)

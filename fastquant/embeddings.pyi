@@ -19,10 +19,12 @@ def dequantize(
     orig_dim: Optional[int] = None,
     *,
     out: Optional[npt.NDArray[np.float32]] = None,
+    threads: Optional[int] = None,
 ) -> Any: ...
 def quantize_embeddings(
     x: Any,
     precision: _Precision,
     *,
     out: Optional[npt.NDArray[np.int8] | npt.NDArray[np.uint8]] = None,
+    threads: Optional[int] = None,
 ) -> Any: ...

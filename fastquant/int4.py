@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from . import _arrays as A
+from . import _threads
 from ._backend import kernels
 
 __all__ = [
@@ -19,32 +22,41 @@ __all__ = [
 SCALE_METHODS = ("minmax", "absmax")
 
 
-def _scale(values: np.ndarray, scale_method: str) -> float:
+def _scale(values: np.ndarray, scale_method: str, threads) -> float:
     """The float32 scale of SPEC 3, from one pass over ``values`` (which also rejects
     non-finite data and empty input)."""
     A.choice(scale_method, "scale_method", SCALE_METHODS)
     if values.size == 0:
         raise ValueError("values: expected a non-empty array (the scale is derived from the data)")
-    lo, hi, finite = kernels().int4_range(values)
+    parts = _threads.map_flat(kernels().int4_range, values, threads=threads)
+    if len(parts) == 1:
+        lo, hi, finite = parts[0]
+    else:
+        lo, hi = min(p[0] for p in parts), max(p[1] for p in parts)
+        finite = all(p[2] for p in parts)
     if not finite:
         raise ValueError("values: expected finite numbers, got NaN or +-inf")
-    lo, hi = np.float32(lo), np.float32(hi)
-    with np.errstate(over="ignore"):
-        if scale_method == "minmax":
-            scale = (hi - lo) / np.float32(15)
-        else:
-            scale = max(-lo, hi) / np.float32(7)
-    if not np.isfinite(scale):
+    # float32 arithmetic, emulated exactly by A.f32 (cheaper than NumPy scalars)
+    if scale_method == "minmax":
+        scale = A.f32(A.f32(hi - lo) / 15.0)
+    else:
+        scale = A.f32(max(-lo, hi) / 7.0)
+    if scale == math.inf:
         raise ValueError("values: the range of values overflows a float32 scale")
-    return 1.0 if scale == 0 else float(scale)
+    return 1.0 if scale == 0 else scale
+
+
+_INT8 = np.dtype(np.int8)
 
 
 def _codes(values, name: str):
-    return A.integers(values, name, -8, 7, np.int8)
+    return A.integers(values, name, -8, 7, _INT8)
 
 
 def _bytes(packed, name: str):
     """Packed bytes as int8: int8/uint8 arrays as they are, other integers in [-128, 255]."""
+    if type(packed) is np.ndarray and packed.dtype is _INT8 and packed.flags.c_contiguous:
+        return packed, None
     arr, device = A.to_numpy(packed, name)
     if arr.dtype.kind not in "iu":
         raise TypeError(f"{name}: expected integer bytes in [-128, 255], got an array of dtype {arr.dtype}")
@@ -65,26 +77,31 @@ def _unpacked_length(m: int, n) -> int:
     return n
 
 
-def quantize_to_int4(values, scale_method: str = "minmax"):
+def quantize_to_int4(values, scale_method: str = "minmax", *, threads=None):
     """Quantize floats to int4 codes held in int8: ``(q, scale, zero_point)``.
 
     ``scale = (max - min) / 15`` ("minmax") or ``max(|v|) / 7`` ("absmax") in float32, 1.0
     when that is 0; ``q = clip(round(v / scale), -8, 7)`` (half to even), same shape as
     ``values``; ``zero_point`` is 0. Empty or non-finite input is a ``ValueError``.
+    ``threads``: see :mod:`fastquant._threads` (``None``: one thread up to 1M elements); the
+    result is the same for any value.
 
     >>> q, scale, zp = quantize_to_int4([-1.5, 0.0, 1.5], "absmax")
     >>> q.tolist(), scale, zp
     ([-7, 0, 7], 0.2142857164144516, 0)
     """
     arr, device = A.floats(values, "values")
-    scale = _scale(arr, scale_method)
+    scale = _scale(arr, scale_method, threads)
     out = np.empty(arr.shape, np.int8)
-    kernels().int4_quantize(arr, out, scale)
+    _threads.run(kernels().int4_quantize, arr, out, scale, threads=threads)
     return A.wrap(out, device), scale, 0
 
 
-def dequantize_from_int4(q, scale, zero_point=0, *, out=None):
+def dequantize_from_int4(q, scale, zero_point=0, *, out=None, threads=None):
     """``float32(q - zero_point) * float32(scale)`` for int4 codes in [-8, 7].
+
+    ``out``: a C-contiguous float32 array of ``q``'s shape to write into (one of at least
+    8 MiB is written with streaming stores); ``threads`` as in :func:`quantize_to_int4`.
 
     >>> dequantize_from_int4([-7, 0, 7], 0.5).tolist()
     [-3.5, 0.0, 3.5]
@@ -93,15 +110,16 @@ def dequantize_from_int4(q, scale, zero_point=0, *, out=None):
     scale = A.scale_f32(scale)
     zero_point = A.zero_point_int(zero_point)
     res = A.output(out, arr.shape, np.float32, (arr, q))
-    if kernels().int4_dequantize(arr, res, scale, zero_point):
+    stream = A.streams(out, res)
+    if _threads.run(kernels().int4_dequantize, arr, res, scale, zero_point, stream, threads=threads):
         A.check_range(arr, "q", -8, 7)
     return A.wrap(res, device)
 
 
-def pack_int4_to_int8(values, *, out=None):
+def pack_int4_to_int8(values, *, out=None, threads=None):
     """Pack int4 codes two to a byte along the last axis, the first code in the low nibble:
     ``out[..., i] = (v[..., 2i] & 0xF) | ((v[..., 2i+1] & 0xF) << 4)``; an odd last axis is
-    padded with a 0 code.
+    padded with a 0 code. ``threads`` as in :func:`quantize_to_int4` (bytes are never split).
 
     >>> pack_int4_to_int8([1, -1, 7]).tolist()
     [-15, 7]
@@ -110,15 +128,15 @@ def pack_int4_to_int8(values, *, out=None):
     rows = A.as_rows(arr, "values")
     shape = arr.shape[:-1] + ((arr.shape[-1] + 1) // 2,)
     res = A.output(out, shape, np.int8, (arr, values))
-    if kernels().int4_pack(rows, res.reshape(rows.shape[0], shape[-1])):
+    if _threads.run(kernels().int4_pack, rows, res.reshape(rows.shape[0], shape[-1]), threads=threads, unit=(2, 1)):
         A.check_range(arr, "values", -8, 7)
     return A.wrap(res, device)
 
 
-def unpack_int8_to_int4(packed, n=None, *, out=None):
+def unpack_int8_to_int4(packed, n=None, *, out=None, threads=None):
     """Inverse of :func:`pack_int4_to_int8`: sign-extended int4 codes as int8, shape
     ``packed.shape[:-1] + (n,)`` with ``n`` = ``2 * packed.shape[-1]`` by default, or one
-    less to drop the pad nibble.
+    less to drop the pad nibble. ``threads`` as in :func:`quantize_to_int4`.
 
     >>> unpack_int8_to_int4([-15, 7], n=3).tolist()
     [1, -1, 7]
@@ -128,13 +146,14 @@ def unpack_int8_to_int4(packed, n=None, *, out=None):
     n = _unpacked_length(arr.shape[-1], n)
     shape = arr.shape[:-1] + (n,)
     res = A.output(out, shape, np.int8, (arr, packed))
-    kernels().int4_unpack(rows, res.reshape(rows.shape[0], n))
+    _threads.run(kernels().int4_unpack, rows, res.reshape(rows.shape[0], n), threads=threads, unit=(1, 2))
     return A.wrap(res, device)
 
 
-def quantize_to_packed_int4(values, scale_method: str = "minmax", *, out=None):
+def quantize_to_packed_int4(values, scale_method: str = "minmax", *, out=None, threads=None):
     """:func:`quantize_to_int4` and :func:`pack_int4_to_int8` in one pass:
-    ``(packed, scale, zero_point)``, packed along the last axis.
+    ``(packed, scale, zero_point)``, packed along the last axis; ``threads`` as in
+    :func:`quantize_to_int4`.
 
     >>> packed, scale, zp = quantize_to_packed_int4([-1.5, 0.0, 1.5], "absmax")
     >>> packed.tolist()
@@ -142,16 +161,18 @@ def quantize_to_packed_int4(values, scale_method: str = "minmax", *, out=None):
     """
     arr, device = A.floats(values, "values")
     rows = A.as_rows(arr, "values")
-    scale = _scale(arr, scale_method)
+    scale = _scale(arr, scale_method, threads)
     shape = arr.shape[:-1] + ((arr.shape[-1] + 1) // 2,)
     res = A.output(out, shape, np.int8, (arr, values))
-    kernels().int4_quantize_pack(rows, res.reshape(rows.shape[0], shape[-1]), scale)
+    _threads.run(kernels().int4_quantize_pack, rows, res.reshape(rows.shape[0], shape[-1]), scale,
+                 threads=threads, unit=(2, 1))
     return A.wrap(res, device), scale, 0
 
 
-def dequantize_packed_int4(packed, scale, zero_point=0, n=None, *, out=None):
+def dequantize_packed_int4(packed, scale, zero_point=0, n=None, *, out=None, threads=None):
     """:func:`unpack_int8_to_int4` and :func:`dequantize_from_int4` in one pass: packed bytes
-    straight to float32, ``n`` as in :func:`unpack_int8_to_int4`.
+    straight to float32, ``n`` as in :func:`unpack_int8_to_int4`; ``out`` and ``threads`` as
+    in :func:`dequantize_from_int4`.
 
     >>> dequantize_packed_int4([9, 7], 0.5, n=3).tolist()
     [-3.5, 0.0, 3.5]
@@ -163,5 +184,6 @@ def dequantize_packed_int4(packed, scale, zero_point=0, n=None, *, out=None):
     zero_point = A.zero_point_int(zero_point)
     shape = arr.shape[:-1] + (n,)
     res = A.output(out, shape, np.float32, (arr, packed))
-    kernels().int4_unpack_dequantize(rows, res.reshape(rows.shape[0], n), scale, zero_point)
+    _threads.run(kernels().int4_unpack_dequantize, rows, res.reshape(rows.shape[0], n), scale,
+                 zero_point, A.streams(out, res), threads=threads, unit=(1, 2))
     return A.wrap(res, device)

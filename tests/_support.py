@@ -47,25 +47,39 @@ def assert_identical(a, b, path: str = "result") -> None:
     assert repr(a) == repr(b), f"{path}: {a!r} vs {b!r}"
 
 
-def both(fn, *args, **kwargs):
-    """``fn(*args, **kwargs)`` on the cython and on the numpy backend; asserts the results are
-    identical (or that both raise the same exception type) and returns the numpy one.
-    Inputs are checked to be unchanged by either call."""
+def compiled_names() -> tuple:
+    """The compiled backends to cross-check: the selected build ("cython") and every other
+    build this CPU can run (the portable baseline on an AVX2 machine), so both builds of every
+    kernel are compared with the twins."""
     need_backend("cython")
+    others = tuple(b for b in _backend.builds() if b != f"cython-{_backend.CPU_BUILD}")
+    return ("cython",) + others
+
+
+def _outcome(name, fn, args, kwargs):
+    with use_backend(name):
+        try:
+            return "ok", fn(*args, **kwargs)
+        except (ValueError, TypeError) as exc:
+            return "raised", type(exc)
+
+
+def both(fn, *args, **kwargs):
+    """``fn(*args, **kwargs)`` on every compiled build (see :func:`compiled_names`) and on the
+    numpy backend; asserts the results are identical (or that all raise the same exception
+    type) and returns the numpy one. Inputs are checked to be unchanged by every call."""
+    names = compiled_names()
     before = [a.copy() for a in args if isinstance(a, np.ndarray)]
-    results = []
-    for name in ("cython", "numpy"):
-        with use_backend(name):
-            try:
-                results.append(("ok", fn(*args, **kwargs)))
-            except (ValueError, TypeError) as exc:
-                results.append(("raised", type(exc)))
-    (ka, ra), (kb, rb) = results
-    assert ka == kb, f"cython {ka} {ra!r} but numpy {kb} {rb!r}"
-    if ka == "raised":
-        assert ra is rb
-        raise ra(f"both backends raised {ra.__name__}")
-    assert_identical(ra, rb)
+    kb, rb = _outcome("numpy", fn, args, kwargs)
+    for name in names:
+        ka, ra = _outcome(name, fn, args, kwargs)
+        assert ka == kb, f"{name} {ka} {ra!r} but numpy {kb} {rb!r}"
+        if ka == "raised":
+            assert ra is rb, f"{name} raised {ra.__name__} but numpy {rb.__name__}"
+        else:
+            assert_identical(ra, rb, f"{name} vs numpy")
+    if kb == "raised":
+        raise rb(f"every backend raised {rb.__name__}")
     after = [a for a in args if isinstance(a, np.ndarray)]
     for x, y in zip(before, after):
         assert_identical(x, y, "input after the call")

@@ -81,6 +81,14 @@ def test_bench_quick_json_has_documented_fields_and_agreement(tmp_path):
         assert row["numpy_s"] > 0 and row["cython_s"] > 0 and row["copy_s"] > 0
         assert row["speedup"] == pytest.approx(row["numpy_s"] / row["cython_s"])
         assert row["gbps"] == pytest.approx(row["bytes"] / row["cython_s"] / 1e9)
+        # the streaming-store reference: float32 outputs only, measured in this run
+        if row["op"].startswith("dequantize"):  # the decoders: float32 outputs
+            assert row["out_bytes"] == 4 * row["size"]
+            assert row["stream_s"] > 0 and row["stream_gbps"] > 0
+            assert row["pct_stream"] == pytest.approx(100 * row["stream_s"] / row["cython_s"])
+        else:
+            assert row["stream_s"] is None and row["pct_stream"] is None and row["stream_gbps"] is None
+    assert doc["bench_threads"] is None
     out_rows = {(r["op"], r["size"]) for r in doc["rows"] if r["out"]}
     assert out_rows == {(c.op, 2048) for c in takes_out}
     assert [s["op"] for s in doc["skipped"]] == [c.op for c, _ in skipped]
@@ -92,7 +100,7 @@ def test_bench_prints_table_with_agreement(tmp_path):
     assert res.returncode == 0, res.stderr
     lines = res.stdout.splitlines()
     header = next(line for line in lines if line.startswith("op "))
-    for column in ("size", "numpy", "cython", "speedup", "GB/s", "% copy", "same"):
+    for column in ("size", "numpy", "cython", "speedup", "GB/s", "% copy", "stream GB/s", "% stream", "same"):
         assert column in header
     ops = [c.op for c in C.select(["pack"])[0]]
     assert len(ops) >= 2
@@ -123,7 +131,8 @@ def test_bench_without_extension_fails_when_required(tmp_path):
 
 
 @pytest.mark.parametrize("argv", [["bench", "--sizes", "0"], ["bench", "--sizes", "4Q"],
-                                  ["bench", "--repeat", "0"], ["frobnicate"]])
+                                  ["bench", "--repeat", "0"], ["bench", "--threads", "0"],
+                                  ["frobnicate"]])
 def test_bad_arguments_exit_2(argv, capsys):
     with pytest.raises(SystemExit) as exc:
         main(argv)
@@ -189,6 +198,32 @@ def test_bench_exits_nonzero_on_a_mismatch(monkeypatch, capsys):
     assert "MISMATCH: rogue at 16" in captured.err and "FAILED: 1 row(s)" in captured.err
     assert "MISMATCH rogue 16" in captured.out
     assert "agreement: 1 of 2 rows" in captured.out
+
+
+def test_bench_threads_reaches_every_case_and_the_stream_reference(monkeypatch):
+    """--threads N: passed as threads=N to every case (split even below 1M) and used by the
+    streaming-store reference; recorded in the JSON document."""
+    from fastquant import _threads
+
+    need_backend("cython")
+    seen = []
+    monkeypatch.setattr(_threads, "count", lambda threads, size, real=_threads.count: seen.append(threads) or real(threads, size))
+    cases = [c for c in C.CASES if c.takes_threads]
+    assert {c.family for c in cases} == {"int4", "embeddings", "affine"}
+    rows = runner.run([c for c in cases if c.op in ("dequantize[int8]", "quantize_func[8bit]")], [4096],
+                      repeat=1, min_sample=0, threads=2)
+    assert seen and set(seen) == {2}
+    assert rows[0].stream_s > 0 and rows[1].stream_s is None  # float32 output, int8 output
+
+
+def test_bench_threads_option(tmp_path):
+    need_backend("cython")
+    res = fq("bench", "--quick", "--json", "--sizes", "2K", "--ops", "dequantize[uint8]", "--threads", "2",
+             "--repeat", "1", tmp_path=tmp_path)
+    assert res.returncode == 0, res.stderr
+    doc = json.loads(res.stdout)
+    assert doc["bench_threads"] == 2 and doc["ok"] is True
+    assert all(row["pct_stream"] > 0 for row in doc["rows"])
 
 
 # --- the registry -----------------------------------------------------------------------------

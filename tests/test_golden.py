@@ -21,8 +21,8 @@ def test_golden_files_present():
 
 @pytest.mark.parametrize("path", INT4, ids=lambda p: p.stem)
 def test_int4_layout(path):
-    g = np.load(path)
-    codes, packed = g["codes"], g["packed"]
+    with np.load(path) as g:  # closed now: an open NpzFile is a ResourceWarning (an error here) at GC
+        codes, packed = g["codes"], g["packed"]
     assert both(fq.pack_int4_to_int8, codes).tobytes() == packed.tobytes()
     np.testing.assert_array_equal(both(fq.unpack_int8_to_int4, packed, codes.shape[-1]), codes)
     assert both(fq.dequantize_packed_int4, packed, 1.0, 0, codes.shape[-1]).tolist() == codes.tolist()
@@ -30,8 +30,8 @@ def test_int4_layout(path):
 
 @pytest.mark.parametrize("path", SIGNBITS, ids=lambda p: p.stem)
 def test_signbits_layout(path):
-    g = np.load(path)
-    x, ubinary, binary = g["x"], g["ubinary"], g["binary"]
+    with np.load(path) as g:
+        x, ubinary, binary = g["x"], g["ubinary"], g["binary"]
     dim = x.shape[-1]
     assert both(fq.quantize_embeddings, x, "ubinary").tobytes() == ubinary.tobytes()
     assert both(fq.quantize_embeddings, x, "binary").tobytes() == binary.tobytes()

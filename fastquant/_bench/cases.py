@@ -88,6 +88,7 @@ class Case:
     make: Callable[[int, np.random.Generator], tuple]  #: positional arguments for n elements
     kwargs: Mapping = dataclasses.field(default_factory=dict)
     takes_out: bool = True                    #: whether the function has ``out=``
+    takes_threads: bool = True                #: whether the function has ``threads=``
 
     def args(self, n: int, seed: int = SEED) -> tuple:
         """The positional arguments for ``n`` elements; the same ``(seed, n)`` gives the same data."""
@@ -97,11 +98,14 @@ class Case:
         """The public function, or None when this branch does not have it."""
         return getattr(fastquant, self.func, None)
 
-    def call(self, args: tuple, out: Optional[np.ndarray] = None):
-        """Run the public call on the active backend (``out`` only if given)."""
+    def call(self, args: tuple, out: Optional[np.ndarray] = None, threads: Optional[int] = None):
+        """Run the public call on the active backend (``out`` and ``threads`` only if given,
+        ``threads`` only when the function takes it)."""
         kwargs = dict(self.kwargs)
         if out is not None:
             kwargs["out"] = out
+        if threads is not None and self.takes_threads:
+            kwargs["threads"] = threads
         return getattr(fastquant, self.func)(*args, **kwargs)
 
     def new_out(self, result) -> np.ndarray:

@@ -8,10 +8,12 @@ from .cases import size_label
 
 #: Documented keys of one JSON row (README "Benchmarks"); tests check they are all present.
 ROW_FIELDS = ("op", "family", "size", "size_label", "out", "bytes", "numpy_s", "cython_s",
-              "speedup", "gbps", "copy_s", "copy_gbps", "pct_copy", "agree", "mismatch")
+              "speedup", "gbps", "copy_s", "copy_gbps", "pct_copy", "agree", "mismatch",
+              "out_bytes", "stream_s", "stream_gbps", "pct_stream")
 #: Documented top-level keys of the JSON document.
 DOC_FIELDS = ("schema", "fastquant", "numpy", "python", "platform", "backends", "cython",
-              "why_not_compiled", "kernel_build", "threads", "repeat", "sizes", "rows", "skipped", "ok")
+              "why_not_compiled", "kernel_build", "threads", "repeat", "sizes", "rows", "skipped", "ok",
+              "bench_threads")
 
 
 def seconds(t: Optional[float]) -> str:
@@ -25,14 +27,18 @@ def seconds(t: Optional[float]) -> str:
 
 
 COLUMNS = (("op", "<"), ("size", ">"), ("numpy", ">"), ("cython", ">"), ("speedup", ">"),
-           ("GB/s", ">"), ("copy GB/s", ">"), ("% copy", ">"), ("same", ">"))
+           ("GB/s", ">"), ("copy GB/s", ">"), ("% copy", ">"), ("stream GB/s", ">"), ("% stream", ">"),
+           ("same", ">"))
 
 
 def _cells(row) -> list:
     same = "-" if row.agree is None else ("yes" if row.agree else "NO")
     speedup = "-" if row.speedup is None else f"{row.speedup:.1f}x"
+    stream_gbps = "-" if row.stream_gbps is None else f"{row.stream_gbps:.2f}"
+    pct_stream = "-" if row.pct_stream is None else f"{row.pct_stream:.0f}%"
     return [row.label, size_label(row.size), seconds(row.numpy_s), seconds(row.cython_s),
-            speedup, f"{row.gbps:.2f}", f"{row.copy_gbps:.2f}", f"{row.pct_copy:.0f}%", same]
+            speedup, f"{row.gbps:.2f}", f"{row.copy_gbps:.2f}", f"{row.pct_copy:.0f}%",
+            stream_gbps, pct_stream, same]
 
 
 def table(rows: Sequence, skipped: Sequence = ()) -> str:

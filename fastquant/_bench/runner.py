@@ -5,12 +5,14 @@ from __future__ import annotations
 import dataclasses
 from typing import Callable, Iterable, Optional, Sequence
 
+import numpy as np
+
 import fastquant
 from fastquant import _backend
 
 from .agree import difference
-from .cases import Case, size_label
-from .timing import copy_time, median_time
+from .cases import Case, main_array, size_label
+from .timing import copy_time, median_time, stream_time
 
 
 @dataclasses.dataclass
@@ -27,6 +29,8 @@ class Row:
     copy_s: float                       #: median seconds of a memory copy moving ``bytes``
     agree: Optional[bool]               #: outputs bit-identical (None: only one backend ran)
     mismatch: str = ""                  #: where they first differ, when they do
+    out_bytes: int = 0                  #: bytes of the output array
+    stream_s: Optional[float] = None    #: streaming-store fill of the output bytes (float32 outputs only)
 
     @property
     def best_s(self) -> float:
@@ -51,13 +55,25 @@ class Row:
         return 100.0 * self.copy_s / self.best_s
 
     @property
+    def stream_gbps(self) -> Optional[float]:
+        """Write bandwidth of the streaming-store fill (10**9 bytes per second)."""
+        return None if self.stream_s is None else self.out_bytes / self.stream_s / 1e9
+
+    @property
+    def pct_stream(self) -> Optional[float]:
+        """The kernel's speed as a percentage of a streaming-store fill of its output bytes
+        (float32 outputs only): how close a decoder comes to the write bandwidth."""
+        return None if self.stream_s is None else 100.0 * self.stream_s / self.best_s
+
+    @property
     def label(self) -> str:
         return self.op + (" out=" if self.out else "")
 
     def as_dict(self) -> dict:
         d = dataclasses.asdict(self)
         d.update(size_label=size_label(self.size), speedup=self.speedup, gbps=self.gbps,
-                 copy_gbps=self.copy_gbps, pct_copy=self.pct_copy)
+                 copy_gbps=self.copy_gbps, pct_copy=self.pct_copy,
+                 stream_gbps=self.stream_gbps, pct_stream=self.pct_stream)
         return d
 
 
@@ -74,9 +90,10 @@ def jobs(cases: Sequence[Case], sizes: Iterable[int], out_sizes: Iterable[int]) 
     return plan
 
 
-def _measure(case: Case, args: tuple, name: str, out, repeat: int, min_sample: float):
+def _measure(case: Case, args: tuple, name: str, out, repeat: int, min_sample: float, threads=None):
     with fastquant.use_backend(name):
-        fn = (lambda: case.call(args)) if out is None else (lambda: case.call(args, out))
+        def fn():
+            return case.call(args, out, threads)
         result = fn()  # warm-up; its output is what the agreement check compares
         return result, median_time(fn, repeat, min_sample)
 
@@ -89,8 +106,12 @@ def run(
     min_sample: float = 2e-3,
     progress: Optional[Callable[[int, int, str], None]] = None,
     on_row: Optional[Callable[[Row], None]] = None,
+    threads: Optional[int] = None,
 ) -> list:
     """Time every job on NumPy and (when built) Cython, on the same data; return the rows.
+
+    ``threads`` is passed as ``threads=`` to every case that takes it (None: not passed, the
+    functions choose); the streaming-store reference of float32 outputs uses the same count.
 
     The two backends' outputs are compared bit for bit; a difference is recorded in the row
     (``agree=False``), not raised, so one run reports every disagreement.
@@ -98,6 +119,7 @@ def run(
     backends = [b for b in ("numpy", "cython") if b in _backend.available()]
     plan = jobs(cases, sizes, out_sizes)
     copies: dict = {}
+    streams: dict = {}
     rows = []
     args_for = template = None
     for i, (case, n, with_out) in enumerate(plan):
@@ -111,7 +133,7 @@ def run(
             out = None
             if with_out:
                 out = case.new_out(template)
-            results[name], times[name] = _measure(case, args, name, out, repeat, min_sample)
+            results[name], times[name] = _measure(case, args, name, out, repeat, min_sample, threads)
             if template is None:
                 template = results[name]
         agree, mismatch = None, ""
@@ -122,8 +144,14 @@ def run(
         if nbytes not in copies:
             # 3x the samples: the reference is cheap and the yardstick for every row of this size
             copies[nbytes] = copy_time(nbytes, 3 * repeat, min_sample)
+        output = main_array(results[backends[0]])
+        stream_s = None
+        if output.dtype == np.float32:
+            if output.size not in streams:
+                streams[output.size] = stream_time(output.size, threads, 3 * repeat, min_sample)
+            stream_s = streams[output.size]
         row = Row(case.op, case.family, n, with_out, nbytes, times["numpy"], times.get("cython"),
-                  copies[nbytes], agree, mismatch)
+                  copies[nbytes], agree, mismatch, output.nbytes, stream_s)
         rows.append(row)
         if on_row:
             on_row(row)

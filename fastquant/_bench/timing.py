@@ -6,9 +6,11 @@ import gc
 import math
 import statistics
 import time
-from typing import Callable
+from typing import Callable, Optional
 
 import numpy as np
+
+from fastquant import _threads
 
 #: Upper bound on calls per sample, so a sub-microsecond call cannot make a sample endless.
 MAX_NUMBER = 100_000
@@ -60,3 +62,35 @@ def copy_time(nbytes: int, repeat: int = 5, min_sample: float = 2e-3) -> float:
     dst = np.empty_like(src)
     np.copyto(dst, src)  # fault the destination pages in before timing
     return min(samples(lambda: np.copyto(dst, src), repeat, min_sample))
+
+
+def stream_fill_function() -> Optional[Callable]:
+    """``fastquant._kernels._membench.stream_fill``, or None where it is not compiled."""
+    try:
+        from fastquant._kernels._membench import stream_fill
+    except ImportError:
+        return None
+    return stream_fill
+
+
+def stream_time(nfloats: int, threads=None, repeat: int = 5, min_sample: float = 2e-3) -> Optional[float]:
+    """Seconds of a write-only streaming-store fill of ``nfloats`` preallocated float32 values
+    (``csrc/_membench.pyx``, the stores the float32 decoders use into ``out=``), split over
+    as many threads as a kernel call with ``threads`` on that many elements uses; the fastest
+    of the samples, like :func:`copy_time`. None where the helper is not compiled.
+    """
+    fill = stream_fill_function()
+    if fill is None:
+        return None
+    out = np.zeros(max(1, nfloats), np.float32)  # pages faulted in before timing
+    parts = _threads.ranges(out.size, _threads.count(threads, out.size))
+    if len(parts) == 1:
+        def fn():
+            fill(out)
+    else:
+        calls = [(fill, (out[i:j],)) for i, j in parts]
+
+        def fn():
+            _threads._execute(calls)
+    fn()
+    return min(samples(fn, repeat, min_sample))

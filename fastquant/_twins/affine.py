@@ -32,9 +32,10 @@ def affine_quantize(src, out, scales, zero_points, qmin, qmax):
 
 
 @quiet
-def affine_dequantize(src, out, scales, zero_points):
+def affine_dequantize(src, out, scales, zero_points, stream=False):
     """``out = scales * float32(src - zero_points)`` over ``(outer, C, inner)`` arrays, the
-    difference exact; ``src`` holds int8, uint8, int16, uint16 or int32 codes, ``out`` float32."""
+    difference exact; ``src`` holds int8, uint8, int16, uint16 or int32 codes, ``out`` float32.
+    ``stream`` (non-temporal stores in the kernel) changes no value and is ignored."""
     # The difference is exact, as in the kernel: codes of 16 bits or fewer minus a zero point
     # in [-2**30, 2**30] fit int32; int32 codes subtract in int64.
     wide = np.int32 if src.dtype.itemsize <= 2 else np.int64

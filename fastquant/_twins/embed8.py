@@ -24,14 +24,15 @@ def _has_nan(src) -> int:
 
 
 @quiet
-def embed8_int8_decode(src, out):
-    """``out = float32(src) / float32(127)`` (a division, never a reciprocal multiply)."""
+def embed8_int8_decode(src, out, stream=False):
+    """``out = float32(src) / float32(127)`` (a division, never a reciprocal multiply);
+    ``stream`` (non-temporal stores in the kernel) changes no value and is ignored."""
     np.divide(src.astype(np.float32), np.float32(127), out=out.reshape(src.shape))
 
 
 @quiet
-def embed8_uint8_decode(src, out):
-    """``out = float32(src) / float32(127.5) - float32(1)``."""
+def embed8_uint8_decode(src, out, stream=False):
+    """``out = float32(src) / float32(127.5) - float32(1)``; ``stream`` is ignored."""
     out.reshape(src.shape)[...] = src.astype(np.float32) / np.float32(127.5) - np.float32(1)
 
 

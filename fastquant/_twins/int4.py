@@ -62,9 +62,9 @@ def _out_of_range(codes):
 
 
 @quiet
-def int4_dequantize(src, out, scale, zero_point):
+def int4_dequantize(src, out, scale, zero_point, stream=False):
     """``out = float32(src - zero_point) * float32(scale)`` for int8 codes; returns 1 if a
-    code lies outside [-8, 7]."""
+    code lies outside [-8, 7]. ``stream`` (non-temporal stores in the kernel) changes no value."""
     bad = _out_of_range(src)
     out[...] = (src.astype(np.int32) - np.int32(zero_point)).astype(np.float32) * np.float32(scale)
     return bad
@@ -95,7 +95,8 @@ def int4_unpack(src, out):
 
 
 @quiet
-def int4_unpack_dequantize(src, out, scale, zero_point):
-    """:func:`int4_unpack` then :func:`int4_dequantize`, into float32 ``out`` of shape (rows, n)."""
+def int4_unpack_dequantize(src, out, scale, zero_point, stream=False):
+    """:func:`int4_unpack` then :func:`int4_dequantize`, into float32 ``out`` of shape (rows, n);
+    ``stream`` changes no value."""
     codes = _unpack(src, out.shape[1])
     out[...] = (codes.astype(np.int32) - np.int32(zero_point)).astype(np.float32) * np.float32(scale)

@@ -14,9 +14,10 @@ __all__ = ["signbits_unpack", "signbits_pack"]
 
 
 @quiet
-def signbits_unpack(src, out, flip):
+def signbits_unpack(src, out, flip, stream=False):
     """``out[r, j] = +1.0`` if bit ``7 - j % 8`` of ``src[r, j // 8] ^ flip`` is set, else
-    ``-1.0``; ``out`` is float32 ``(rows, n)``, the pad bits of the last byte are dropped."""
+    ``-1.0``; ``out`` is float32 ``(rows, n)``, the pad bits of the last byte are dropped.
+    ``stream`` (non-temporal stores in the kernel) changes no value and is ignored."""
     bits = np.unpackbits(src ^ np.uint8(flip), axis=1, count=out.shape[1])
     out[...] = bits.astype(np.float32) * np.float32(2) - np.float32(1)
 
