@@ -219,6 +219,8 @@ def check_out(out, shape: tuple, dtype, inputs=()) -> np.ndarray:
         raise ValueError("out: expected a C-contiguous array")
     if not out.flags.writeable:
         raise ValueError("out: expected a writeable array, got a read-only one")
+    if not out.flags.aligned:  # kernels store whole floats: a misaligned store is UB in C
+        raise ValueError("out: expected an aligned array, got one at a misaligned address")
     seen = None
     for arr in inputs:  # usually the converted input *is* the original: check it once
         if arr is not seen and (np.may_share_memory(out, arr) if isinstance(arr, np.ndarray) else _overlaps(out, arr)):

@@ -202,6 +202,8 @@ def out_rows(fn, good: dict, in_name: str, shape: tuple, dtype) -> Iterator[Row]
         "non_contiguous": np.empty(shape[:-1] + (2 * shape[-1],), dtype)[..., ::2],
         "fortran_order": np.empty(shape, dtype, order="F") if len(shape) > 1 and min(shape) > 1 else np.empty(shape, dtype)[::-1],
         "read_only": _readonly(np.empty(shape, dtype)),
+        "misaligned": np.zeros(int(np.prod(shape)) * dtype.itemsize + 1, np.uint8)[1:].view(dtype).reshape(shape)
+        if dtype.itemsize > 1 else np.empty(shape, dtype)[::-1],
         "list": np.zeros(shape, dtype).tolist(),
         "tuple": (),
         "str": "out",
