@@ -43,7 +43,10 @@ rm -rf "$SITE"
 mkdir -p "$SITE"
 cp -r fastquant "$SITE/"
 find "$SITE/fastquant" \( -name '*.so' -o -name '*.pyd' -o -name __pycache__ \) -prune -exec rm -rf {} +
-cp -r "$OUT/lib/fastquant/_kernels/." "$SITE/fastquant/_kernels/"
+for built in "$OUT"/lib/fastquant/*/; do  # every compiled build: _kernels, _kernels_v3, ...
+    mkdir -p "$SITE/fastquant/$(basename "$built")"
+    cp -r "$built." "$SITE/fastquant/$(basename "$built")/"
+done
 
 # libstdc++ right after libasan: otherwise ASan's __cxa_throw interceptor finds no real
 # __cxa_throw when torch (loaded later) throws a C++ exception, and aborts the process
