@@ -20,6 +20,8 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 OUT="$ROOT/build/asan"
 SITE="$OUT/site"
 PY="${PYTHON:-python}"
+# the interpreter that builds (fuzz.sh runs its atheris venv, whose setuptools may be older)
+BUILD_PY="${BUILD_PYTHON:-$PY}"
 CC="${CC:-gcc}"
 
 LIBASAN="$("$CC" -print-file-name=libasan.so)"
@@ -33,7 +35,7 @@ cd "$ROOT"
 echo "sanitize.sh: building the kernels with $SAN into $OUT" >&2
 mkdir -p "$OUT"
 if ! CC="$CC" CFLAGS="$SAN" LDFLAGS="-fsanitize=address,undefined,float-cast-overflow" \
-    "$PY" setup.py -q build_ext --build-lib "$OUT/lib" --build-temp "$OUT/temp" --force >"$OUT/build.log" 2>&1; then
+    "$BUILD_PY" setup.py -q build_ext --build-lib "$OUT/lib" --build-temp "$OUT/temp" --force >"$OUT/build.log" 2>&1; then
     cat "$OUT/build.log" >&2
     exit 1
 fi
