@@ -35,6 +35,20 @@ CASES = [
     ("pack_int4_to_int8", fq.pack_int4_to_int8, dict(values=CODES), (np.int8, (N // 2,))),
     ("unpack_int8_to_int4", fq.unpack_int8_to_int4, dict(packed=PACKED), (np.int8, (N,))),
     ("dequantize_packed_int4", fq.dequantize_packed_int4, dict(packed=PACKED, scale=0.5), (np.float32, (N,))),
+    ("dequantize_int8", fq.dequantize, dict(q=CODES, quant="int8"), (np.float32, (N,))),
+    ("dequantize_uint8", fq.dequantize, dict(q=CODES.view(np.uint8), quant="uint8"), (np.float32, (N,))),
+    ("dequantize_binary", fq.dequantize, dict(q=PACKED, quant="binary", orig_dim=4 * N), (np.float32, (4 * N,))),
+    ("quantize_embeddings_int8", fq.quantize_embeddings, dict(x=FLOATS, precision="int8"), (np.int8, (N,))),
+    ("quantize_embeddings_uint8", fq.quantize_embeddings, dict(x=FLOATS, precision="uint8"), (np.uint8, (N,))),
+    ("quantize_embeddings_binary", fq.quantize_embeddings, dict(x=FLOATS, precision="binary"), (np.int8, (N // 8,))),
+    ("quantize_func", fq.quantize_func, dict(x=FLOATS, scales=0.37, zero_point=3), (np.int8, (N,))),
+    ("quantize_func_per_channel", fq.quantize_func,
+     dict(x=FLOATS.reshape(-1, 1024), scales=np.linspace(0.1, 3, 1024), zero_point=0, n_bits=12, axis=1),
+     (np.int16, (N // 1024, 1024))),
+    ("dequantize_func", fq.dequantize_func, dict(x_q=CODES, scales=0.37, zero_point=3), (np.float32, (N,))),
+    ("dequantize_func_per_channel", fq.dequantize_func,
+     dict(x_q=CODES.reshape(1024, -1), scales=np.linspace(0.1, 3, 1024), zero_point=np.arange(1024), axis=0),
+     (np.float32, (1024, N // 1024))),
 ]
 
 _POOL = ThreadPoolExecutor(2)

@@ -12,7 +12,7 @@ raises instead of touching foreign memory. All loops run without the GIL.
 cimport numpy as cnp
 from libc.stdint cimport int8_t, uint8_t, int16_t, uint16_t, int32_t, int64_t
 
-from fq_common cimport round_clamp, FQ_BLOCK, fq_stream_head, fq_stream_floats, fq_stream_fence
+from fq_common cimport round_clamp_any, FQ_BLOCK, fq_stream_head, fq_stream_floats, fq_stream_fence
 
 cnp.import_array()
 
@@ -72,8 +72,9 @@ cdef int _quantize(const float* s, codes_t* d, const float* scales, const int32_
             for c in range(C):
                 v = s[c]
                 nan |= v != v
-                # a true division, never a multiply by the reciprocal (SPEC: float math)
-                d[c] = <codes_t> round_clamp(v / scales[c] + <float> zps[c], lo, hi)
+                # a true division, never a multiply by the reciprocal (SPEC: float math);
+                # a NaN is reported by the return value and written as the code qmin
+                d[c] = <codes_t> round_clamp_any(v / scales[c] + <float> zps[c], lo, hi)
             s += C
             d += C
     else:
@@ -84,7 +85,7 @@ cdef int _quantize(const float* s, codes_t* d, const float* scales, const int32_
                 for i in range(inner):
                     v = s[i]
                     nan |= v != v
-                    d[i] = <codes_t> round_clamp(v / sc + zf, lo, hi)
+                    d[i] = <codes_t> round_clamp_any(v / sc + zf, lo, hi)
                 s += inner
                 d += inner
     return nan

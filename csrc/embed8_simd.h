@@ -59,7 +59,7 @@ static inline int fq_embed8_encode(const float *s, uint8_t *d, ptrdiff_t n, floa
         float v = s[i];
         float y = (v + add) * mul;
         nan |= v != v;
-        y = y < lo ? lo : y;
+        y = y >= lo ? y : lo; /* NaN fails the test: lo; casting NaN to int is undefined */
         y = y > hi ? hi : y;
         y = (y + magic) - magic;
         d[i] = (uint8_t)(int32_t)y;

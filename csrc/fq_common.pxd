@@ -17,6 +17,19 @@ cdef inline float round_clamp(float x, float lo, float hi) noexcept nogil:
     return (x + magic) - magic
 
 
+cdef inline float round_clamp_any(float x, float lo, float hi) noexcept nogil:
+    """round_clamp for every x, NaN included: NaN gives lo (``x >= lo`` is false for NaN).
+
+    For kernels that see NaN in their input and report it separately: the code written for
+    a NaN is unspecified, but it must be a code, since casting NaN to an integer type is
+    undefined behaviour in C (UBSan's float-cast-overflow). Same cost as round_clamp.
+    """
+    cdef float magic = 12582912.0
+    x = x if x >= lo else lo
+    x = hi if x > hi else x
+    return (x + magic) - magic
+
+
 # Quantizing by multiplication, exactly. The twins compute round(fl(x / s)), and a division
 # per element makes the quantize kernels compute-bound (PERF-NOTES). With r = fl(1 / s),
 # y = fl(x * r) = (x / s)(1 + e1)(1 + e2) and fl(x / s) = (x / s)(1 + e3), |e| <= 2**-24, so

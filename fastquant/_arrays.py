@@ -41,10 +41,20 @@ def f32(x: float) -> float:
         return math.copysign(math.inf, x)
 
 
+def _short(x, limit: int = 100) -> str:
+    """``repr(x)`` cut to ``limit`` characters, for error messages; never raises (an int
+    beyond Python's int-to-str digit limit has no repr)."""
+    try:
+        text = repr(x)
+    except ValueError:
+        return f"an int of {x.bit_length()} bits" if isinstance(x, int) else f"a {type(x).__name__}"
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
 def _describe(x) -> str:
     if isinstance(x, np.ndarray):
         return f"an array of dtype {x.dtype} and shape {x.shape}"
-    return f"{type(x).__name__} {x!r}"[:120]
+    return f"{type(x).__name__} {_short(x)}"[:120]
 
 
 def _torch_device(x):
@@ -156,14 +166,16 @@ def scale_f32(scale, name: str = "scale") -> float:
             return value
         raise ValueError(f"{name}: expected a finite float > 0 (as float32), got {scale!r}")
     if isinstance(scale, (bool, np.bool_, str, bytes)):
-        raise ValueError(f"{name}: expected a finite float > 0, got {scale!r}")
+        raise ValueError(f"{name}: expected a finite float > 0, got {_short(scale)}")
     try:
+        # a 0-d tensor may be bfloat16, which NumPy lacks: convert it as an input would be
+        given = to_numpy(scale, name, want_float=True)[0] if _torch_device(scale) is not None else scale
         with np.errstate(over="ignore"):
-            value = float(np.float32(scale))
+            value = float(np.float32(given))
     except (TypeError, ValueError):
         raise ValueError(f"{name}: expected a finite float > 0, got {_describe(scale)}") from None
     if not (math.isfinite(value) and value > 0.0):
-        raise ValueError(f"{name}: expected a finite float > 0 (as float32), got {scale!r}")
+        raise ValueError(f"{name}: expected a finite float > 0 (as float32), got {_short(scale)}")
     return value
 
 
@@ -172,13 +184,13 @@ def zero_point_int(zero_point, name: str = "zero_point") -> int:
     if type(zero_point) is int and -ZERO_POINT_LIMIT <= zero_point <= ZERO_POINT_LIMIT:
         return zero_point
     if isinstance(zero_point, (bool, np.bool_)):
-        raise ValueError(f"{name}: expected an integer, got {zero_point!r}")
+        raise ValueError(f"{name}: expected an integer, got {_short(zero_point)}")
     try:
         value = operator.index(zero_point)
     except TypeError:
         raise ValueError(f"{name}: expected an integer, got {_describe(zero_point)}") from None
     if not -ZERO_POINT_LIMIT <= value <= ZERO_POINT_LIMIT:
-        raise ValueError(f"{name}: expected an integer in [-2**30, 2**30], got {value}")
+        raise ValueError(f"{name}: expected an integer in [-2**30, 2**30], got {_short(value)}")
     return value
 
 
@@ -207,12 +219,32 @@ def check_out(out, shape: tuple, dtype, inputs=()) -> np.ndarray:
         raise ValueError("out: expected a C-contiguous array")
     if not out.flags.writeable:
         raise ValueError("out: expected a writeable array, got a read-only one")
+    if not out.flags.aligned:  # kernels store whole floats: a misaligned store is UB in C
+        raise ValueError("out: expected an aligned array, got one at a misaligned address")
     seen = None
     for arr in inputs:  # usually the converted input *is* the original: check it once
-        if arr is not seen and isinstance(arr, np.ndarray) and np.may_share_memory(out, arr):
+        if arr is not seen and (np.may_share_memory(out, arr) if isinstance(arr, np.ndarray) else _overlaps(out, arr)):
             raise ValueError("out: must not overlap the input")
         seen = arr
     return out
+
+
+def _overlaps(out: np.ndarray, x) -> bool:
+    """Whether a caller's non-ndarray input (a CPU tensor, a memoryview) may share memory with
+    ``out``: such an input can also be copied before the kernel runs (strided, another dtype),
+    and then only the original shows that ``out`` aliases it. Other inputs own no memory."""
+    if isinstance(x, memoryview):
+        return np.may_share_memory(out, np.asarray(x))
+    if _torch_device(x) is None or x.device.type != "cpu" or x.is_sparse or x.numel() == 0:
+        return False
+    # the byte span the tensor's elements cover, as np.may_share_memory compares it
+    size = x.element_size()
+    lo = hi = x.data_ptr()
+    for n, step in zip(x.shape, x.stride()):
+        lo += min(0, (n - 1) * step * size)
+        hi += max(0, (n - 1) * step * size)
+    start = out.ctypes.data
+    return lo < start + out.nbytes and start < hi + size
 
 
 def output(out, shape: tuple, dtype, inputs=()) -> np.ndarray:

@@ -45,12 +45,12 @@ def _n_bits(n_bits) -> int:
             value = None
         if value is not None and 2 <= value <= 16:
             return value
-    raise ValueError(f"n_bits: expected an integer in 2..16, got {n_bits!r}")
+    raise ValueError(f"n_bits: expected an integer in 2..16, got {A._short(n_bits)}")
 
 
 def _signed(signed) -> bool:
     if not isinstance(signed, (bool, np.bool_)):
-        raise ValueError(f"signed: expected True or False, got {signed!r}")
+        raise ValueError(f"signed: expected True or False, got {A._short(signed)}")
     return bool(signed)
 
 
@@ -74,9 +74,18 @@ def _code_dtype(n_bits: int, signed: bool) -> np.dtype:
     return np.dtype(np.uint8 if n_bits <= 8 else np.uint16)
 
 
+def _ndim(value, name: str) -> int:
+    """``np.ndim(value)``, with NumPy's own error for ragged or too deeply nested lists turned
+    into a ``ValueError`` that names the argument."""
+    try:
+        return np.ndim(value)
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"{name}: expected a number or a 1-D array of numbers, got {A._describe(value)} ({exc})") from None
+
+
 def _real(value, name: str) -> float:
     """A finite Python float from a real scalar (no bools, strings or arrays of size > 1)."""
-    if isinstance(value, (bool, np.bool_, str, bytes)) or value is None or np.ndim(value) != 0:
+    if isinstance(value, (bool, np.bool_, str, bytes)) or value is None or _ndim(value, name) != 0:
         raise ValueError(f"{name}: expected a finite real number, got {A._describe(value)}")
     try:
         result = float(value)
@@ -129,7 +138,7 @@ def _axis(axis, ndim: int):
     if axis is None:
         return None
     if isinstance(axis, (bool, np.bool_)):
-        raise ValueError(f"axis: expected an integer or None, got {axis!r}")
+        raise ValueError(f"axis: expected an integer or None, got {A._short(axis)}")
     try:
         value = operator.index(axis)
     except TypeError:
@@ -150,9 +159,12 @@ def _dims(shape: tuple, axis) -> tuple:
 
 def _per_channel(values, name: str, axis: int, channels: int) -> np.ndarray:
     """A 1-D array of one value per channel; a scalar applies to every channel."""
-    if np.ndim(values) == 0:
+    if _ndim(values, name) == 0:
         return None
-    arr, _ = A.to_numpy(values, name)
+    try:
+        arr, _ = A.to_numpy(values, name, want_float=True)
+    except TypeError as exc:  # parameters are values, not codes: a wrong one is a ValueError
+        raise ValueError(str(exc)) from None
     if arr.ndim != 1 or arr.shape[0] != channels:
         raise ValueError(
             f"{name}: expected a scalar or a 1-D array of length {channels} (x.shape[{axis}]), "
@@ -165,7 +177,7 @@ def _scales(scales, axis, channels: int) -> np.ndarray:
     """float32 scales, one per channel, each finite and > 0 after the conversion."""
     if axis is None and type(scales) is float:  # the common case, without np.ndim / np.full
         return _scalar_array(A.scale_f32(scales, "scales"), _F32)
-    if axis is None and np.ndim(scales) != 0:
+    if axis is None and _ndim(scales, "scales") != 0:
         raise ValueError(
             f"scales: expected a scalar when axis is None (pass axis= for per-channel scales), "
             f"got {A._describe(scales)}"
@@ -195,7 +207,7 @@ def _zero_points(zero_point, axis, channels: int) -> np.ndarray:
     """int32 zero points, one per channel, integers in [-2**30, 2**30]."""
     if axis is None and type(zero_point) is int:  # the common case, without np.ndim / np.full
         return _scalar_array(A.zero_point_int(zero_point), _I32)
-    if axis is None and np.ndim(zero_point) != 0:
+    if axis is None and _ndim(zero_point, "zero_point") != 0:
         raise ValueError(
             f"zero_point: expected an integer when axis is None (pass axis= for per-channel "
             f"zero points), got {A._describe(zero_point)}"
@@ -213,7 +225,7 @@ def _zero_points(zero_point, axis, channels: int) -> np.ndarray:
 
 def _inputs(x, *arrays) -> tuple:
     """The arrays ``out`` must not overlap: the caller's own array and what we made of it."""
-    return (x,) + arrays if isinstance(x, np.ndarray) else arrays
+    return (x,) + arrays  # A.check_out skips what owns no memory (lists, scalars)
 
 
 def quantize_func(x, scales, zero_point, n_bits=8, *, axis=None, signed=True, out=None, threads=None):

@@ -39,12 +39,6 @@ def _copy(src, out):
     np.copyto(out, src)
 
 
-def _name(value, name: str, allowed: tuple) -> str:
-    if not isinstance(value, str) or value not in allowed:
-        raise ValueError(f"{name}: expected one of {allowed}, got {value!r}")
-    return value
-
-
 def _orig_dim(orig_dim, packed: int) -> int:
     """``orig_dim`` for packed sign bits: an integer >= 1 with ``ceil(orig_dim / 8) == packed``."""
     if type(orig_dim) is int and 8 * packed - 7 <= orig_dim <= 8 * packed and orig_dim >= 1:
@@ -52,7 +46,7 @@ def _orig_dim(orig_dim, packed: int) -> int:
     if orig_dim is None:
         raise ValueError("orig_dim: required for 'binary' and 'ubinary' (the number of unpacked values per row), got None")
     if isinstance(orig_dim, (bool, np.bool_)) or not isinstance(orig_dim, (int, np.integer)):
-        raise ValueError(f"orig_dim: expected an integer >= 1, got {orig_dim!r}")
+        raise ValueError(f"orig_dim: expected an integer >= 1, got {A._short(orig_dim)}")
     orig_dim = int(orig_dim)
     if orig_dim < 1 or (orig_dim + 7) // 8 != packed:
         want = f"{8 * packed - 7}..{8 * packed}" if packed else "none (q's last axis is empty)"
@@ -69,7 +63,7 @@ def _same_dim(orig_dim, arr: np.ndarray) -> None:
         return
     last = arr.shape[-1] if arr.ndim else None
     if isinstance(orig_dim, (bool, np.bool_)) or not isinstance(orig_dim, (int, np.integer)) or orig_dim != last:
-        raise ValueError(f"orig_dim: expected None or q's last axis length ({last}), got {orig_dim!r}")
+        raise ValueError(f"orig_dim: expected None or q's last axis length ({last}), got {A._short(orig_dim)}")
 
 
 def dequantize(q, quant, orig_dim=None, *, out=None, threads=None):
@@ -106,11 +100,11 @@ def dequantize(q, quant, orig_dim=None, *, out=None, threads=None):
                     res = np.empty(q.shape[:-1] + (orig_dim,), _F32)
                     kernels().signbits_unpack(q.reshape(-1, m).view(_UINT8), res.reshape(-1, orig_dim), _FLIP[quant])
                     return res
-    quant = _name(quant, "quant", QUANTS)
+    quant = A.choice(quant, "quant", QUANTS)
     if quant == "fp8":
         arr, device = A.floats(q, "q")
         _same_dim(orig_dim, arr)
-        res = A.output(out, arr.shape, np.float32, (arr,))
+        res = A.output(out, arr.shape, np.float32, (arr, q))
         # always a new array (or out), never a view of the caller's q; a plain copy
         _threads.run(_copy, arr, res, threads=threads)
         return A.wrap(res, device)
@@ -120,7 +114,7 @@ def dequantize(q, quant, orig_dim=None, *, out=None, threads=None):
         rows = A.as_rows(arr, "q").view(_UINT8)
         n = _orig_dim(orig_dim, arr.shape[-1])
         shape = arr.shape[:-1] + (n,)
-        res = A.output(out, shape, np.float32, (arr,))
+        res = A.output(out, shape, np.float32, (arr, q))
         k, b = kernels().signbits_unpack, res.reshape(rows.shape[0], n)
         if threads is None and res.size <= _threads.AUTO_MIN_SIZE:  # skip the call into _threads
             k(rows, b, _FLIP[quant], A.streams(out, res))
@@ -128,7 +122,7 @@ def dequantize(q, quant, orig_dim=None, *, out=None, threads=None):
             _threads.run(k, rows, b, _FLIP[quant], A.streams(out, res), threads=threads, unit=(1, 8))
         return A.wrap(res, device)
     _same_dim(orig_dim, arr)
-    res = A.output(out, arr.shape, np.float32, (arr,))
+    res = A.output(out, arr.shape, np.float32, (arr, q))
     k = kernels()
     k = k.embed8_int8_decode if quant == "int8" else k.embed8_uint8_decode
     if threads is None and res.size <= _threads.AUTO_MIN_SIZE:
@@ -156,13 +150,13 @@ def quantize_embeddings(x, precision, *, out=None, threads=None):
     >>> quantize_embeddings([0.3, -0.2, 0.0, 1.0], "ubinary").tolist()
     [144]
     """
-    precision = _name(precision, "precision", PRECISIONS)
+    precision = A.choice(precision, "precision", PRECISIONS)
     arr, device = A.floats(x, "x")
     dtype = _CODES[precision][0]
     if precision in _FLIP:
         rows = A.as_rows(arr, "x")
         m = (arr.shape[-1] + 7) // 8
-        res = A.output(out, arr.shape[:-1] + (m,), dtype, (arr,))
+        res = A.output(out, arr.shape[:-1] + (m,), dtype, (arr, x))
         k, b = kernels().signbits_pack, res.reshape(rows.shape[0], m)
         if dtype is _INT8:
             b = b.view(_UINT8)
@@ -171,7 +165,7 @@ def quantize_embeddings(x, precision, *, out=None, threads=None):
         else:
             nan = _threads.run(k, rows, b, _FLIP[precision], threads=threads, unit=(8, 1))
     else:
-        res = A.output(out, arr.shape, dtype, (arr,))
+        res = A.output(out, arr.shape, dtype, (arr, x))
         k = kernels()
         k = k.embed8_int8_encode if precision == "int8" else k.embed8_uint8_encode
         if threads is None and arr.size <= _threads.AUTO_MIN_SIZE:

@@ -47,6 +47,10 @@ def call(fn, good: dict, exc: type, name: str, label: str, **override) -> Row:
 
 # ---------------------------------------------------------------- shared row builders
 
+#: A value whose repr is enormous: an error message must still be short.
+HUGE_LIST = list(range(100_000))
+MAX_MESSAGE = 1000
+
 def _readonly(a: np.ndarray) -> np.ndarray:
     a = a.copy()
     a.flags.writeable = False
@@ -125,7 +129,7 @@ def array_rows(fn, good: dict, name: str, kind: str, packs_axis: bool) -> Iterat
 
 def code_range_rows(fn, good: dict, name: str, lo: int, hi: int) -> Iterator[Row]:
     """Integers outside [lo, hi], in every integer dtype that can hold them, in odd places."""
-    for dt in ("int8", "uint8", "int16", "uint16", "int32", "int64", "uint64", ">i2", "<i8"):
+    for dt in ("int8", "uint8", "int16", "uint16", "int32", "int64", "uint64", ">i2", ">i4"):
         info = np.iinfo(dt)
         for bad in (lo - 1, hi + 1, info.min, info.max):
             if info.min <= bad <= info.max and not lo <= bad <= hi:
@@ -146,6 +150,7 @@ def scale_rows(fn, good: dict, name: str = "scale") -> Iterator[Row]:
         "neg_inf": -float("inf"), "underflows_f32": 1e-50, "overflows_f32": 1e39, "str": "x",
         "numeric_str": "2.0", "None": None, "bool": True, "np_bool": np.bool_(True), "complex": 1 + 1j,
         "list": [1.0], "array2": np.array([1.0, 2.0]), "object": object(), "dict": {},
+        "huge_list": HUGE_LIST, "huge_str": "9" * 100_000,
     }
     for label, value in bad.items():
         yield call(fn, good, ValueError, name, label, **{name: value})
@@ -155,7 +160,8 @@ def zero_point_rows(fn, good: dict, name: str = "zero_point") -> Iterator[Row]:
     bad = {
         "float": 0.5, "integral_float": 1.0, "np_float": np.float32(1.0), "str": "1", "None": None,
         "bool": True, "np_bool": np.bool_(False), "too_big": 2**31, "too_small": -(2**30) - 1,
-        "huge": 2**100, "list": [3], "complex": 1j, "nan": float("nan"),
+        "huge": 2**100, "list": [3], "complex": 1j, "nan": float("nan"), "huge_list": HUGE_LIST,
+        "huge_int": 10**5000,
     }
     for label, value in bad.items():
         yield call(fn, good, ValueError, name, label, **{name: value})
@@ -176,7 +182,7 @@ def choice_rows(fn, good: dict, name: str, options: tuple) -> Iterator[Row]:
     bad = {
         "upper": options[0].upper(), "padded": f" {options[0]}", "empty": "", "None": None, "int": 3,
         "bytes": options[0].encode(), "list": [options[0]], "array1": np.array([options[0]]),
-        "array2": np.array(list(options)), "dict": {}, "object": object(),
+        "array2": np.array(list(options)), "dict": {}, "object": object(), "huge_list": HUGE_LIST,
     }
     for label, value in bad.items():
         yield call(fn, good, ValueError, name, label, **{name: value})
@@ -190,12 +196,14 @@ def out_rows(fn, good: dict, in_name: str, shape: tuple, dtype) -> Iterator[Row]
     wrong_shape = shape[:-1] + (shape[-1] + 1,)
     bad = {
         "wrong_dtype": np.empty(shape, other),
-        "byteswapped": np.empty(shape, dtype.newbyteorder()) if dtype.itemsize > 1 else np.empty(shape, np.uint8),
+        "byteswapped": np.empty(shape, dtype.newbyteorder()) if dtype.itemsize > 1 else np.empty(shape, np.uint8 if dtype != np.uint8 else np.int8),
         "wrong_shape": np.empty(wrong_shape, dtype),
         "flattened": np.empty(int(np.prod(shape)), dtype) if len(shape) > 1 else np.empty(shape + (1,), dtype),
         "non_contiguous": np.empty(shape[:-1] + (2 * shape[-1],), dtype)[..., ::2],
         "fortran_order": np.empty(shape, dtype, order="F") if len(shape) > 1 and min(shape) > 1 else np.empty(shape, dtype)[::-1],
         "read_only": _readonly(np.empty(shape, dtype)),
+        "misaligned": np.zeros(int(np.prod(shape)) * dtype.itemsize + 1, np.uint8)[1:].view(dtype).reshape(shape)
+        if dtype.itemsize > 1 else np.empty(shape, dtype)[::-1],
         "list": np.zeros(shape, dtype).tolist(),
         "tuple": (),
         "str": "out",
@@ -217,6 +225,10 @@ def out_rows(fn, good: dict, in_name: str, shape: tuple, dtype) -> Iterator[Row]
     strided = buf[: 2 * src.nbytes].view(src.dtype)[::2][: src.size].reshape(src.shape)
     strided[...] = src
     yield call(fn, good, ValueError, "out", "out_overlaps_strided_input", **{in_name: strided, "out": out})
+    yield call(fn, good, ValueError, "out", "out_overlaps_strided_memoryview", **{in_name: memoryview(strided), "out": out})
+    if torch is not None and src.dtype.isnative:
+        yield call(fn, good, ValueError, "out", "out_overlaps_strided_tensor", **{in_name: torch.from_numpy(strided), "out": out})
+        yield call(fn, good, ValueError, "out", "out_overlaps_tensor", **{in_name: torch.from_numpy(same), "out": out})
 
 
 # ---------------------------------------------------------------- int4
@@ -314,13 +326,324 @@ def int4_odd_but_valid() -> Iterator[tuple]:
         yield "unpack_int8_to_int4-torch_transposed", fq.unpack_int8_to_int4, dict(packed=torch.ones(3, 4, dtype=torch.int8).T)
 
 
+# ---------------------------------------------------------------- embeddings
+
+U8CODES = (np.arange(12, dtype=np.uint8) * 21).reshape(3, 4)
+EMBED_CODES = {  # quant -> (good codes, lo, hi, orig_dim or None, result shape)
+    "int8": (CODES, -128, 127, None, (3, 4)),
+    "uint8": (U8CODES, 0, 255, None, (3, 4)),
+    "binary": (PACKED, -128, 127, 30, (3, 30)),
+    "ubinary": (PACKED.view(np.uint8), 0, 255, 30, (3, 30)),
+}
+
+
+def orig_dim_rows(fn, good: dict, m: int) -> Iterator[Row]:
+    """Bad ``orig_dim`` for packed sign bits on a last axis of ``m`` bytes (valid 8m-7..8m)."""
+    bad = {
+        "None": None, "zero": 0, "negative": -1, "too_short": 8 * m - 8, "too_long": 8 * m + 1,
+        "huge": 2**70, "float": float(8 * m), "str": str(8 * m), "bool": True, "np_bool": np.bool_(True),
+        "0d_array": np.array(8 * m), "list": [8 * m], "complex": 8j, "huge_list": HUGE_LIST,
+    }
+    for label, value in bad.items():
+        yield call(fn, good, ValueError, "orig_dim", label, orig_dim=value)
+
+
+def same_dim_rows(fn, good: dict, last: int) -> Iterator[Row]:
+    """Bad ``orig_dim`` for an unpacked format whose last axis is ``last`` (valid: None, last)."""
+    bad = {
+        "too_short": last - 1, "too_long": last + 1, "zero": 0, "float": float(last), "str": str(last),
+        "bool": True, "list": [last], "0d_array": np.array(last), "huge_list": HUGE_LIST,
+    }
+    for label, value in bad.items():
+        yield call(fn, good, ValueError, "orig_dim", label, orig_dim=value)
+
+
+def nan_rows(fn, good: dict, name: str) -> Iterator[Row]:
+    """NaN anywhere in a quantizer's float input: ValueError naming it (+-inf saturate)."""
+    for label, value in {
+        "nan": [1.0, np.nan], "nan_first": [np.nan] * 9, "nan_float16": np.array([np.nan, 1], np.float16),
+        "nan_float64": np.array([1.0, 2.0, np.nan]), "nan_in_last_row": np.vstack([FLOATS, [0, 0, 0, np.nan]]),
+        "nan_in_odd_tail": np.r_[np.ones(17, np.float32), np.nan], "neg_nan": np.array([-np.nan], np.float32),
+        "nan_strided": np.r_[np.ones(8), np.nan, 1.0][::-1],
+    }.items():
+        yield call(fn, good, ValueError, name, label, **{name: value})
+    if torch is not None:
+        yield call(fn, good, ValueError, name, "torch_bfloat16_nan",
+                   **{name: torch.tensor([1.0, float("nan")], dtype=torch.bfloat16)})
+
+
+def embeddings_rows() -> Iterator[Row]:
+    quants = fq.embeddings.QUANTS
+    good = dict(q=FLOATS, quant="fp8")
+    yield from choice_rows(fq.dequantize, good, "quant", quants)
+    yield from array_rows(fq.dequantize, good, "q", "floats", packs_axis=False)
+    yield from same_dim_rows(fq.dequantize, good, 4)
+    yield from out_rows(fq.dequantize, good, "q", (3, 4), np.float32)
+    for quant, (codes, lo, hi, orig_dim, shape) in EMBED_CODES.items():
+        good = dict(q=codes, quant=quant, orig_dim=orig_dim)
+        packed = orig_dim is not None
+        tagged = [
+            *array_rows(fq.dequantize, good, "q", "bytes" if packed else "codes", packs_axis=packed),
+            *code_range_rows(fq.dequantize, good, "q", lo, hi),
+            *(orig_dim_rows(fq.dequantize, good, 4) if packed else same_dim_rows(fq.dequantize, good, 4)),
+            *out_rows(fq.dequantize, good, "q", shape, np.float32),
+        ]
+        for row in tagged:  # the same labels recur per quant: make the ids unique
+            yield dataclasses.replace(row, id=f"{quant}-{row.id}")
+
+    precisions = fq.embeddings.PRECISIONS
+    yield from choice_rows(fq.quantize_embeddings, dict(x=FLOATS, precision="int8"), "precision", precisions)
+    for precision in precisions:
+        good = dict(x=FLOATS, precision=precision)
+        packed = precision in ("binary", "ubinary")
+        dtype = np.uint8 if precision.startswith("u") else np.int8
+        tagged = [
+            *array_rows(fq.quantize_embeddings, good, "x", "floats", packs_axis=packed),
+            *nan_rows(fq.quantize_embeddings, good, "x"),
+            *out_rows(fq.quantize_embeddings, good, "x", (3, 1) if packed else (3, 4), dtype),
+        ]
+        for row in tagged:
+            yield dataclasses.replace(row, id=f"{precision}-{row.id}")
+
+
+def embeddings_odd_but_valid() -> Iterator[tuple]:
+    dims32 = (1,) * 31 + (3,)
+    for label, floats, codes in [
+        ("32_dims", np.ones(dims32, np.float32), np.ones(dims32, np.int8)),
+        ("empty_rows", np.zeros((0, 5), np.float32), np.zeros((0, 3), np.int8)),
+        ("empty_last_axis", np.zeros((4, 0), np.float64), np.zeros((4, 0), np.int16)),
+        ("broadcast_zero_stride", np.broadcast_to(np.float32(-1.5), (5, 17)), np.broadcast_to(np.int8(3), (5, 3))),
+        ("negative_strides", FLOATS[::-1, ::-1], abs(PACKED)[::-1, ::-1]),
+        ("big_endian", FLOATS.astype(">f8"), abs(PACKED).astype(">i2")),
+        ("memoryview", memoryview(np.ones(6, np.float32)), memoryview(bytes([1, 2, 127])).cast("b")),
+        ("inf", np.array([np.inf, -np.inf, 0.0, -0.0]), np.array([0, 1, 2, 3], np.uint16)),
+    ]:
+        for precision in fq.embeddings.PRECISIONS:
+            yield f"quantize_embeddings-{precision}-{label}", fq.quantize_embeddings, dict(x=floats, precision=precision)
+        yield f"dequantize-fp8-{label}", fq.dequantize, dict(q=floats, quant="fp8")
+        for quant in ("int8", "uint8", "binary", "ubinary"):
+            m = codes.shape[-1]
+            orig_dim = 8 * m - 3 if quant.endswith("binary") and m else None
+            if quant.endswith("binary") and not m:
+                continue  # no orig_dim >= 1 fits an empty last axis (a row of the table above)
+            yield f"dequantize-{quant}-{label}", fq.dequantize, dict(q=codes, quant=quant, orig_dim=orig_dim)
+    yield "dequantize-fp8-nan_kept", fq.dequantize, dict(q=np.array([np.nan, -np.nan, np.inf]), quant="fp8")
+    if torch is not None:
+        for dt in (torch.int8, torch.uint8, torch.int16, torch.int64, torch.uint16):
+            codes = torch.tensor([[0, 7, 5], [1, 2, 127]], dtype=dt)
+            tag = str(dt).removeprefix("torch.")
+            for quant in ("int8", "uint8", "binary", "ubinary"):
+                orig_dim = 20 if quant.endswith("binary") else None
+                yield f"dequantize-{quant}-torch_{tag}", fq.dequantize, dict(q=codes, quant=quant, orig_dim=orig_dim)
+        for dt in (torch.bfloat16, torch.float16, torch.float64, torch.float8_e5m2, torch.int64):
+            x = torch.tensor([[-1.5, 0.25, 3.0], [2.0, -0.5, 1.0]]).to(dt)
+            tag = str(dt).removeprefix("torch.")
+            yield f"dequantize-fp8-torch_{tag}", fq.dequantize, dict(q=x, quant="fp8")
+            for precision in fq.embeddings.PRECISIONS:
+                yield f"quantize_embeddings-{precision}-torch_{tag}", fq.quantize_embeddings, dict(x=x, precision=precision)
+
+
+# ---------------------------------------------------------------- affine
+
+def n_bits_rows(fn, good: dict) -> Iterator[Row]:
+    bad = {
+        "zero": 0, "one": 1, "seventeen": 17, "negative": -8, "huge": 2**70, "float": 8.0, "np_float": np.float64(8),
+        "str": "8", "None": None, "bool": True, "np_bool": np.bool_(True), "list": [8], "complex": 8j,
+        "huge_list": HUGE_LIST,
+    }
+    for label, value in bad.items():
+        yield call(fn, good, ValueError, "n_bits", label, n_bits=value)
+
+
+def signed_rows(fn, good: dict) -> Iterator[Row]:
+    bad = {"one": 1, "zero": 0, "str": "yes", "None": None, "list": [True], "0d_array": np.array(True), "float": 1.0,
+           "huge_list": HUGE_LIST}
+    for label, value in bad.items():
+        yield call(fn, good, ValueError, "signed", label, signed=value)
+
+
+def axis_rows(fn, good: dict, name: str) -> Iterator[Row]:
+    """Bad ``axis`` for a 2-d array argument ``name``, and any axis on a 0-d one."""
+    bad = {
+        "too_big": 2, "too_small": -3, "huge": 2**70, "float": 0.0, "str": "0", "bool": True,
+        "np_bool": np.bool_(False), "list": [0], "tuple": (0, 1), "complex": 1j, "huge_list": HUGE_LIST,
+    }
+    for label, value in bad.items():
+        yield call(fn, good, ValueError, "axis", label, axis=value)
+    zero_d = np.asarray(np.float32(1.0) if name == "x" else np.int8(1))
+    yield call(fn, good, ValueError, "axis", "on_0d", **{name: zero_d, "axis": 0})
+
+
+def _deep(depth: int):
+    x = [1.0] * 3
+    for _ in range(depth - 1):
+        x = [x]
+    return x
+
+
+def per_channel_rows(fn, good: dict) -> Iterator[Row]:
+    """Per-channel ``scales``/``zero_point`` that do not fit ``axis=0`` of a (3, 4) array, and
+    arrays where ``axis=None`` wants scalars."""
+    good = {**good, "axis": 0}
+    scales = {
+        "len_mismatch": np.ones(4), "len_of_other_axis": np.ones(4, np.float32), "2d": np.ones((3, 1)),
+        "empty": [], "zero_in": [1.0, 0.0, 1.0], "neg_zero_in": [1.0, -0.0, 1.0], "negative_in": [1, -1, 1],
+        "nan_in": [1.0, np.nan, 1.0], "inf_in": [1.0, np.inf, 1.0], "underflows_f32_in": [1.0, 1e-50, 1.0],
+        "overflows_f32_in": np.array([1.0, 1e39, 1.0]), "bool_array": np.array([True] * 3),
+        "complex_array": np.ones(3, complex), "str_array": np.array(["1", "2", "3"]), "object_list": [1, None, 1],
+        "ragged": [[1.0], [2.0, 3.0]], "nested_70_deep": _deep(70), "datetime": np.array(["2020-01-01"] * 3, "M8[D]"),
+    }
+    for label, value in scales.items():
+        yield call(fn, good, ValueError, "scales", f"per_channel_{label}", scales=value)
+    zero_points = {
+        "len_mismatch": np.zeros(4, np.int32), "2d": np.zeros((3, 1), np.int8), "empty": [],
+        "float_array": np.zeros(3), "integral_float_list": [0.0, 1.0, 2.0], "too_big_in": [0, 2**31, 0],
+        "too_small_in": np.array([0, -(2**30) - 1, 0], np.int64), "uint64_huge": np.full(3, 2**64 - 1, np.uint64),
+        "bool_array": np.zeros(3, bool), "object_list": [0, None, 0], "ragged": [[1], [2, 3]],
+        "nested_70_deep": _deep(70), "str_array": np.array(["1", "2", "3"]),
+    }
+    for label, value in zero_points.items():
+        yield call(fn, good, ValueError, "zero_point", f"per_channel_{label}", zero_point=value)
+    if torch is not None:
+        yield call(fn, good, ValueError, "scales", "per_channel_torch_nan", scales=torch.tensor([1.0, float("nan"), 1.0]))
+        yield call(fn, good, ValueError, "zero_point", "per_channel_torch_float", zero_point=torch.zeros(3))
+        yield call(fn, good, ValueError, "scales", "per_channel_torch_meta", scales=torch.ones(3, device="meta"))
+    # an array where axis=None wants a scalar: a forgotten axis= never broadcasts silently
+    good = {**good, "axis": None}
+    for label, value in {"array3": np.ones(3), "list1": [1.0], "ragged": [[1.0], [2.0, 3.0]]}.items():
+        yield call(fn, good, ValueError, "scales", f"per_tensor_{label}", scales=value)
+    for label, value in {"array3": np.zeros(3, np.int32), "list1": [1], "ragged": [[1], [2, 3]]}.items():
+        yield call(fn, good, ValueError, "zero_point", f"per_tensor_{label}", zero_point=value)
+
+
+def real_rows(fn, good: dict, name: str) -> Iterator[Row]:
+    bad = {
+        "nan": float("nan"), "inf": float("inf"), "neg_inf": -float("inf"), "None": None, "str": "1.0",
+        "bool": True, "np_bool": np.bool_(False), "complex": 1j, "list": [1.0], "array2": np.array([1.0, 2.0]),
+        "ragged": [[1.0], [2.0, 3.0]], "dict": {}, "object": object(), "nan_f32": np.float32("nan"),
+        "huge_list": HUGE_LIST, "huge_str": "9" * 100_000,
+    }
+    for label, value in bad.items():
+        yield call(fn, good, ValueError, name, label, **{name: value})
+
+
+def affine_rows() -> Iterator[Row]:
+    good = dict(alpha=-100.0, beta=80.0, n_bits=8, signed=True)
+    yield from real_rows(fq.affine_qparams, good, "alpha")
+    yield from real_rows(fq.affine_qparams, {**good, "alpha": -1e300}, "beta")
+    yield from n_bits_rows(fq.affine_qparams, good)
+    yield from signed_rows(fq.affine_qparams, good)
+    for label, (a, b, name) in {
+        "equal": (1.0, 1.0, "alpha"), "reversed": (2.0, -2.0, "alpha"),
+        "scale_underflows_f32": (0.0, 1e-50, "beta"), "range_overflows": (-1.7e308, 1.7e308, "beta"),
+        "zero_point_too_big": (1e12, 1e12 + 1e3, "alpha"), "zero_point_too_small": (-1e12 - 1e3, -1e12, "alpha"),
+    }.items():
+        yield call(fq.affine_qparams, good, ValueError, name, label, alpha=a, beta=b)
+
+    good = dict(n_bits=8, signed=True)
+    yield from n_bits_rows(fq.code_range, good)
+    yield from signed_rows(fq.code_range, good)
+
+    good = dict(x=FLOATS, scales=0.5, zero_point=3, n_bits=8)
+    yield from array_rows(fq.quantize_func, good, "x", "floats", packs_axis=False)
+    yield from nan_rows(fq.quantize_func, good, "x")
+    yield call(fq.quantize_func, good, ValueError, "x", "nan_per_channel", x=np.vstack([FLOATS, [0, 0, np.nan, 0]]),
+               scales=[1.0, 2.0, 3.0, 4.0], axis=1)
+    yield from scale_rows(fq.quantize_func, good, "scales")
+    yield from zero_point_rows(fq.quantize_func, good)
+    yield from n_bits_rows(fq.quantize_func, good)
+    yield from signed_rows(fq.quantize_func, good)
+    yield from axis_rows(fq.quantize_func, good, "x")
+    yield from per_channel_rows(fq.quantize_func, good)
+    yield from out_rows(fq.quantize_func, good, "x", (3, 4), np.int8)
+    for row in out_rows(fq.quantize_func, {**good, "n_bits": 12, "signed": False, "axis": 1, "scales": [1.0, 2, 3, 4]},
+                        "x", (3, 4), np.uint16):
+        yield dataclasses.replace(row, id=f"uint16_per_channel-{row.id}")
+
+    good = dict(x_q=CODES, scales=0.5, zero_point=3)
+    # float codes are valid here (SPEC 4: int32 conversion), so x_q is checked like a float input
+    yield from array_rows(fq.dequantize_func, good, "x_q", "floats", packs_axis=False)
+    for label, value in {
+        "nan": [1.0, np.nan], "inf": np.array([np.inf]), "neg_inf_float16": np.array([1, -np.inf], np.float16),
+        "float_above_int32": [2.0**31], "float_below_int32": [-(2.0**31) - 1], "float_huge": np.array([1e300]),
+        "uint32_above_int32": np.array([0, 2**31], np.uint32), "int64_above_int32": np.array([2**40], np.int64),
+        "int64_below_int32": np.array([-(2**31) - 1], ">i8"), "uint64_max": np.array([2**64 - 1], np.uint64),
+        "list_above_int32": [0, 2**31], "nan_strided": np.r_[np.ones(8), np.nan][::-2],
+    }.items():
+        yield call(fq.dequantize_func, good, ValueError, "x_q", label, x_q=value)
+    if torch is not None:
+        yield call(fq.dequantize_func, good, ValueError, "x_q", "torch_bfloat16_inf",
+                   x_q=torch.tensor([1.0, float("inf")], dtype=torch.bfloat16))
+        yield call(fq.dequantize_func, good, ValueError, "x_q", "torch_int64_above_int32",
+                   x_q=torch.tensor([0, 2**40], dtype=torch.int64))
+    yield from scale_rows(fq.dequantize_func, good, "scales")
+    yield from zero_point_rows(fq.dequantize_func, good)
+    yield from axis_rows(fq.dequantize_func, good, "x_q")
+    yield from per_channel_rows(fq.dequantize_func, good)
+    yield from out_rows(fq.dequantize_func, good, "x_q", (3, 4), np.float32)
+    for label, codes in {"int32": CODES.astype(np.int32), "float_codes": CODES.astype(np.float64),
+                         "uint16_per_channel": CODES.astype(np.uint16) + 8}.items():
+        kw = dict(good, x_q=codes, axis=1, scales=[1.0, 2, 3, 4]) if "per_channel" in label else dict(good, x_q=codes)
+        for row in out_rows(fq.dequantize_func, kw, "x_q", (3, 4), np.float32):
+            yield dataclasses.replace(row, id=f"{label}-{row.id}")
+
+
+def affine_odd_but_valid() -> Iterator[tuple]:
+    dims32 = (1,) * 31 + (3,)
+    for label, floats, codes in [
+        ("32_dims", np.ones(dims32, np.float32), np.ones(dims32, np.int16)),
+        ("empty_rows", np.zeros((0, 5), np.float32), np.zeros((0, 5), np.int8)),
+        ("empty_last_axis", np.zeros((4, 0), np.float64), np.zeros((4, 0), np.uint16)),
+        ("broadcast_zero_stride", np.broadcast_to(np.float32(-1.5), (5, 7)), np.broadcast_to(np.int32(-3), (5, 7))),
+        ("negative_strides", FLOATS[::-1, ::-1], CODES[::-1, ::-1]),
+        ("big_endian", FLOATS.astype(">f8"), CODES.astype(">i4")),
+        ("memoryview", memoryview(np.ones(6, np.float32)), memoryview(bytes([1, 2, 127])).cast("b")),
+        ("inf", np.array([np.inf, -np.inf, 0.0, -0.0]), np.array([2**31 - 1, -(2**31), 0, 1], np.int64)),
+        ("float_codes", None, np.array([[2.9, -2.9, -0.5, 2.0**31 - 1]])),
+    ]:
+        if floats is not None:
+            yield f"quantize_func-{label}", fq.quantize_func, dict(x=floats, scales=0.37, zero_point=-3, n_bits=5)
+            yield f"quantize_func-unsigned-{label}", fq.quantize_func, dict(x=floats, scales=0.37, zero_point=9, n_bits=13, signed=False)
+        yield f"dequantize_func-{label}", fq.dequantize_func, dict(x_q=codes, scales=0.37, zero_point=2**30)
+        if codes.ndim:
+            c = codes.shape[-1]
+            yield f"dequantize_func-per_channel-{label}", fq.dequantize_func, dict(
+                x_q=codes, scales=np.linspace(0.1, 2, c), zero_point=np.arange(c) - 2**30, axis=-1)
+        if floats is not None and np.ndim(floats):
+            c = np.shape(floats)[-1]
+            yield f"quantize_func-per_channel-{label}", fq.quantize_func, dict(
+                x=floats, scales=np.linspace(0.1, 2, c), zero_point=np.arange(c), axis=-1)
+    if torch is not None:
+        for dt in (torch.int8, torch.uint8, torch.int16, torch.int32, torch.int64, torch.uint16, torch.uint32,
+                   torch.bfloat16, torch.float16, torch.float64, torch.float8_e5m2):
+            codes = torch.tensor([[-8, 7, 0], [1, 2, 3]] if dt.is_signed else [[0, 7, 5], [1, 2, 3]]).to(dt)
+            tag = str(dt).removeprefix("torch.")
+            yield f"dequantize_func-torch_{tag}", fq.dequantize_func, dict(x_q=codes, scales=0.5, zero_point=1)
+            yield f"quantize_func-torch_{tag}", fq.quantize_func, dict(x=codes, scales=0.5, zero_point=1)
+        yield "quantize_func-torch_bfloat16_scales", fq.quantize_func, dict(
+            x=FLOATS, scales=torch.tensor([0.5, 1, 2], dtype=torch.bfloat16), zero_point=torch.tensor([1, 2, 3]), axis=0)
+        yield "quantize_func-torch_bfloat16_scalar_scale", fq.quantize_func, dict(
+            x=FLOATS, scales=torch.tensor(0.5, dtype=torch.bfloat16), zero_point=torch.tensor(2))
+        yield "dequantize_func-torch_0d_scale", fq.dequantize_func, dict(
+            x_q=CODES, scales=torch.tensor(0.25, dtype=torch.float16), zero_point=np.int8(1))
+
+
 # ---------------------------------------------------------------- the table
 
 #: One generator per codec family; a new family adds its own here.
-FAMILY_ROWS = [int4_rows]
-FAMILY_ODD_BUT_VALID = [int4_odd_but_valid]
+FAMILY_ROWS = [int4_rows, embeddings_rows, affine_rows]
+FAMILY_ODD_BUT_VALID = [int4_odd_but_valid, embeddings_odd_but_valid, affine_odd_but_valid]
 
-ROWS = [row for family in FAMILY_ROWS for row in family()]
+def _unique_ids(rows: list) -> list:
+    """Labels repeat across arguments of one function ("huge_list" for n_bits and signed):
+    such rows get the argument's name in front, so every id says what it tests."""
+    seen: dict = {}
+    for row in rows:
+        seen[row.fn, row.id] = seen.get((row.fn, row.id), 0) + 1
+    return [dataclasses.replace(r, id=f"{r.names}_{r.id}") if seen[r.fn, r.id] > 1 else r for r in rows]
+
+
+ROWS = _unique_ids([row for family in FAMILY_ROWS for row in family()])
 ODD_BUT_VALID = [case for family in FAMILY_ODD_BUT_VALID for case in family()]
 
 
@@ -336,6 +659,7 @@ def test_bad_input(row: Row, backend):
     assert type(info.value) is row.exc, f"{type(info.value).__name__} (a subclass) instead of {row.exc.__name__}"
     message = str(info.value)
     assert message.startswith(f"{row.names}:"), f"message does not start with {row.names!r}: {message!r}"
+    assert len(message) <= MAX_MESSAGE, f"message of {len(message)} characters: {message[:200]!r}..."
     for k, v in before.items():  # a rejected call must not have written anywhere either
         assert row.kwargs[k].tobytes() == v.tobytes(), f"{k} changed by a call that raised"
 

@@ -112,6 +112,80 @@ CASES = [
 ]
 
 
+# ---------------------------------------------------------------- embeddings and affine
+
+_CODE_BOUNDS = {"int8": (-128, 127), "uint8": (0, 255), "binary": (-128, 127), "ubinary": (0, 255)}
+
+
+def _dequantize(d):
+    quant = d.draw(st.sampled_from(["fp8", "int8", "uint8", "binary", "ubinary"]), label="quant")
+    if quant == "fp8":
+        q = d.draw(float_arrays())
+    else:
+        q = d.draw(int_arrays(*_CODE_BOUNDS[quant], min_dims=1 if quant.endswith("binary") else 0))
+    last = q[0].shape[-1] if q[0].ndim else 0
+    if quant.endswith("binary"):  # mostly a valid orig_dim, else one just outside
+        orig_dim = d.draw(st.one_of(st.integers(max(8 * last - 7, 1), max(8 * last, 1)),
+                                    st.sampled_from([None, 0, 8 * last - 8, 8 * last + 1])), label="orig_dim")
+    else:
+        orig_dim = d.draw(st.sampled_from([None, None, last, last + 1]), label="orig_dim")
+    return dict(q=q, quant=quant, orig_dim=orig_dim)
+
+
+def _quantize_embeddings(d):
+    return dict(x=d.draw(float_arrays()), precision=d.draw(st.sampled_from(["int8", "uint8", "binary", "ubinary"])))
+
+
+finite_reals = st.one_of(st.floats(-1e6, 1e6), st.floats(allow_nan=True, allow_infinity=True), st.integers(-(2**40), 2**40))
+n_bits = st.one_of(st.integers(2, 16), st.integers(0, 18))
+
+
+def _affine_params(d, shape):
+    """``scales``, ``zero_point`` and ``axis`` for an array of ``shape``: per tensor, or one
+    value per channel of a random axis (sometimes a wrong length, or a shared scalar)."""
+    ndim = len(shape)
+    axis = d.draw(st.one_of(st.none(), st.integers(-ndim - 1, ndim)) if ndim else st.none(), label="axis")
+    if axis is None or not -ndim <= axis < ndim:
+        return dict(scales=d.draw(scales, label="scales"), zero_point=d.draw(zero_points, label="zero_point"), axis=axis)
+    c = shape[axis] + d.draw(st.sampled_from([0] * 8 + [-1, 1]), label="channel_delta")
+    c = max(c, 0)
+    # drawn wide, then cast to the dtype drawn (floats may overflow to inf, integers wrap)
+    if d.draw(st.integers(0, 5), label="scales_per_channel"):
+        sc = d.draw(hnp.arrays("<f8", c, elements=scales), label="scales")
+        with np.errstate(all="ignore"):
+            sc = sc.astype(d.draw(st.sampled_from(["<f4", ">f4", "<f8", "<f2", "<i4"])))
+    else:
+        sc = d.draw(scales, label="scales")
+    if d.draw(st.integers(0, 5), label="zero_point_per_channel"):
+        zp = d.draw(hnp.arrays("<i8", c, elements=st.integers(-8, 8) | st.integers(-(2**31), 2**31)), label="zero_point")
+        zp = zp.astype(d.draw(st.sampled_from(["<i4", "<i8", "<i2", ">i4", "<u1", "<f4"])))
+    else:
+        zp = d.draw(zero_points, label="zero_point")
+    return dict(scales=sc, zero_point=zp, axis=axis)
+
+
+def _quantize_func(d):
+    x = d.draw(float_arrays())
+    signed = d.draw(st.booleans(), label="signed")
+    return dict(x=x, **_affine_params(d, x[0].shape), n_bits=d.draw(n_bits, label="n_bits"), signed=signed)
+
+
+def _dequantize_func(d):
+    x_q = d.draw(st.one_of(int_arrays(-(2**31), 2**31 - 1), int_arrays(-(2**15), 2**16 - 1), float_arrays()))
+    return dict(x_q=x_q, **_affine_params(d, x_q[0].shape))
+
+
+CASES += [
+    Case(fq.dequantize, _dequantize),
+    Case(fq.quantize_embeddings, _quantize_embeddings),
+    Case(fq.quantize_func, _quantize_func),
+    Case(fq.dequantize_func, _dequantize_func),
+    Case(fq.affine_qparams, lambda d: dict(alpha=d.draw(finite_reals), beta=d.draw(finite_reals), n_bits=d.draw(n_bits),
+                                           signed=d.draw(st.booleans())), has_out=False),
+    Case(fq.code_range, lambda d: dict(n_bits=d.draw(n_bits), signed=d.draw(st.booleans())), has_out=False),
+]
+
+
 # ---------------------------------------------------------------- the generic tests
 
 def _run(fn, kwargs):

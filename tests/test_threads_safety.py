@@ -31,6 +31,29 @@ THREAD_CASES = [
     ("unpack_int8_to_int4", fq.unpack_int8_to_int4, dict(packed=PACKED, n=2049), (np.int8, (64, 2049))),
     ("dequantize_packed_int4", fq.dequantize_packed_int4, dict(packed=PACKED, scale=0.5, zero_point=-1), (np.float32, (64, 2050))),
     ("unpack_int8_to_int4_strided", fq.unpack_int8_to_int4, dict(packed=PACKED[::2, ::-1]), None),
+    # embeddings: every quant and precision
+    ("dequantize_fp8", fq.dequantize, dict(q=FLOATS, quant="fp8"), (np.float32, FLOATS.shape)),
+    ("dequantize_int8", fq.dequantize, dict(q=PACKED, quant="int8"), (np.float32, PACKED.shape)),
+    ("dequantize_uint8", fq.dequantize, dict(q=PACKED.view(np.uint8), quant="uint8"), (np.float32, PACKED.shape)),
+    ("dequantize_binary", fq.dequantize, dict(q=PACKED, quant="binary", orig_dim=8197), (np.float32, (64, 8197))),
+    ("dequantize_ubinary", fq.dequantize, dict(q=PACKED.view(np.uint8), quant="ubinary", orig_dim=8200), (np.float32, (64, 8200))),
+    ("dequantize_binary_strided", fq.dequantize, dict(q=PACKED[::-2], quant="binary", orig_dim=8193), None),
+    ("quantize_embeddings_int8", fq.quantize_embeddings, dict(x=FLOATS, precision="int8"), (np.int8, FLOATS.shape)),
+    ("quantize_embeddings_uint8", fq.quantize_embeddings, dict(x=FLOATS, precision="uint8"), (np.uint8, FLOATS.shape)),
+    ("quantize_embeddings_binary", fq.quantize_embeddings, dict(x=FLOATS, precision="binary"), (np.int8, (64, 257))),
+    ("quantize_embeddings_ubinary", fq.quantize_embeddings, dict(x=FLOATS, precision="ubinary"), (np.uint8, (64, 257))),
+    # affine: per tensor and per channel, every code dtype
+    ("quantize_func", fq.quantize_func, dict(x=FLOATS, scales=0.37, zero_point=-3, n_bits=6), (np.int8, FLOATS.shape)),
+    ("quantize_func_per_channel", fq.quantize_func,
+     dict(x=FLOATS, scales=np.linspace(0.1, 3, 64), zero_point=np.arange(64) - 32, n_bits=12, signed=False, axis=0),
+     (np.uint16, FLOATS.shape)),
+    ("quantize_func_last_axis", fq.quantize_func,
+     dict(x=FLOATS, scales=np.linspace(0.1, 3, 2049), zero_point=0, n_bits=16, axis=-1), (np.int16, FLOATS.shape)),
+    ("dequantize_func", fq.dequantize_func, dict(x_q=CODES, scales=0.37, zero_point=2), (np.float32, CODES.shape)),
+    ("dequantize_func_per_channel", fq.dequantize_func,
+     dict(x_q=PACKED.astype(np.int32) << 20, scales=np.linspace(0.1, 3, 1025), zero_point=np.arange(1025), axis=1),
+     (np.float32, PACKED.shape)),
+    ("dequantize_func_float_codes", fq.dequantize_func, dict(x_q=FLOATS[:, ::3], scales=0.5, zero_point=-7, axis=None), None),
 ]
 
 

@@ -58,7 +58,8 @@ if ! "$PY" -c "import atheris" 2>/dev/null; then
     "$VENV/bin/pip" install -q atheris
 fi
 cd "$ROOT"
-"$PY" setup.py -q build_ext --inplace >"$ROOT/build/fuzz-build.log" 2>&1 || { cat "$ROOT/build/fuzz-build.log" >&2; exit 1; }
+# built by the base interpreter: the venv may carry an older setuptools that rejects pyproject.toml
+"${PYTHON:-python}" setup.py -q build_ext --inplace >"$ROOT/build/fuzz-build.log" 2>&1 || { cat "$ROOT/build/fuzz-build.log" >&2; exit 1; }
 
 status=0
 for target in $(targets "$@"); do
@@ -77,5 +78,6 @@ for target in $(targets "$@"); do
 done
 
 echo "fuzz.sh: replaying the corpora on the ASan/UBSan build" >&2
-FUZZ_INNER=replay PYTHON="$PY" "$ROOT/tools/sanitize.sh" bash "$ROOT/tools/fuzz.sh" "$PER_TARGET" "$@" || status=$?
+BASE_PY="${PYTHON:-python}"  # before the PYTHON= below (prefix assignments expand in order)
+FUZZ_INNER=replay BUILD_PYTHON="$BASE_PY" PYTHON="$PY" "$ROOT/tools/sanitize.sh" bash "$ROOT/tools/fuzz.sh" "$PER_TARGET" "$@" || status=$?
 exit $status

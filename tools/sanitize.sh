@@ -20,6 +20,8 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 OUT="$ROOT/build/asan"
 SITE="$OUT/site"
 PY="${PYTHON:-python}"
+# the interpreter that builds (fuzz.sh runs its atheris venv, whose setuptools may be older)
+BUILD_PY="${BUILD_PYTHON:-$PY}"
 CC="${CC:-gcc}"
 
 LIBASAN="$("$CC" -print-file-name=libasan.so)"
@@ -33,7 +35,7 @@ cd "$ROOT"
 echo "sanitize.sh: building the kernels with $SAN into $OUT" >&2
 mkdir -p "$OUT"
 if ! CC="$CC" CFLAGS="$SAN" LDFLAGS="-fsanitize=address,undefined,float-cast-overflow" \
-    "$PY" setup.py -q build_ext --build-lib "$OUT/lib" --build-temp "$OUT/temp" --force >"$OUT/build.log" 2>&1; then
+    "$BUILD_PY" setup.py -q build_ext --build-lib "$OUT/lib" --build-temp "$OUT/temp" --force >"$OUT/build.log" 2>&1; then
     cat "$OUT/build.log" >&2
     exit 1
 fi
@@ -43,7 +45,10 @@ rm -rf "$SITE"
 mkdir -p "$SITE"
 cp -r fastquant "$SITE/"
 find "$SITE/fastquant" \( -name '*.so' -o -name '*.pyd' -o -name __pycache__ \) -prune -exec rm -rf {} +
-cp -r "$OUT/lib/fastquant/_kernels/." "$SITE/fastquant/_kernels/"
+for built in "$OUT"/lib/fastquant/*/; do  # every compiled build: _kernels, _kernels_v3, ...
+    mkdir -p "$SITE/fastquant/$(basename "$built")"
+    cp -r "$built." "$SITE/fastquant/$(basename "$built")/"
+done
 
 # libstdc++ right after libasan: otherwise ASan's __cxa_throw interceptor finds no real
 # __cxa_throw when torch (loaded later) throws a C++ exception, and aborts the process
@@ -89,4 +94,19 @@ if [[ "${args[*]}" == *" -m pytest "* ]]; then
     args+=(-c "$ROOT/pyproject.toml" --rootdir "$ROOT")
 fi
 echo "sanitize.sh: ${args[*]}" >&2
-exec "${args[@]}"
+# Reports also go to files: pytest captures fd 2, so a report that halts the process in the
+# middle of a test would otherwise vanish with the captured output (the run just exits 1).
+REPORTS="$OUT/reports"
+rm -rf "$REPORTS"
+mkdir -p "$REPORTS"
+status=0
+ASAN_OPTIONS="$ASAN_OPTIONS:log_path=$REPORTS/asan" UBSAN_OPTIONS="$UBSAN_OPTIONS:log_path=$REPORTS/ubsan" \
+    "${args[@]}" || status=$?
+shopt -s nullglob
+reports=("$REPORTS"/*)
+if (( ${#reports[@]} )); then
+    echo "sanitize.sh: sanitizer report(s) in $REPORTS:" >&2
+    cat "${reports[@]}" >&2
+    [[ $status -eq 0 ]] && status=1
+fi
+exit $status

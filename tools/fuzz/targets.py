@@ -100,9 +100,76 @@ def dequantize_packed_int4(fdp):
     return fq.dequantize_packed_int4, maybe_out(fdp, kwargs, np.float32, _unpacked_shape(packed, n))
 
 
+FLOAT_DTYPES = ["<f4", ">f4", "<f8", "<f2", "<i2", "i1", "?"]
+
+
+def orig_dim(fdp, q):
+    """Mostly a valid ``orig_dim`` for sign bits packed in ``q``'s last axis, else anything near."""
+    m = q.shape[-1] if q.ndim else 0
+    pick = fdp.ConsumeIntInRange(0, 4)
+    if pick == 0:
+        return None
+    if pick == 1:
+        return fdp.ConsumeIntInRange(-1, 8 * m + 9)
+    return fdp.ConsumeIntInRange(max(8 * m - 7, 1), max(8 * m, 1))
+
+
+def float_array(fdp):
+    """Floats of any bit pattern (NaN payloads, inf, subnormals) in a few dtypes and views."""
+    return array(fdp, 0, 0, dtypes=FLOAT_DTYPES)
+
+
+def dequantize(quant):
+    """``dequantize(q, quant, orig_dim)``: codes for the integer formats, floats for "fp8"."""
+
+    def build(fdp):
+        if quant == "fp8":
+            q = float_array(fdp)
+            od = q.shape[-1] if q.ndim and fdp.ConsumeBool() else None
+            shape = q.shape
+        else:
+            lo, hi = (-128, 127) if quant in ("int8", "binary") else (0, 255)
+            q = array(fdp, lo, hi)
+            if quant in ("binary", "ubinary"):
+                od = orig_dim(fdp, q)
+                shape = q.shape[:-1] + (od,) if q.ndim and od is not None and od > 0 else None
+            else:
+                od = None
+                shape = q.shape
+        return fq.dequantize, maybe_out(fdp, dict(q=q, quant=quant, orig_dim=od), np.float32, shape)
+
+    return build
+
+
+def dequantize_func(per_channel: bool):
+    """``dequantize_func(x_q, scales, zero_point[, axis])``: integer or float codes of any
+    dtype; per tensor, or per channel along a random axis (now and then a wrong length)."""
+
+    def build(fdp):
+        x_q = array(fdp, -(2**15), 2**16 - 1, dtypes=CODE_DTYPES + ["<u4", "<f8", "<f2"])
+        kwargs = dict(x_q=x_q)
+        if not per_channel or x_q.ndim == 0:
+            kwargs.update(scales=scale(fdp), zero_point=zero_point(fdp))
+        else:
+            axis = fdp.ConsumeIntInRange(-x_q.ndim, x_q.ndim - 1)
+            c = x_q.shape[axis] + (fdp.ConsumeIntInRange(-1, 1) if fdp.ConsumeIntInRange(0, 7) == 0 else 0)
+            c = max(c, 0)
+            sc = [scale(fdp) for _ in range(c)] if fdp.ConsumeIntInRange(0, 5) else scale(fdp)
+            zp = [zero_point(fdp) for _ in range(c)] if fdp.ConsumeIntInRange(0, 5) else zero_point(fdp)
+            kwargs.update(scales=np.asarray(sc, fdp.PickValueInList(["<f4", "<f8", ">f4"])),
+                          zero_point=np.asarray(zp, np.int64).astype(fdp.PickValueInList(["<i4", "<i8", "i1", ">i2"])) if np.ndim(zp) else zp,
+                          axis=axis)
+        return fq.dequantize_func, maybe_out(fdp, kwargs, np.float32, x_q.shape)
+
+    return build
+
+
 #: name -> builder(fdp) -> (function, kwargs); one per decode function
 TARGETS = {
     "dequantize_from_int4": dequantize_from_int4,
     "unpack_int8_to_int4": unpack_int8_to_int4,
     "dequantize_packed_int4": dequantize_packed_int4,
+    **{f"dequantize_{quant}": dequantize(quant) for quant in ("fp8", "int8", "uint8", "binary", "ubinary")},
+    "dequantize_func_per_tensor": dequantize_func(per_channel=False),
+    "dequantize_func_per_channel": dequantize_func(per_channel=True),
 }
