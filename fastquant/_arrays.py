@@ -106,23 +106,33 @@ def wrap(result: np.ndarray, device):
     return t if device.type == "cpu" else t.to(device)
 
 
+def contiguous(arr, dtype=None) -> np.ndarray:
+    """``arr`` as a C-contiguous, aligned, native-endian ndarray (of ``dtype`` if given): what
+    every kernel reads through raw pointers. Copies only when it must; a view of a byte buffer
+    at an odd address is copied (C may not read a float or an int16 there)."""
+    arr = np.asarray(arr, dtype=dtype, order="C")
+    return arr if arr.flags.aligned else arr.copy()
+
+
 def floats(x, name: str):
     """``(float32 C-contiguous array, device)`` for a quantizer input.
 
     Accepts any real numeric input (floats of any width, integers); rejects bool, complex,
     strings and objects with ``TypeError``.
     """
-    if type(x) is np.ndarray and x.dtype is _FLOAT32 and x.flags.c_contiguous:
-        return x, None  # the common case, without a copy or any further look
+    if type(x) is np.ndarray and x.dtype is _FLOAT32:
+        flags = x.flags
+        if flags.c_contiguous and flags.aligned:
+            return x, None  # the common case, without a copy or any further look
     arr, device = to_numpy(x, name, want_float=True)
     if arr.dtype.kind not in "fiu":
         raise TypeError(f"{name}: expected real numbers (float or integer), got {_describe(arr)}")
     if arr.dtype == np.float32:  # the common case: no cast, at most a copy to C order
-        return np.asarray(arr, order="C"), device
+        return contiguous(arr), device
     # float64 beyond float32's range becomes +-inf, as SPEC's "float32 first" says; that is
     # data, not an accident worth a RuntimeWarning (the quantizer decides what inf means)
     with np.errstate(over="ignore"):
-        return np.asarray(arr, dtype=np.float32, order="C"), device
+        return contiguous(arr, np.float32), device
 
 
 def integers(x, name: str, lo: int, hi: int, dtype):
@@ -132,8 +142,10 @@ def integers(x, name: str, lo: int, hi: int, dtype):
     same pass that reads them. Any other integer dtype is range-checked here, then converted.
     Floats (and bool, complex, objects) are a ``TypeError``.
     """
-    if type(x) is np.ndarray and x.dtype is dtype and x.flags.c_contiguous:
-        return x, None  # the common case (``dtype`` given as a np.dtype instance)
+    if type(x) is np.ndarray and x.dtype is dtype:
+        flags = x.flags
+        if flags.c_contiguous and flags.aligned:
+            return x, None  # the common case (``dtype`` given as a np.dtype instance)
     arr, device = to_numpy(x, name)
     dtype = np.dtype(dtype)
     if arr.size == 0 and arr.dtype == np.float64 and not isinstance(x, np.ndarray) and device is None:
@@ -144,7 +156,7 @@ def integers(x, name: str, lo: int, hi: int, dtype):
         check_range(arr, name, lo, hi)
         arr = arr.astype(dtype, order="C")
     else:
-        arr = np.asarray(arr, order="C")
+        arr = contiguous(arr)
     return arr, device
 
 

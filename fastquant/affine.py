@@ -187,9 +187,8 @@ def _scales(scales, axis, channels: int) -> np.ndarray:
         return np.full(channels if axis is not None else 1, A.scale_f32(scales, "scales"), np.float32)
     if arr.dtype.kind not in "fiu":
         raise ValueError(f"scales: expected finite floats > 0, got {A._describe(arr)}")
-    if arr.dtype is not _F32 or not arr.flags.c_contiguous:
-        with np.errstate(over="ignore", under="ignore"):
-            arr = np.ascontiguousarray(arr, dtype=np.float32)
+    with np.errstate(over="ignore", under="ignore"):
+        arr = A.contiguous(arr, np.float32)
     if 0 < arr.size <= _FEW:  # a few channels: Python's comparisons beat NumPy's ufunc calls
         values = arr.tolist()
         total = sum(values)  # NaN if any is NaN, inf if any is +inf (doubles: no overflow)
@@ -220,7 +219,7 @@ def _zero_points(zero_point, axis, channels: int) -> np.ndarray:
     values = arr.tolist() if 0 < arr.size <= _FEW else None  # see _scales
     if values is None or not (min(values) >= -A.ZERO_POINT_LIMIT and max(values) <= A.ZERO_POINT_LIMIT):
         A.check_range(arr, "zero_point", -A.ZERO_POINT_LIMIT, A.ZERO_POINT_LIMIT)
-    return np.ascontiguousarray(arr, dtype=np.int32)
+    return A.contiguous(arr, np.int32)
 
 
 def _inputs(x, *arrays) -> tuple:
@@ -285,7 +284,7 @@ def _codes(x_q, name: str):
         raise TypeError(f"{name}: expected integer codes (or float codes), got {A._describe(arr)}")
     native = arr.dtype.newbyteorder("=")
     if native in _NATIVE_CODES:
-        return arr.astype(native, order="C", copy=False), device
+        return A.contiguous(arr, native), device
     A.check_range(arr, name, _INT32_MIN, _INT32_MAX)
     return arr.astype(np.int32, order="C"), device
 
