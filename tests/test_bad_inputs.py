@@ -628,10 +628,44 @@ def affine_odd_but_valid() -> Iterator[tuple]:
             x_q=CODES, scales=torch.tensor(0.25, dtype=torch.float16), zero_point=np.int8(1))
 
 
+# ---------------------------------------------------------------- threads=
+
+#: A valid call of every public function that takes ``threads=`` (small data: threads= is
+#: validated whatever the size, also where one thread would be used anyway).
+THREADED = {
+    fq.quantize_to_int4: dict(values=FLOATS),
+    fq.quantize_to_packed_int4: dict(values=FLOATS),
+    fq.dequantize_from_int4: dict(q=CODES, scale=0.5),
+    fq.pack_int4_to_int8: dict(values=CODES),
+    fq.unpack_int8_to_int4: dict(packed=PACKED),
+    fq.dequantize_packed_int4: dict(packed=PACKED, scale=0.5),
+    fq.dequantize: dict(q=CODES, quant="int8"),
+    fq.quantize_embeddings: dict(x=FLOATS, precision="ubinary"),
+    fq.quantize_func: dict(x=FLOATS, scales=0.1, zero_point=0),
+    fq.dequantize_func: dict(x_q=CODES, scales=0.1, zero_point=0),
+}
+
+
+def threads_rows() -> Iterator[Row]:
+    bad = {"zero": 0, "negative": -1, "float": 1.5, "float_whole": 2.0, "str": "2", "bool": True,
+           "list": [2], "array": np.array([2, 2])}
+    for fn, good in THREADED.items():
+        for label, value in bad.items():
+            yield call(fn, good, ValueError, "threads", f"threads_{label}", threads=value)
+
+
+def test_every_threaded_function_has_threads_rows():
+    import inspect
+
+    takes = {getattr(fq, n) for n in fq.__all__
+             if callable(getattr(fq, n)) and "threads" in inspect.signature(getattr(fq, n)).parameters}
+    assert takes == set(THREADED)
+
+
 # ---------------------------------------------------------------- the table
 
 #: One generator per codec family; a new family adds its own here.
-FAMILY_ROWS = [int4_rows, embeddings_rows, affine_rows]
+FAMILY_ROWS = [int4_rows, embeddings_rows, affine_rows, threads_rows]
 FAMILY_ODD_BUT_VALID = [int4_odd_but_valid, embeddings_odd_but_valid, affine_odd_but_valid]
 
 def _unique_ids(rows: list) -> list:
