@@ -12,6 +12,7 @@ raises instead of touching foreign memory. All loops run without the GIL.
 cimport numpy as cnp
 from libc.stdint cimport int8_t, uint8_t, int16_t, uint16_t, int32_t, int64_t
 
+from fq_checks cimport require, rows_of
 from fq_common cimport round_clamp_any, FQ_BLOCK, fq_stream_head, fq_stream_floats, fq_stream_fence
 
 cnp.import_array()
@@ -32,33 +33,28 @@ ctypedef fused any_codes_t:
     int32_t
 
 
-cdef inline int _require(bint ok, str what) except -1:
-    if not ok:
-        raise ValueError(f"affine kernel: {what}")
-    return 0
-
 
 cdef inline void _dims(cnp.ndarray src, cnp.ndarray out, cnp.ndarray scales,
                        cnp.ndarray zero_points, Py_ssize_t* dims) except *:
     """``(outer, C, inner)`` of 3-D ``src``/``out`` of the same shape, with float32
     ``scales`` and int32 ``zero_points`` of length C."""
-    _require(src.ndim == 3 and out.ndim == 3, "src and out must be 3-D (outer, C, inner)")
+    require(src.ndim == 3 and out.ndim == 3, "affine", "src and out must be 3-D (outer, C, inner)")
     cdef Py_ssize_t k
     for k in range(3):
-        _require(src.shape[k] == out.shape[k], "shape mismatch between src and out")
+        require(src.shape[k] == out.shape[k], "affine", "shape mismatch between src and out")
         dims[k] = src.shape[k]
-    _require(cnp.PyArray_TYPE(scales) == cnp.NPY_FLOAT32 and cnp.PyArray_SIZE(scales) == dims[1],
-             "scales must be float32 with one entry per channel")
-    _require(cnp.PyArray_TYPE(zero_points) == cnp.NPY_INT32
+    require(cnp.PyArray_TYPE(scales) == cnp.NPY_FLOAT32 and cnp.PyArray_SIZE(scales) == dims[1],
+             "affine", "scales must be float32 with one entry per channel")
+    require(cnp.PyArray_TYPE(zero_points) == cnp.NPY_INT32
              and cnp.PyArray_SIZE(zero_points) == dims[1],
-             "zero_points must be int32 with one entry per channel")
-    _require(cnp.PyArray_ISCARRAY_RO(src) and cnp.PyArray_ISNOTSWAPPED(src),
-             "src must be C-contiguous, aligned and native-endian")
-    _require(cnp.PyArray_ISCARRAY(out) and cnp.PyArray_ISNOTSWAPPED(out),
-             "out must be C-contiguous, aligned, writeable and native-endian")
-    _require(cnp.PyArray_ISCARRAY_RO(scales) and cnp.PyArray_ISNOTSWAPPED(scales)
+             "affine", "zero_points must be int32 with one entry per channel")
+    require(cnp.PyArray_ISCARRAY_RO(src) and cnp.PyArray_ISNOTSWAPPED(src),
+             "affine", "src must be C-contiguous, aligned and native-endian")
+    require(cnp.PyArray_ISCARRAY(out) and cnp.PyArray_ISNOTSWAPPED(out),
+             "affine", "out must be C-contiguous, aligned, writeable and native-endian")
+    require(cnp.PyArray_ISCARRAY_RO(scales) and cnp.PyArray_ISNOTSWAPPED(scales)
              and cnp.PyArray_ISCARRAY_RO(zero_points) and cnp.PyArray_ISNOTSWAPPED(zero_points),
-             "scales and zero_points must be C-contiguous and native-endian")
+             "affine", "scales and zero_points must be C-contiguous and native-endian")
 
 
 cdef int _quantize(const float* s, codes_t* d, const float* scales, const int32_t* zps,
@@ -98,7 +94,7 @@ def affine_quantize(cnp.ndarray src, cnp.ndarray out, cnp.ndarray scales,
     int16 or uint16. Returns 1 if ``src`` holds a NaN (``out`` is then unspecified), else 0."""
     cdef Py_ssize_t dims[3]
     _dims(src, out, scales, zero_points, dims)
-    _require(cnp.PyArray_TYPE(src) == cnp.NPY_FLOAT32, "src must be float32")
+    require(cnp.PyArray_TYPE(src) == cnp.NPY_FLOAT32, "affine", "src must be float32")
     cdef int t = cnp.PyArray_TYPE(out)
     cdef float lo = qmin, hi = qmax
     cdef const float* s = <const float*> cnp.PyArray_DATA(src)
@@ -107,23 +103,23 @@ def affine_quantize(cnp.ndarray src, cnp.ndarray out, cnp.ndarray scales,
     cdef const int32_t* zp = <const int32_t*> cnp.PyArray_DATA(zero_points)
     cdef int nan
     if t == cnp.NPY_INT8:
-        _require(-128 <= qmin <= qmax <= 127, "code range does not fit int8")
+        require(-128 <= qmin <= qmax <= 127, "affine", "code range does not fit int8")
         with nogil:
             nan = _quantize(s, <int8_t*> d, sc, zp, dims[0], dims[1], dims[2], lo, hi)
     elif t == cnp.NPY_UINT8:
-        _require(0 <= qmin <= qmax <= 255, "code range does not fit uint8")
+        require(0 <= qmin <= qmax <= 255, "affine", "code range does not fit uint8")
         with nogil:
             nan = _quantize(s, <uint8_t*> d, sc, zp, dims[0], dims[1], dims[2], lo, hi)
     elif t == cnp.NPY_INT16:
-        _require(-32768 <= qmin <= qmax <= 32767, "code range does not fit int16")
+        require(-32768 <= qmin <= qmax <= 32767, "affine", "code range does not fit int16")
         with nogil:
             nan = _quantize(s, <int16_t*> d, sc, zp, dims[0], dims[1], dims[2], lo, hi)
     elif t == cnp.NPY_UINT16:
-        _require(0 <= qmin <= qmax <= 65535, "code range does not fit uint16")
+        require(0 <= qmin <= qmax <= 65535, "affine", "code range does not fit uint16")
         with nogil:
             nan = _quantize(s, <uint16_t*> d, sc, zp, dims[0], dims[1], dims[2], lo, hi)
     else:
-        _require(False, "out must be int8, uint8, int16 or uint16")
+        require(False, "affine", "out must be int8, uint8, int16 or uint16")
     return nan
 
 
@@ -195,7 +191,7 @@ def affine_dequantize(cnp.ndarray src, cnp.ndarray out, cnp.ndarray scales,
     ``stream`` writes ``out`` with non-temporal stores (same values)."""
     cdef Py_ssize_t dims[3]
     _dims(src, out, scales, zero_points, dims)
-    _require(cnp.PyArray_TYPE(out) == cnp.NPY_FLOAT32, "out must be float32")
+    require(cnp.PyArray_TYPE(out) == cnp.NPY_FLOAT32, "affine", "out must be float32")
     cdef int t = cnp.PyArray_TYPE(src)
     cdef void* s = cnp.PyArray_DATA(src)
     cdef float* d = <float*> cnp.PyArray_DATA(out)
@@ -217,4 +213,4 @@ def affine_dequantize(cnp.ndarray src, cnp.ndarray out, cnp.ndarray scales,
         with nogil:
             _dequantize(<const int32_t*> s, d, sc, zp, dims[0], dims[1], dims[2], stream)
     else:
-        _require(False, "src must be int8, uint8, int16, uint16 or int32")
+        require(False, "affine", "src must be int8, uint8, int16, uint16 or int32")

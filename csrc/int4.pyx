@@ -10,6 +10,7 @@ All loops run without the GIL.
 cimport numpy as cnp
 from libc.stdint cimport int8_t, uint8_t, int32_t
 
+from fq_checks cimport require, rows_of
 from fq_common cimport (FQ_BLOCK, fq_range, round_clamp, reciprocal_or_zero, div_round_clamp_block,
                         fq_stream_head, fq_stream_floats, fq_stream_fence, fq_pack_pairs,
                         fq_unpack_pairs)
@@ -27,19 +28,6 @@ __all__ = [
 ]
 
 
-cdef inline int _require(bint ok, str what) except -1:
-    if not ok:
-        raise ValueError(f"int4 kernel: {what}")
-    return 0
-
-
-cdef inline void _rows(cnp.ndarray src, cnp.ndarray out, Py_ssize_t* rows, Py_ssize_t* n,
-                       Py_ssize_t* m) except *:
-    """Row count and row lengths of 2-D ``src``/``out`` that agree on rows."""
-    _require(src.ndim == 2 and out.ndim == 2 and src.shape[0] == out.shape[0], "row mismatch")
-    rows[0] = src.shape[0]
-    n[0] = src.shape[1]
-    m[0] = out.shape[1]
 
 
 def int4_range(cnp.ndarray src):
@@ -48,7 +36,7 @@ def int4_range(cnp.ndarray src):
     cdef Py_ssize_t n = cnp.PyArray_SIZE(src)
     cdef float lo, hi
     cdef bint finite
-    _require(n > 0, "empty input")
+    require(n > 0, "int4", "empty input")
     with nogil:
         finite = fq_range(s, n, &lo, &hi)
     return lo, hi, finite
@@ -60,7 +48,7 @@ def int4_quantize(cnp.ndarray src, cnp.ndarray out, float scale):
     cdef int8_t* d = <int8_t*> cnp.PyArray_DATA(out)
     cdef Py_ssize_t i, n = cnp.PyArray_SIZE(src)
     cdef float inv = reciprocal_or_zero(scale)
-    _require(cnp.PyArray_SIZE(out) == n, "size mismatch")
+    require(cnp.PyArray_SIZE(out) == n, "int4", "size mismatch")
     with nogil:
         for i in range((n + FQ_BLOCK - 1) // FQ_BLOCK):
             div_round_clamp_block(s + i * FQ_BLOCK, d + i * FQ_BLOCK,
@@ -85,8 +73,8 @@ cdef inline void _quantize_pack_row(const float* s, uint8_t* d, Py_ssize_t n, fl
 def int4_quantize_pack(cnp.ndarray src, cnp.ndarray out, float scale):
     """Quantize and pack rows: ``(rows, n)`` float32 to ``(rows, ceil(n / 2))`` int8."""
     cdef Py_ssize_t rows, n, m, r
-    _rows(src, out, &rows, &n, &m)
-    _require(m == (n + 1) // 2, "packed length mismatch")
+    rows_of("int4", src, out, &rows, &n, &m)
+    require(m == (n + 1) // 2, "int4", "packed length mismatch")
     cdef const float* s = <const float*> cnp.PyArray_DATA(src)
     cdef uint8_t* d = <uint8_t*> cnp.PyArray_DATA(out)
     cdef float inv = reciprocal_or_zero(scale)
@@ -120,7 +108,7 @@ def int4_dequantize(cnp.ndarray src, cnp.ndarray out, float scale, int32_t zero_
     cdef Py_ssize_t i = 0, n = cnp.PyArray_SIZE(src)
     cdef uint8_t bad = 0
     cdef float buf[FQ_BLOCK]
-    _require(cnp.PyArray_SIZE(out) == n, "size mismatch")
+    require(cnp.PyArray_SIZE(out) == n, "int4", "size mismatch")
     with nogil:
         if stream:
             i = fq_stream_head(d, n)
@@ -138,8 +126,8 @@ def int4_pack(cnp.ndarray src, cnp.ndarray out):
     """Pack ``(rows, n)`` int8 codes into ``(rows, ceil(n / 2))`` bytes, first code in the low
     nibble, odd rows padded with 0; returns 1 if a code lies outside [-8, 7], else 0."""
     cdef Py_ssize_t rows, n, m, r, i
-    _rows(src, out, &rows, &n, &m)
-    _require(m == (n + 1) // 2, "packed length mismatch")
+    rows_of("int4", src, out, &rows, &n, &m)
+    require(m == (n + 1) // 2, "int4", "packed length mismatch")
     cdef const uint8_t* s = <const uint8_t*> cnp.PyArray_DATA(src)
     cdef uint8_t* d = <uint8_t*> cnp.PyArray_DATA(out)
     cdef uint8_t a, b, bad = 0
@@ -163,8 +151,8 @@ def int4_pack(cnp.ndarray src, cnp.ndarray out):
 def int4_unpack(cnp.ndarray src, cnp.ndarray out):
     """Unpack ``(rows, m)`` bytes into ``(rows, n)`` sign-extended codes, n in {2m - 1, 2m}."""
     cdef Py_ssize_t rows, n, m, r, i
-    _rows(out, src, &rows, &n, &m)
-    _require(n == 2 * m or n == 2 * m - 1, "unpacked length mismatch")
+    rows_of("int4", out, src, &rows, &n, &m)
+    require(n == 2 * m or n == 2 * m - 1, "int4", "unpacked length mismatch")
     cdef const uint8_t* s = <const uint8_t*> cnp.PyArray_DATA(src)
     cdef int8_t* d = <int8_t*> cnp.PyArray_DATA(out)
     cdef uint8_t u
@@ -219,8 +207,8 @@ def int4_unpack_dequantize(cnp.ndarray src, cnp.ndarray out, float scale, int32_
     """Unpack ``(rows, m)`` bytes and dequantize into float32 ``(rows, n)``, n in {2m - 1, 2m};
     ``stream`` writes ``out`` with non-temporal stores (same values)."""
     cdef Py_ssize_t rows, n, m, r
-    _rows(out, src, &rows, &n, &m)
-    _require(n == 2 * m or n == 2 * m - 1, "unpacked length mismatch")
+    rows_of("int4", out, src, &rows, &n, &m)
+    require(n == 2 * m or n == 2 * m - 1, "int4", "unpacked length mismatch")
     cdef const uint8_t* s = <const uint8_t*> cnp.PyArray_DATA(src)
     cdef float* d = <float*> cnp.PyArray_DATA(out)
     if n == 2 * m:

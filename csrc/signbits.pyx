@@ -13,6 +13,7 @@ cimport numpy as cnp
 from libc.stdint cimport uint8_t
 from libc.string cimport memcpy
 
+from fq_checks cimport require, rows_of
 from fq_common cimport FQ_BLOCK, fq_stream_head, fq_stream_floats, fq_stream_fence
 
 cdef extern from "signbits_simd.h" nogil:
@@ -24,19 +25,6 @@ cnp.import_array()
 __all__ = ["signbits_unpack", "signbits_pack"]
 
 
-cdef inline int _require(bint ok, str what) except -1:
-    if not ok:
-        raise ValueError(f"signbits kernel: {what}")
-    return 0
-
-
-cdef inline void _rows(cnp.ndarray src, cnp.ndarray out, Py_ssize_t* rows, Py_ssize_t* n,
-                       Py_ssize_t* m) except *:
-    """Row count and row lengths of 2-D ``src``/``out`` that agree on rows."""
-    _require(src.ndim == 2 and out.ndim == 2 and src.shape[0] == out.shape[0], "row mismatch")
-    rows[0] = src.shape[0]
-    n[0] = src.shape[1]
-    m[0] = out.shape[1]
 
 
 # _SIGNS[b] holds the 8 bits of byte b, MSB first, as +1.0 (bit set) or -1.0 (bit clear).
@@ -93,8 +81,8 @@ def signbits_unpack(cnp.ndarray src, cnp.ndarray out, int flip, bint stream=Fals
     -1.0; the pad bits of the last byte are dropped. ``stream`` writes ``out`` with
     non-temporal stores (same values)."""
     cdef Py_ssize_t rows, n, m, r
-    _rows(out, src, &rows, &n, &m)
-    _require(m == (n + 7) // 8, "packed length mismatch")
+    rows_of("signbits", out, src, &rows, &n, &m)
+    require(m == (n + 7) // 8, "signbits", "packed length mismatch")
     cdef const uint8_t* s = <const uint8_t*> cnp.PyArray_DATA(src)
     cdef float* d = <float*> cnp.PyArray_DATA(out)
     cdef uint8_t f = <uint8_t> flip
@@ -116,8 +104,8 @@ def signbits_pack(cnp.ndarray src, cnp.ndarray out, int flip):
     first, the last byte of a row zero padded, every byte XORed with ``flip``; returns 1 if
     ``src`` holds a NaN (``out`` is then unspecified), else 0."""
     cdef Py_ssize_t rows, n, m, r, full, rest
-    _rows(src, out, &rows, &n, &m)
-    _require(m == (n + 7) // 8, "packed length mismatch")
+    rows_of("signbits", src, out, &rows, &n, &m)
+    require(m == (n + 7) // 8, "signbits", "packed length mismatch")
     cdef const float* s = <const float*> cnp.PyArray_DATA(src)
     cdef uint8_t* d = <uint8_t*> cnp.PyArray_DATA(out)
     cdef uint8_t f = <uint8_t> flip
