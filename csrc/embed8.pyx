@@ -51,20 +51,41 @@ cdef float _H1275 = round(_R1275 * 524288.0) / 524288.0
 cdef float _L1275 = <float> (_R1275 - <double> _H1275)
 
 
-cdef inline void _int8_run(const int8_t* s, float* d, Py_ssize_t n) noexcept nogil:
-    cdef Py_ssize_t i
-    cdef float h = _H127, l = _L127, q
-    for i in range(n):
-        q = <float> s[i]
-        d[i] = q * h + q * l
+ctypedef fused code_t:
+    int8_t
+    uint8_t
 
 
-cdef inline void _uint8_run(const uint8_t* s, float* d, Py_ssize_t n) noexcept nogil:
+cdef inline void _run(const code_t* s, float* d, Py_ssize_t n) noexcept nogil:
+    """int8: q / 127; uint8: q / 127.5 - 1 (the fused type picks at compile time)."""
     cdef Py_ssize_t i
-    cdef float h = _H1275, l = _L1275, one = 1.0, q
-    for i in range(n):
-        q = <float> s[i]
-        d[i] = (q * h + q * l) - one
+    cdef float h, l, q, one = 1.0
+    if code_t is int8_t:
+        h, l = _H127, _L127
+        for i in range(n):
+            q = <float> s[i]
+            d[i] = q * h + q * l
+    else:
+        h, l = _H1275, _L1275
+        for i in range(n):
+            q = <float> s[i]
+            d[i] = (q * h + q * l) - one
+
+
+cdef inline void _decode(const code_t* s, float* d, Py_ssize_t n, bint stream) noexcept nogil:
+    """Decode n codes into d; ``stream`` writes whole 64-byte lines with non-temporal stores
+    (same values), the head and tail with ordinary stores."""
+    cdef Py_ssize_t i = 0
+    cdef float buf[FQ_BLOCK]
+    if stream:
+        i = fq_stream_head(d, n)
+        _run(s, d, i)
+        while n - i >= FQ_BLOCK:
+            _run(s + i, buf, FQ_BLOCK)
+            fq_stream_floats(d + i, buf, FQ_BLOCK)
+            i += FQ_BLOCK
+        fq_stream_fence()
+    _run(s + i, d + i, n - i)
 
 
 def embed8_int8_decode(cnp.ndarray src, cnp.ndarray out, bint stream=False):
@@ -72,18 +93,9 @@ def embed8_int8_decode(cnp.ndarray src, cnp.ndarray out, bint stream=False):
     ``stream`` writes ``out`` with non-temporal stores (same values)."""
     cdef const int8_t* s = <const int8_t*> cnp.PyArray_DATA(src)
     cdef float* d = <float*> cnp.PyArray_DATA(out)
-    cdef Py_ssize_t i = 0, n = _size(src, out)
-    cdef float buf[FQ_BLOCK]
+    cdef Py_ssize_t n = _size(src, out)
     with nogil:
-        if stream:
-            i = fq_stream_head(d, n)
-            _int8_run(s, d, i)
-            while n - i >= FQ_BLOCK:
-                _int8_run(s + i, buf, FQ_BLOCK)
-                fq_stream_floats(d + i, buf, FQ_BLOCK)
-                i += FQ_BLOCK
-            fq_stream_fence()
-        _int8_run(s + i, d + i, n - i)
+        _decode(s, d, n, stream)
 
 
 def embed8_uint8_decode(cnp.ndarray src, cnp.ndarray out, bint stream=False):
@@ -91,18 +103,9 @@ def embed8_uint8_decode(cnp.ndarray src, cnp.ndarray out, bint stream=False):
     :func:`embed8_int8_decode`."""
     cdef const uint8_t* s = <const uint8_t*> cnp.PyArray_DATA(src)
     cdef float* d = <float*> cnp.PyArray_DATA(out)
-    cdef Py_ssize_t i = 0, n = _size(src, out)
-    cdef float buf[FQ_BLOCK]
+    cdef Py_ssize_t n = _size(src, out)
     with nogil:
-        if stream:
-            i = fq_stream_head(d, n)
-            _uint8_run(s, d, i)
-            while n - i >= FQ_BLOCK:
-                _uint8_run(s + i, buf, FQ_BLOCK)
-                fq_stream_floats(d + i, buf, FQ_BLOCK)
-                i += FQ_BLOCK
-            fq_stream_fence()
-        _uint8_run(s + i, d + i, n - i)
+        _decode(s, d, n, stream)
 
 
 def embed8_int8_encode(cnp.ndarray src, cnp.ndarray out):
