@@ -17,7 +17,7 @@ from fastquant.__main__ import main
 from fastquant._bench import cases as C
 from fastquant._bench import report, runner
 from fastquant._bench.agree import difference
-from _support import REQUIRE_EXTENSION, need_backend
+from _support import need_backend
 
 # Run the fastquant this test process imported (in-place build or installed), never a source
 # tree that happens to be the working directory.

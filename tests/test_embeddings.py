@@ -1,6 +1,5 @@
 """Embedding codecs (SPEC 2 and 6): both backends bit-identical, the seed examples, round trips."""
 
-import sys
 
 import numpy as np
 import pytest

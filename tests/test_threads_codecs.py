@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import fastquant as fq
-from fastquant import _threads
+from test_threads import assert_split_matches_one_call
 from _support import assert_identical, both
 
 SHAPES = {
@@ -91,14 +91,7 @@ CALLS["dequantize_func_axis1"] = (_affine("dequantize_func", 1), _int8)
 @pytest.mark.parametrize("threads", [2, 4])
 def test_threads_give_the_bytes_of_one_call(call, shape, threads, rng, monkeypatch):
     fn, make = call
-    x = make(shape, rng)
-    one = both(fn, x, threads=1)
-    chunks = []
-    real = _threads._execute
-    monkeypatch.setattr(_threads, "_execute", lambda calls: chunks.append(len(calls)) or real(calls))
-    many = both(fn, x, threads=threads)
-    assert_identical(many, one)
-    assert chunks and max(chunks) > 1, "the call was not split"
+    assert_split_matches_one_call(fn, make(shape, rng), threads, monkeypatch)
 
 
 BAD = [0, -1, 1.5, "2", True, None.__class__]
