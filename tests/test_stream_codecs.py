@@ -30,18 +30,11 @@ KERNELS = {
 }
 
 
-# the affine kernel requires a float32-aligned out (the public check_out guarantees one), so
-# its cases skip the odd offset
+# float32-aligned offsets only: the kernels require an aligned out (check_out rejects the rest;
+# a float stored at an odd address is undefined behaviour, which UBSan reports)
+@pytest.mark.parametrize("offset", [0, 4, 12, 36, 60])
 @pytest.mark.parametrize("n", [1, 15, 255, 256, 300, 1000, 2049])
-@pytest.mark.parametrize(
-    "case,offset",
-    [
-        pytest.param(case, offset, id=f"{key}-{offset}")
-        for key, case in KERNELS.items()
-        for offset in (0, 4, 12, 36, 60, 2)
-        if not (offset % 4 and case[0] == "affine_dequantize")
-    ],
-)
+@pytest.mark.parametrize("case", KERNELS.values(), ids=KERNELS.keys())
 def test_stream_writes_the_same_bytes(case, n, offset, rng):
     name, make = case
     src, shape, extra = make(rng, n)
