@@ -4,14 +4,32 @@ edge-case arrays every cross-check draws from."""
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
+import tempfile
+from pathlib import Path
 
 import numpy as np
 import pytest
 
+import fastquant
 from fastquant import _backend, use_backend
 
 REQUIRE_EXTENSION = os.environ.get("FASTQUANT_REQUIRE_EXTENSION", "").strip() not in ("", "0")
+
+#: The directory holding the fastquant this process imported (in-place build, installed wheel
+#: or the sanitized copy): subprocesses must import that one.
+PACKAGE_PARENT = str(Path(fastquant.__file__).resolve().parent.parent)
+
+
+def run_python(args, env=None, cwd=None) -> subprocess.CompletedProcess:
+    """``python ARGS`` in a subprocess that imports the same fastquant as this process: that
+    package first on ``sys.path``, and a working directory outside the source tree, where
+    ``./fastquant`` (not compiled in a fresh clone) would shadow an installed package."""
+    environ = dict(os.environ, PYTHONPATH=PACKAGE_PARENT)
+    environ.update(env or {})
+    return subprocess.run([sys.executable, *args], cwd=cwd or tempfile.gettempdir(), env=environ,
+                          capture_output=True, text=True, timeout=300)
 
 
 def need_backend(name: str) -> None:

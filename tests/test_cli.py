@@ -17,11 +17,7 @@ from fastquant.__main__ import main
 from fastquant._bench import cases as C
 from fastquant._bench import report, runner
 from fastquant._bench.agree import difference
-from _support import need_backend
-
-# Run the fastquant this test process imported (in-place build or installed), never a source
-# tree that happens to be the working directory.
-PACKAGE_PARENT = str(Path(fastquant.__file__).resolve().parent.parent)
+from _support import PACKAGE_PARENT, need_backend
 
 
 def fq(*args, tmp_path, env=None, prelude=""):

@@ -10,12 +10,11 @@ import numpy as np
 import pytest
 
 from fastquant import _backend
-from _support import REQUIRE_EXTENSION, assert_identical, compiled_names, need_backend
+from _support import REQUIRE_EXTENSION, assert_identical, compiled_names, need_backend, run_python
 
 
 def _python(code: str, **env) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-c", code], env=dict(os.environ, **env),
-                          capture_output=True, text=True)
+    return run_python(["-c", code], env)
 
 
 SHOW = "from fastquant import _backend as b; print(b.CPU_BUILD, b.kernels_of('cython').int4_pack.__module__)"

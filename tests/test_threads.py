@@ -5,7 +5,7 @@ import pytest
 
 import fastquant as fq
 from fastquant import _threads
-from _support import assert_identical, both
+from _support import assert_identical, both, run_python
 
 SHAPES = {
     "even_1d": (5000,),        # splits at GRAIN multiples
@@ -108,15 +108,11 @@ def test_an_error_in_one_chunk_is_raised_after_all_chunks_ran():
 
 
 def test_env_var_caps_the_automatic_choice(tmp_path):
-    import subprocess
-    import sys
-
     code = "from fastquant import _threads; print(_threads.MAX_AUTO, _threads.count(None, 1 << 30))"
-    env = dict(__import__("os").environ, FASTQUANT_NUM_THREADS="3")
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    out = run_python(["-c", code], {"FASTQUANT_NUM_THREADS": "3"}, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["3", "3"]
-    env["FASTQUANT_NUM_THREADS"] = "zero"
-    bad = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    bad = run_python(["-c", code], {"FASTQUANT_NUM_THREADS": "zero"}, cwd=tmp_path)
     assert bad.returncode != 0 and "FASTQUANT_NUM_THREADS" in bad.stderr
 
 
