@@ -137,6 +137,8 @@ def _axis(axis, ndim: int):
     """``axis`` normalised to [0, ndim), or None for per-tensor parameters."""
     if axis is None:
         return None
+    if type(axis) is int and 0 <= axis < ndim:  # the common case (bool is not exactly int)
+        return axis
     if isinstance(axis, (bool, np.bool_)):
         raise ValueError(f"axis: expected an integer or None, got {A._short(axis)}")
     try:
@@ -154,6 +156,8 @@ def _dims(shape: tuple, axis) -> tuple:
     """``(outer, C, inner)``: the shape seen around ``axis`` (``(1, 1, size)`` per tensor)."""
     if axis is None:
         return 1, 1, math.prod(shape)
+    if len(shape) == 2:  # the common per-channel case, without slicing
+        return (1, shape[0], shape[1]) if axis == 0 else (shape[0], shape[1], 1)
     return math.prod(shape[:axis]), shape[axis], math.prod(shape[axis + 1 :])
 
 
@@ -177,6 +181,15 @@ def _scales(scales, axis, channels: int) -> np.ndarray:
     """float32 scales, one per channel, each finite and > 0 after the conversion."""
     if axis is None and type(scales) is float:  # the common case, without np.ndim / np.full
         return _scalar_array(A.scale_f32(scales, "scales"), _F32)
+    if type(scales) is np.ndarray and scales.dtype is _F32 and axis is not None and 0 < channels <= _FEW:
+        # the common per-channel case: the caller's own float32 array, as the general path
+        # below would take it (no conversion, no copy), with the same Python-number check
+        flags = scales.flags
+        if scales.shape == (channels,) and flags.c_contiguous and flags.aligned:
+            values = scales.tolist()
+            total = sum(values)
+            if total == total and total != math.inf and min(values) > 0.0:
+                return scales
     if axis is None and _ndim(scales, "scales") != 0:
         raise ValueError(
             f"scales: expected a scalar when axis is None (pass axis= for per-channel scales), "
@@ -206,6 +219,12 @@ def _zero_points(zero_point, axis, channels: int) -> np.ndarray:
     """int32 zero points, one per channel, integers in [-2**30, 2**30]."""
     if axis is None and type(zero_point) is int:  # the common case, without np.ndim / np.full
         return _scalar_array(A.zero_point_int(zero_point), _I32)
+    if type(zero_point) is np.ndarray and zero_point.dtype is _I32 and axis is not None and 0 < channels <= _FEW:
+        flags = zero_point.flags  # the common per-channel case, as in _scales
+        if zero_point.shape == (channels,) and flags.c_contiguous and flags.aligned:
+            values = zero_point.tolist()
+            if min(values) >= -A.ZERO_POINT_LIMIT and max(values) <= A.ZERO_POINT_LIMIT:
+                return zero_point
     if axis is None and _ndim(zero_point, "zero_point") != 0:
         raise ValueError(
             f"zero_point: expected an integer when axis is None (pass axis= for per-channel "
@@ -301,6 +320,22 @@ def dequantize_func(x_q, scales, zero_point, *, axis=None, out=None, threads=Non
     >>> [round(v, 4) for v in dequantize_func([11, 54, 25], 180 / 255, 13).tolist()]
     [-1.4118, 28.9412, 8.4706]
     """
+    if type(x_q) is np.ndarray and threads is None and id(x_q.dtype) in _NATIVE_IDS:
+        # the common small call (codes the kernel reads as they are, one thread): the
+        # general path below, in the same order, without the steps that then do nothing
+        flags = x_q.flags
+        if flags.c_contiguous and flags.aligned and x_q.size <= _threads.AUTO_MIN_SIZE:
+            axis = _axis(axis, x_q.ndim)
+            dims = _dims(x_q.shape, axis)
+            sc = _scales(scales, axis, dims[1])
+            zp = _zero_points(zero_point, axis, dims[1])
+            if out is None:
+                res = np.empty(x_q.shape, _F32)
+                kernels().affine_dequantize(x_q.reshape(dims), res.reshape(dims), sc, zp, False)
+                return res
+            res = A.check_out(out, x_q.shape, _F32, (x_q, sc, zp))
+            kernels().affine_dequantize(x_q.reshape(dims), res.reshape(dims), sc, zp, A.streams(out, res))
+            return res
     arr, device = _codes(x_q, "x_q")
     axis = _axis(axis, arr.ndim)
     dims = _dims(arr.shape, axis)
