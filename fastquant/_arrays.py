@@ -16,7 +16,7 @@ import sys
 import numpy as np
 
 try:  # compiled with the kernels; the checks below are complete without it
-    from ._kernels._outcheck import out_fits as _out_fits
+    from ._kernels._quickcheck import out_fits as _out_fits
 except ImportError:  # pragma: no cover - the pure NumPy build
     _out_fits = None
 

@@ -177,19 +177,42 @@ def _per_channel(values, name: str, axis: int, channels: int) -> np.ndarray:
     return arr
 
 
+def _py_scales_fit(scales, channels: int) -> bool:
+    """Whether ``scales`` is the caller's C-contiguous float32 array of ``channels`` (at most
+    ``_FEW``) finite values > 0, which :func:`_scales` returns as it is (the general path
+    would neither convert nor copy it). The compiled ``scales_fit`` answers the same, faster."""
+    if type(scales) is np.ndarray and scales.dtype is _F32 and 0 < channels <= _FEW:
+        flags = scales.flags
+        if scales.shape == (channels,) and flags.c_contiguous and flags.aligned:
+            values = scales.tolist()
+            total = sum(values)  # NaN if any is NaN, inf if any is +inf (doubles: no overflow)
+            return total == total and total != math.inf and min(values) > 0.0
+    return False
+
+
+def _py_zero_points_fit(zero_point, channels: int, limit: int) -> bool:
+    """As :func:`_py_scales_fit`, for int32 zero points in ``[-limit, limit]``."""
+    if type(zero_point) is np.ndarray and zero_point.dtype is _I32 and 0 < channels <= _FEW:
+        flags = zero_point.flags
+        if zero_point.shape == (channels,) and flags.c_contiguous and flags.aligned:
+            values = zero_point.tolist()
+            return min(values) >= -limit and max(values) <= limit
+    return False
+
+
+try:  # compiled with the kernels
+    from ._kernels._quickcheck import scales_fit as _scales_fit
+    from ._kernels._quickcheck import zero_points_fit as _zero_points_fit
+except ImportError:  # pragma: no cover - the pure NumPy build
+    _scales_fit, _zero_points_fit = _py_scales_fit, _py_zero_points_fit
+
+
 def _scales(scales, axis, channels: int) -> np.ndarray:
     """float32 scales, one per channel, each finite and > 0 after the conversion."""
     if axis is None and type(scales) is float:  # the common case, without np.ndim / np.full
         return _scalar_array(A.scale_f32(scales, "scales"), _F32)
-    if type(scales) is np.ndarray and scales.dtype is _F32 and axis is not None and 0 < channels <= _FEW:
-        # the common per-channel case: the caller's own float32 array, as the general path
-        # below would take it (no conversion, no copy), with the same Python-number check
-        flags = scales.flags
-        if scales.shape == (channels,) and flags.c_contiguous and flags.aligned:
-            values = scales.tolist()
-            total = sum(values)
-            if total == total and total != math.inf and min(values) > 0.0:
-                return scales
+    if axis is not None and _scales_fit(scales, channels):
+        return scales  # the common per-channel case, as the general path below would give it
     if axis is None and _ndim(scales, "scales") != 0:
         raise ValueError(
             f"scales: expected a scalar when axis is None (pass axis= for per-channel scales), "
@@ -219,12 +242,8 @@ def _zero_points(zero_point, axis, channels: int) -> np.ndarray:
     """int32 zero points, one per channel, integers in [-2**30, 2**30]."""
     if axis is None and type(zero_point) is int:  # the common case, without np.ndim / np.full
         return _scalar_array(A.zero_point_int(zero_point), _I32)
-    if type(zero_point) is np.ndarray and zero_point.dtype is _I32 and axis is not None and 0 < channels <= _FEW:
-        flags = zero_point.flags  # the common per-channel case, as in _scales
-        if zero_point.shape == (channels,) and flags.c_contiguous and flags.aligned:
-            values = zero_point.tolist()
-            if min(values) >= -A.ZERO_POINT_LIMIT and max(values) <= A.ZERO_POINT_LIMIT:
-                return zero_point
+    if axis is not None and _zero_points_fit(zero_point, channels, A.ZERO_POINT_LIMIT):
+        return zero_point  # the common per-channel case, as in _scales
     if axis is None and _ndim(zero_point, "zero_point") != 0:
         raise ValueError(
             f"zero_point: expected an integer when axis is None (pass axis= for per-channel "

@@ -1,11 +1,15 @@
 # cython: freethreading_compatible = True
-"""The fast path of ``fastquant._arrays.check_out``: one C call that answers "this ``out=`` is
-fine" for the common case, so a small call does not pay ~0.7 us for NumPy's checks.
+"""Quick answers for the argument checks of small calls, so that a 16-element call does not
+pay a microsecond for NumPy's general checks: ``out_fits`` (``fastquant._arrays.check_out``)
+and ``scales_fit`` / ``zero_points_fit`` (per-channel parameters in ``fastquant.affine``).
 
-Not a codec family (its name starts with ``_``): compiled once, with the baseline flags. It
-only ever says yes or "don't know": on False the Python checks run as before and raise
-their own errors, so every message and every decision stays theirs.
+Not a codec family (its name starts with ``_``): compiled once, with the baseline flags. Each
+answers only "fine" or "not sure": on False the Python checks run as before and decide and
+raise, so every message and every decision stays theirs (the pure NumPy build, without this
+module, behaves the same, only slower).
 """
+
+from libc.stdint cimport int32_t
 
 cimport numpy as cnp
 
@@ -65,5 +69,43 @@ def out_fits(out, shape, dtype, inputs):
             if _extent(<cnp.ndarray> x, &alo, &ahi) and alo < hi and lo < ahi:
                 return False
         elif not (x is None or type(x) is int or type(x) is float or type(x) is list or type(x) is tuple):
+            return False
+    return True
+
+
+cdef inline bint _plain_vector(x, int type_num, Py_ssize_t n):
+    """``x`` is an exact ndarray of the native builtin dtype ``type_num``, 1-D of length
+    ``n``, C-contiguous and aligned."""
+    if type(x) is not cnp.ndarray:
+        return False
+    cdef cnp.ndarray a = <cnp.ndarray> x
+    return (cnp.PyArray_NDIM(a) == 1 and cnp.PyArray_DIM(a, 0) == n
+            and cnp.PyArray_ISCARRAY_RO(a)
+            and <object> cnp.PyArray_DESCR(a) is <object> cnp.PyArray_DescrFromType(type_num))
+
+
+def scales_fit(scales, Py_ssize_t channels):
+    """True when ``scales`` is a C-contiguous float32 ndarray of ``channels`` values, each
+    finite and > 0: the array ``_scales`` returns as it is."""
+    if not _plain_vector(scales, cnp.NPY_FLOAT32, channels):
+        return False
+    cdef const float* v = <const float*> cnp.PyArray_DATA(<cnp.ndarray> scales)
+    cdef Py_ssize_t i
+    cdef float FLT_MAX = 3.4028234663852886e38
+    for i in range(channels):
+        if not (v[i] > 0.0 and v[i] <= FLT_MAX):  # NaN fails both
+            return False
+    return True
+
+
+def zero_points_fit(zero_point, Py_ssize_t channels, int32_t limit):
+    """True when ``zero_point`` is a C-contiguous int32 ndarray of ``channels`` values, each
+    in ``[-limit, limit]``: the array ``_zero_points`` returns as it is."""
+    if not _plain_vector(zero_point, cnp.NPY_INT32, channels):
+        return False
+    cdef const int32_t* v = <const int32_t*> cnp.PyArray_DATA(<cnp.ndarray> zero_point)
+    cdef Py_ssize_t i
+    for i in range(channels):
+        if v[i] < -limit or v[i] > limit:
             return False
     return True

@@ -5,7 +5,7 @@ import pytest
 
 from fastquant import _arrays as A
 
-out_fits = pytest.importorskip("fastquant._kernels._outcheck").out_fits
+out_fits = pytest.importorskip("fastquant._kernels._quickcheck").out_fits
 
 
 def _slow(out, shape, dtype, inputs):
@@ -72,3 +72,39 @@ def test_random_views_agree_with_may_share_memory(rng):
             assert not np.may_share_memory(out, x)
         else:
             assert np.may_share_memory(out, x)
+
+
+def _vectors():
+    f, i = np.float32, np.int32
+    yield np.array([0.5, 0.25, 2.0, 1.0], f), 4
+    yield np.array([0.5, 0.25, 2.0, 1.0], f), 3
+    yield np.array([0.5, 0.0, 2.0, 1.0], f), 4
+    yield np.array([0.5, -0.0, 2.0, 1.0], f), 4
+    yield np.array([0.5, -1.0, 2.0, 1.0], f), 4
+    yield np.array([0.5, np.nan, 2.0, 1.0], f), 4
+    yield np.array([0.5, np.inf, 2.0, 1.0], f), 4
+    yield np.array([np.finfo(f).max, np.finfo(f).tiny, 1e-45, 1.0], f), 4
+    yield np.array([0.5, 0.25, 2.0, 1.0, 1.0, 1.0, 1.0, 1.0], f)[::2], 4
+    yield np.array([[0.5, 0.25, 2.0, 1.0]], f), 4
+    yield np.array([0.5, 0.25, 2.0, 1.0], ">f4"), 4
+    yield np.array([0.5, 0.25, 2.0, 1.0], np.float64), 4
+    yield [0.5, 0.25, 2.0, 1.0], 4
+    yield np.array([0, 1, -(2**30), 2**30], i), 4
+    yield np.array([0, 1, -(2**30) - 1, 0], i), 4
+    yield np.array([0, 2**30 + 1, 0, 0], i), 4
+    yield np.array([0, 2**31 - 1, -(2**31), 0], i), 4
+    yield np.array([0, 1, 2, 3], np.int64), 4
+    yield np.array([0, 1, 2, 3], ">i4"), 4
+    yield np.array([0, 1, 2, 3, 4, 5, 6, 7], i)[1::2], 4
+    yield np.arange(64, dtype=i), 64
+
+
+@pytest.mark.parametrize("case", list(_vectors()), ids=str)
+def test_parameter_checks_agree_with_the_python_ones(case):
+    from fastquant import affine
+
+    x, n = case
+    qc = pytest.importorskip("fastquant._kernels._quickcheck")
+    assert qc.scales_fit(x, n) is affine._py_scales_fit(x, n)
+    limit = A.ZERO_POINT_LIMIT
+    assert qc.zero_points_fit(x, n, limit) is affine._py_zero_points_fit(x, n, limit)
