@@ -25,6 +25,19 @@ _FEW = 64
 _SCALARS: dict = {}
 
 
+#: The same arrays by the caller's own Python float scale / int zero point (a float scale
+#: that rounds to an invalid float32 raises before it is stored; equal floats round alike).
+_SCALE_OF: dict = {}
+_ZERO_POINT_OF: dict = {}
+
+
+def _remember(cache: dict, key, arr: np.ndarray) -> np.ndarray:
+    if len(cache) >= 256:
+        cache.clear()
+    cache[key] = arr
+    return arr
+
+
 def _scalar_array(value, dtype: np.dtype) -> np.ndarray:
     key = (dtype.char, value)
     arr = _SCALARS.get(key)
@@ -210,7 +223,8 @@ except ImportError:  # pragma: no cover - the pure NumPy build
 def _scales(scales, axis, channels: int) -> np.ndarray:
     """float32 scales, one per channel, each finite and > 0 after the conversion."""
     if axis is None and type(scales) is float:  # the common case, without np.ndim / np.full
-        return _scalar_array(A.scale_f32(scales, "scales"), _F32)
+        arr = _SCALE_OF.get(scales)
+        return arr if arr is not None else _remember(_SCALE_OF, scales, _scalar_array(A.scale_f32(scales, "scales"), _F32))
     if axis is not None and _scales_fit(scales, channels):
         return scales  # the common per-channel case, as the general path below would give it
     if axis is None and _ndim(scales, "scales") != 0:
@@ -241,7 +255,9 @@ def _scales(scales, axis, channels: int) -> np.ndarray:
 def _zero_points(zero_point, axis, channels: int) -> np.ndarray:
     """int32 zero points, one per channel, integers in [-2**30, 2**30]."""
     if axis is None and type(zero_point) is int:  # the common case, without np.ndim / np.full
-        return _scalar_array(A.zero_point_int(zero_point), _I32)
+        arr = _ZERO_POINT_OF.get(zero_point)
+        return arr if arr is not None else _remember(
+            _ZERO_POINT_OF, zero_point, _scalar_array(A.zero_point_int(zero_point), _I32))
     if axis is not None and _zero_points_fit(zero_point, channels, A.ZERO_POINT_LIMIT):
         return zero_point  # the common per-channel case, as in _scales
     if axis is None and _ndim(zero_point, "zero_point") != 0:

@@ -28,7 +28,7 @@ _CODES = {
 #: The common small decode (a C-contiguous int8 / uint8 array, nothing else given) goes
 #: straight to its kernel: the whole call then costs well under a microsecond.
 _DIRECT = {"int8": (_INT8, "embed8_int8_decode"), "uint8": (_UINT8, "embed8_uint8_decode"),
-           "binary": (_INT8, None), "ubinary": (_UINT8, None)}
+           "binary": (_INT8, None), "ubinary": (_UINT8, None), "fp8": (_F32, "copy")}
 
 #: XORing a byte with 0x80 is subtracting (or adding) 128 mod 256: the "binary" offset.
 _FLIP = {"binary": 0x80, "ubinary": 0}
@@ -90,7 +90,10 @@ def dequantize(q, quant, orig_dim=None, *, out=None, threads=None):
     if type(q) is np.ndarray and type(quant) is str and out is None and threads is None:
         direct = _DIRECT.get(quant)
         if direct is not None and q.dtype is direct[0] and q.flags.c_contiguous:
-            if direct[1] is not None and orig_dim is None and q.size <= _threads.AUTO_MIN_SIZE:
+            if direct[1] == "copy":  # "fp8": a new float32 array, as the general path's copy
+                if orig_dim is None and q.flags.aligned and q.size <= _threads.AUTO_MIN_SIZE:
+                    return q.copy()
+            elif direct[1] is not None and orig_dim is None and q.size <= _threads.AUTO_MIN_SIZE:
                 res = np.empty(q.shape, _F32)
                 getattr(kernels(), direct[1])(q, res)
                 return res

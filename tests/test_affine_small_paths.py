@@ -61,3 +61,29 @@ def test_dequantize_func_out_overlapping_codes_is_refused():
     buf = np.zeros(32, np.float32)
     with pytest.raises(ValueError, match="out: must not overlap the input"):
         fq.dequantize_func(buf[:16].view(np.int32), 0.5, 0, out=buf[8:24])
+
+
+def test_cached_per_tensor_parameters_are_never_wrong(backend):
+    q = np.arange(-8, 8, dtype=np.int8)
+    for scale in (0.1, 0.1, 1e-46, 1e-46, 3.5e38, 3.5e38, -0.0, 0.0, NAN, INF, 0.75):
+        for zp in (3, 3, 2**30, 2**30 + 1, 2**30 + 1, -(2**30) - 1, 0):
+            a = _call(fq.dequantize_func, q, scale, zp)
+            b = _call(fq.dequantize_func, q, scale, zp, threads=1)
+            want = _call(fq.dequantize_func, q, np.float64(scale), np.int64(zp))  # not cached
+            assert _same(a, b), (scale, zp, a, b)
+            # numpy scalars are never cached (their repr differs in messages: compare kinds)
+            assert _same(a, want) if isinstance(a, np.ndarray) else a[0] == want[0], (scale, zp, a, want)
+    from fastquant import affine
+
+    for arr in list(affine._SCALE_OF.values()) + list(affine._ZERO_POINT_OF.values()):
+        assert not arr.flags.writeable
+
+
+def test_fp8_short_path_is_a_new_exact_copy():
+    bits = np.array([0x7FC00001, 0xFFC12345, 0x3F800000, 0x80000000], np.uint32)
+    for q in (bits.view(np.float32), bits.view(np.float32).reshape(2, 2), np.float32(2.5) * np.ones(())):
+        q = np.asarray(q, np.float32)
+        d = fq.dequantize(q, "fp8")
+        assert type(d) is np.ndarray and d.dtype == np.float32 and d.shape == q.shape
+        assert d.flags.c_contiguous and d.flags.writeable and d.flags.owndata
+        assert not np.shares_memory(d, q) and np.array_equal(d.view(np.uint32), q.view(np.uint32))
