@@ -15,6 +15,11 @@ import sys
 
 import numpy as np
 
+try:  # compiled with the kernels; the checks below are complete without it
+    from ._kernels._quickcheck import out_fits as _out_fits
+except ImportError:  # pragma: no cover - the pure NumPy build
+    _out_fits = None
+
 #: Float outputs written into a caller's ``out=`` of at least this many bytes use streaming
 #: (non-temporal) stores; smaller ones, and new arrays (whose pages are hot in cache), do not.
 #: Tests lower it to reach the streaming path with small arrays.
@@ -219,7 +224,12 @@ def check_out(out, shape: tuple, dtype, inputs=()) -> np.ndarray:
 
     ``inputs`` holds the converted arrays and the caller's original arguments: a strided
     input is copied before the kernel runs, so only the original shows that ``out`` aliases
-    memory the caller still owns (and would see overwritten)."""
+    memory the caller still owns (and would see overwritten).
+
+    The common case (an ndarray that passes, inputs apart from it) is answered by one C call;
+    anything it is not sure of takes the checks below, which decide and raise."""
+    if _out_fits is not None and _out_fits(out, shape, dtype, inputs):
+        return out
     dtype = np.dtype(dtype)
     if not isinstance(out, np.ndarray):
         raise ValueError(f"out: expected a NumPy array of dtype {dtype} and shape {shape}, got {_describe(out)}")

@@ -25,6 +25,19 @@ _FEW = 64
 _SCALARS: dict = {}
 
 
+#: The same arrays by the caller's own Python float scale / int zero point (a float scale
+#: that rounds to an invalid float32 raises before it is stored; equal floats round alike).
+_SCALE_OF: dict = {}
+_ZERO_POINT_OF: dict = {}
+
+
+def _remember(cache: dict, key, arr: np.ndarray) -> np.ndarray:
+    if len(cache) >= 256:
+        cache.clear()
+    cache[key] = arr
+    return arr
+
+
 def _scalar_array(value, dtype: np.dtype) -> np.ndarray:
     key = (dtype.char, value)
     arr = _SCALARS.get(key)
@@ -137,6 +150,8 @@ def _axis(axis, ndim: int):
     """``axis`` normalised to [0, ndim), or None for per-tensor parameters."""
     if axis is None:
         return None
+    if type(axis) is int and 0 <= axis < ndim:  # the common case (bool is not exactly int)
+        return axis
     if isinstance(axis, (bool, np.bool_)):
         raise ValueError(f"axis: expected an integer or None, got {A._short(axis)}")
     try:
@@ -154,6 +169,8 @@ def _dims(shape: tuple, axis) -> tuple:
     """``(outer, C, inner)``: the shape seen around ``axis`` (``(1, 1, size)`` per tensor)."""
     if axis is None:
         return 1, 1, math.prod(shape)
+    if len(shape) == 2:  # the common per-channel case, without slicing
+        return (1, shape[0], shape[1]) if axis == 0 else (shape[0], shape[1], 1)
     return math.prod(shape[:axis]), shape[axis], math.prod(shape[axis + 1 :])
 
 
@@ -173,10 +190,43 @@ def _per_channel(values, name: str, axis: int, channels: int) -> np.ndarray:
     return arr
 
 
+def _py_scales_fit(scales, channels: int) -> bool:
+    """Whether ``scales`` is the caller's C-contiguous float32 array of ``channels`` (at most
+    ``_FEW``) finite values > 0, which :func:`_scales` returns as it is (the general path
+    would neither convert nor copy it). The compiled ``scales_fit`` answers the same, faster."""
+    if type(scales) is np.ndarray and scales.dtype is _F32 and 0 < channels <= _FEW:
+        flags = scales.flags
+        if scales.shape == (channels,) and flags.c_contiguous and flags.aligned:
+            values = scales.tolist()
+            total = sum(values)  # NaN if any is NaN, inf if any is +inf (doubles: no overflow)
+            return total == total and total != math.inf and min(values) > 0.0
+    return False
+
+
+def _py_zero_points_fit(zero_point, channels: int, limit: int) -> bool:
+    """As :func:`_py_scales_fit`, for int32 zero points in ``[-limit, limit]``."""
+    if type(zero_point) is np.ndarray and zero_point.dtype is _I32 and 0 < channels <= _FEW:
+        flags = zero_point.flags
+        if zero_point.shape == (channels,) and flags.c_contiguous and flags.aligned:
+            values = zero_point.tolist()
+            return min(values) >= -limit and max(values) <= limit
+    return False
+
+
+try:  # compiled with the kernels
+    from ._kernels._quickcheck import scales_fit as _scales_fit
+    from ._kernels._quickcheck import zero_points_fit as _zero_points_fit
+except ImportError:  # pragma: no cover - the pure NumPy build
+    _scales_fit, _zero_points_fit = _py_scales_fit, _py_zero_points_fit
+
+
 def _scales(scales, axis, channels: int) -> np.ndarray:
     """float32 scales, one per channel, each finite and > 0 after the conversion."""
     if axis is None and type(scales) is float:  # the common case, without np.ndim / np.full
-        return _scalar_array(A.scale_f32(scales, "scales"), _F32)
+        arr = _SCALE_OF.get(scales)
+        return arr if arr is not None else _remember(_SCALE_OF, scales, _scalar_array(A.scale_f32(scales, "scales"), _F32))
+    if axis is not None and _scales_fit(scales, channels):
+        return scales  # the common per-channel case, as the general path below would give it
     if axis is None and _ndim(scales, "scales") != 0:
         raise ValueError(
             f"scales: expected a scalar when axis is None (pass axis= for per-channel scales), "
@@ -205,7 +255,11 @@ def _scales(scales, axis, channels: int) -> np.ndarray:
 def _zero_points(zero_point, axis, channels: int) -> np.ndarray:
     """int32 zero points, one per channel, integers in [-2**30, 2**30]."""
     if axis is None and type(zero_point) is int:  # the common case, without np.ndim / np.full
-        return _scalar_array(A.zero_point_int(zero_point), _I32)
+        arr = _ZERO_POINT_OF.get(zero_point)
+        return arr if arr is not None else _remember(
+            _ZERO_POINT_OF, zero_point, _scalar_array(A.zero_point_int(zero_point), _I32))
+    if axis is not None and _zero_points_fit(zero_point, channels, A.ZERO_POINT_LIMIT):
+        return zero_point  # the common per-channel case, as in _scales
     if axis is None and _ndim(zero_point, "zero_point") != 0:
         raise ValueError(
             f"zero_point: expected an integer when axis is None (pass axis= for per-channel "
@@ -301,6 +355,22 @@ def dequantize_func(x_q, scales, zero_point, *, axis=None, out=None, threads=Non
     >>> [round(v, 4) for v in dequantize_func([11, 54, 25], 180 / 255, 13).tolist()]
     [-1.4118, 28.9412, 8.4706]
     """
+    if type(x_q) is np.ndarray and threads is None and id(x_q.dtype) in _NATIVE_IDS:
+        # the common small call (codes the kernel reads as they are, one thread): the
+        # general path below, in the same order, without the steps that then do nothing
+        flags = x_q.flags
+        if flags.c_contiguous and flags.aligned and x_q.size <= _threads.AUTO_MIN_SIZE:
+            axis = _axis(axis, x_q.ndim)
+            dims = _dims(x_q.shape, axis)
+            sc = _scales(scales, axis, dims[1])
+            zp = _zero_points(zero_point, axis, dims[1])
+            if out is None:
+                res = np.empty(x_q.shape, _F32)
+                kernels().affine_dequantize(x_q.reshape(dims), res.reshape(dims), sc, zp, False)
+                return res
+            res = A.check_out(out, x_q.shape, _F32, (x_q, sc, zp))
+            kernels().affine_dequantize(x_q.reshape(dims), res.reshape(dims), sc, zp, A.streams(out, res))
+            return res
     arr, device = _codes(x_q, "x_q")
     axis = _axis(axis, arr.ndim)
     dims = _dims(arr.shape, axis)

@@ -28,7 +28,7 @@ _CODES = {
 #: The common small decode (a C-contiguous int8 / uint8 array, nothing else given) goes
 #: straight to its kernel: the whole call then costs well under a microsecond.
 _DIRECT = {"int8": (_INT8, "embed8_int8_decode"), "uint8": (_UINT8, "embed8_uint8_decode"),
-           "binary": (_INT8, None), "ubinary": (_UINT8, None)}
+           "binary": (_INT8, None), "ubinary": (_UINT8, None), "fp8": (_F32, "copy")}
 
 #: XORing a byte with 0x80 is subtracting (or adding) 128 mod 256: the "binary" offset.
 _FLIP = {"binary": 0x80, "ubinary": 0}
@@ -87,18 +87,32 @@ def dequantize(q, quant, orig_dim=None, *, out=None, threads=None):
     >>> dequantize([-77, -29, 0], "binary", orig_dim=18)[:8].tolist()
     [-1.0, -1.0, 1.0, 1.0, -1.0, -1.0, 1.0, 1.0]
     """
-    if type(q) is np.ndarray and type(quant) is str and out is None and threads is None:
+    if type(q) is np.ndarray and type(quant) is str and threads is None:
+        # the common small call: the general path below, in the same order, without the
+        # steps that then do nothing (``out`` gets the same check, as the last one)
         direct = _DIRECT.get(quant)
         if direct is not None and q.dtype is direct[0] and q.flags.c_contiguous:
-            if direct[1] is not None and orig_dim is None and q.size <= _threads.AUTO_MIN_SIZE:
-                res = np.empty(q.shape, _F32)
-                getattr(kernels(), direct[1])(q, res)
+            if direct[1] == "copy":  # "fp8": a new float32 array (or out), a plain copy
+                if orig_dim is None and q.flags.aligned and q.size <= _threads.AUTO_MIN_SIZE:
+                    if out is None:
+                        return q.copy()
+                    np.copyto(A.check_out(out, q.shape, _F32, (q,)), q)
+                    return out
+            elif direct[1] is not None and orig_dim is None and q.size <= _threads.AUTO_MIN_SIZE:
+                if out is None:
+                    res = np.empty(q.shape, _F32)
+                    getattr(kernels(), direct[1])(q, res)
+                    return res
+                res = A.check_out(out, q.shape, _F32, (q,))
+                getattr(kernels(), direct[1])(q, res, A.streams(out, res))
                 return res
             if direct[1] is None and type(orig_dim) is int and q.ndim and q.size <= _threads.AUTO_MIN_SIZE >> 3:
                 m = q.shape[-1]
                 if 8 * m - 7 <= orig_dim <= 8 * m and orig_dim >= 1:  # sign bits, orig_dim valid
-                    res = np.empty(q.shape[:-1] + (orig_dim,), _F32)
-                    kernels().signbits_unpack(q.reshape(-1, m).view(_UINT8), res.reshape(-1, orig_dim), _FLIP[quant])
+                    shape = q.shape[:-1] + (orig_dim,)
+                    res = np.empty(shape, _F32) if out is None else A.check_out(out, shape, _F32, (q,))
+                    kernels().signbits_unpack(q.reshape(-1, m).view(_UINT8), res.reshape(-1, orig_dim),
+                                              _FLIP[quant], A.streams(out, res))
                     return res
     quant = A.choice(quant, "quant", QUANTS)
     if quant == "fp8":
