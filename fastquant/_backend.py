@@ -23,7 +23,6 @@ from types import SimpleNamespace
 from typing import Iterator
 
 #: Codec families; each has ``csrc/<name>.pyx`` and ``fastquant/_twins/<name>.py``.
-
 FAMILIES = ("int4", "signbits", "embed8", "affine")
 
 BACKENDS = ("cython", "numpy")
