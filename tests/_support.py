@@ -104,6 +104,23 @@ def both(fn, *args, **kwargs):
     return rb
 
 
+def outcome(fn, *args, **kwargs):
+    """``fn(*args, **kwargs)``, or ``(exception type, message)`` when it raises ValueError or
+    TypeError: what a fast path and the general path it shortcuts must agree on."""
+    try:
+        return fn(*args, **kwargs)
+    except (ValueError, TypeError) as exc:
+        return type(exc), str(exc)
+
+
+def same_outcome(a, b) -> bool:
+    """Two :func:`outcome` results agree: arrays bit for bit (dtype, shape, bytes), errors
+    word for word."""
+    if isinstance(a, np.ndarray) and isinstance(b, np.ndarray):
+        return a.dtype == b.dtype and a.shape == b.shape and np.array_equal(a.view(np.uint8), b.view(np.uint8))
+    return a == b
+
+
 def float_arrays(rng_seed: int = 1234) -> dict:
     """Named float inputs covering the layouts and values every quantizer must handle
     (finite values and +-inf; NaN is for error tests)."""

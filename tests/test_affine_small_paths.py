@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 import fastquant as fq
+from _support import outcome, same_outcome
 
 NAN, INF = float("nan"), float("inf")
 SCALES = [0.5, np.float32(0.25), np.array([0.5, 0.25, 2.0, 1.0], np.float32),
@@ -19,19 +20,6 @@ ZEROS = [3, np.array([0, 1, -2, 3], np.int32), np.array([0, 2**30 + 1, 0, 0], np
 AXES = [None, 0, 1, -1, 2, True]
 
 
-def _call(fn, *args, **kw):
-    try:
-        return fn(*args, **kw)
-    except (ValueError, TypeError) as exc:
-        return type(exc), str(exc)
-
-
-def _same(a, b):
-    if isinstance(a, np.ndarray) and isinstance(b, np.ndarray):
-        return a.dtype == b.dtype and a.shape == b.shape and np.array_equal(a.view(np.uint8), b.view(np.uint8))
-    return a == b
-
-
 @pytest.mark.parametrize("axis", AXES, ids=str)
 @pytest.mark.parametrize("use_out", [False, True])
 def test_dequantize_func_short_path_agrees(backend, axis, use_out):
@@ -42,9 +30,9 @@ def test_dequantize_func_short_path_agrees(backend, axis, use_out):
             for zp in ZEROS:
                 kw = dict(axis=axis)
                 outs = [np.empty((4, 4), np.float32) for _ in range(2)] if use_out else [None, None]
-                a = _call(fq.dequantize_func, q, scales, zp, out=outs[0], **kw)
-                b = _call(fq.dequantize_func, q, scales, zp, out=outs[1], threads=1, **kw)
-                assert _same(a, b), (dtype, scales, zp, axis, a, b)
+                a = outcome(fq.dequantize_func, q, scales, zp, out=outs[0], **kw)
+                b = outcome(fq.dequantize_func, q, scales, zp, out=outs[1], threads=1, **kw)
+                assert same_outcome(a, b), (dtype, scales, zp, axis, a, b)
 
 
 @pytest.mark.parametrize("axis", AXES, ids=str)
@@ -52,9 +40,9 @@ def test_quantize_func_per_channel_checks_agree(backend, axis):
     x = np.random.default_rng(2).standard_normal((4, 4)).astype(np.float32)
     for scales in SCALES:
         for zp in ZEROS:
-            a = _call(fq.quantize_func, x, scales, zp, axis=axis)
-            b = _call(fq.quantize_func, x, scales, zp, axis=axis, threads=1)
-            assert _same(a, b), (scales, zp, axis, a, b)
+            a = outcome(fq.quantize_func, x, scales, zp, axis=axis)
+            b = outcome(fq.quantize_func, x, scales, zp, axis=axis, threads=1)
+            assert same_outcome(a, b), (scales, zp, axis, a, b)
 
 
 def test_dequantize_func_out_overlapping_codes_is_refused():
@@ -67,12 +55,12 @@ def test_cached_per_tensor_parameters_are_never_wrong(backend):
     q = np.arange(-8, 8, dtype=np.int8)
     for scale in (0.1, 0.1, 1e-46, 1e-46, 3.5e38, 3.5e38, -0.0, 0.0, NAN, INF, 0.75):
         for zp in (3, 3, 2**30, 2**30 + 1, 2**30 + 1, -(2**30) - 1, 0):
-            a = _call(fq.dequantize_func, q, scale, zp)
-            b = _call(fq.dequantize_func, q, scale, zp, threads=1)
-            want = _call(fq.dequantize_func, q, np.float64(scale), np.int64(zp))  # not cached
-            assert _same(a, b), (scale, zp, a, b)
+            a = outcome(fq.dequantize_func, q, scale, zp)
+            b = outcome(fq.dequantize_func, q, scale, zp, threads=1)
+            want = outcome(fq.dequantize_func, q, np.float64(scale), np.int64(zp))  # not cached
+            assert same_outcome(a, b), (scale, zp, a, b)
             # numpy scalars are never cached (their repr differs in messages: compare kinds)
-            assert _same(a, want) if isinstance(a, np.ndarray) else a[0] == want[0], (scale, zp, a, want)
+            assert same_outcome(a, want) if isinstance(a, np.ndarray) else a[0] == want[0], (scale, zp, a, want)
     from fastquant import affine
 
     for arr in list(affine._SCALE_OF.values()) + list(affine._ZERO_POINT_OF.values()):

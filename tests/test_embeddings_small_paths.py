@@ -5,19 +5,7 @@ import numpy as np
 import pytest
 
 import fastquant as fq
-
-
-def _call(*args, **kw):
-    try:
-        return fq.dequantize(*args, **kw)
-    except (ValueError, TypeError) as exc:
-        return type(exc), str(exc)
-
-
-def _same(a, b):
-    if isinstance(a, np.ndarray) and isinstance(b, np.ndarray):
-        return a.dtype == b.dtype and a.shape == b.shape and np.array_equal(a.view(np.uint8), b.view(np.uint8))
-    return a == b
+from _support import outcome, same_outcome
 
 
 def _qs(rng):
@@ -50,8 +38,8 @@ def test_dequantize_short_path_agrees(backend, kind):
                 outs.append(np.empty(shape[:-1] + (2 * shape[-1],), np.float32)[..., ::2])
             else:
                 outs.append(np.full(shape, 7.0, np.float32))
-        a = _call(q, quant, orig_dim, out=outs[0])
-        b = _call(q, quant, orig_dim, out=outs[1], threads=1)
-        assert _same(a, b), (quant, kind, a, b)
+        a = outcome(fq.dequantize, q, quant, orig_dim, out=outs[0])
+        b = outcome(fq.dequantize, q, quant, orig_dim, out=outs[1], threads=1)
+        assert same_outcome(a, b), (quant, kind, a, b)
         if kind == "good":
             assert a is outs[0]

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import fastquant as fq
-from test_threads import assert_split_matches_one_call
+from test_threads import BAD, assert_split_matches_one_call
 from _support import assert_identical, both
 
 SHAPES = {
@@ -92,9 +92,6 @@ CALLS["dequantize_func_axis1"] = (_affine("dequantize_func", 1), _int8)
 def test_threads_give_the_bytes_of_one_call(call, shape, threads, rng, monkeypatch):
     fn, make = call
     assert_split_matches_one_call(fn, make(shape, rng), threads, monkeypatch)
-
-
-BAD = [0, -1, 1.5, "2", True, None.__class__]
 
 
 @pytest.mark.parametrize("bad", BAD, ids=repr)
