@@ -1,0 +1,162 @@
+"""GGUF blocks, the quantization types of llama.cpp models: a drop-in for gguf-py's
+``gguf.quants`` (SPEC section 7). ``import fastquant.gguf as quants`` works wherever code calls
+``quants.dequantize(data, qtype)``, ``quants.quantize(data, qtype)``,
+``quants.quant_shape_to_byte_shape`` or ``quants.quant_shape_from_byte_shape``; fastquant never
+imports gguf.
+
+A ``qtype`` is a ``gguf.GGMLQuantizationType`` member, its integer id or its name (``"Q4_K"``).
+The kernels of one type are ``gguf_dequantize_<name>`` / ``gguf_quantize_<name>`` (lower-case
+name) in the ``gguf_decode`` / ``gguf_encode`` families; this module finds them by that name.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+from . import _arrays as A
+from . import _threads
+from ._backend import kernels
+
+__all__ = [
+    "dequantize",
+    "quantize",
+    "quant_shape_to_byte_shape",
+    "quant_shape_from_byte_shape",
+    "QUANT_SIZES",
+    "GGMLType",
+    "qtype_of",
+]
+
+
+@dataclasses.dataclass(frozen=True)
+class GGMLType:
+    """One GGML tensor type: its name and id (as ``gguf.GGMLQuantizationType`` has them), and
+    ``block_size`` values stored in ``type_size`` bytes."""
+
+    name: str
+    id: int
+    block_size: int
+    type_size: int
+
+    @property
+    def kernel_suffix(self) -> str:
+        return self.name.lower()
+
+
+#: Every type gguf-py 0.19.0 lists in ``GGML_QUANT_SIZES``, in id order.
+_TYPES = tuple(GGMLType(*row) for row in (
+    ("F32", 0, 1, 4), ("F16", 1, 1, 2), ("Q4_0", 2, 32, 18), ("Q4_1", 3, 32, 20),
+    ("Q5_0", 6, 32, 22), ("Q5_1", 7, 32, 24), ("Q8_0", 8, 32, 34), ("Q8_1", 9, 32, 40),
+    ("Q2_K", 10, 256, 84), ("Q3_K", 11, 256, 110), ("Q4_K", 12, 256, 144), ("Q5_K", 13, 256, 176),
+    ("Q6_K", 14, 256, 210), ("Q8_K", 15, 256, 292), ("IQ2_XXS", 16, 256, 66), ("IQ2_XS", 17, 256, 74),
+    ("IQ3_XXS", 18, 256, 98), ("IQ1_S", 19, 256, 50), ("IQ4_NL", 20, 32, 18), ("IQ3_S", 21, 256, 110),
+    ("IQ2_S", 22, 256, 82), ("IQ4_XS", 23, 256, 136), ("I8", 24, 1, 1), ("I16", 25, 1, 2),
+    ("I32", 26, 1, 4), ("I64", 27, 1, 8), ("F64", 28, 1, 8), ("IQ1_M", 29, 256, 56),
+    ("BF16", 30, 1, 2), ("TQ1_0", 34, 256, 54), ("TQ2_0", 35, 256, 66), ("MXFP4", 39, 32, 17),
+    ("NVFP4", 40, 64, 36), ("Q1_0", 41, 128, 18),
+))
+_BY_ID = {t.id: t for t in _TYPES}
+_BY_NAME = {t.name: t for t in _TYPES}
+
+#: The types gguf-py 0.19.0 dequantizes (26), and those fastquant quantizes: gguf-py's set
+#: plus the ones only llama.cpp's C reference quantizes (F32 and F16 are casts there).
+DECODE_TYPES = ("F32", "F16", "BF16", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q8_0", "Q2_K", "Q3_K",
+                "Q4_K", "Q5_K", "Q6_K", "TQ1_0", "TQ2_0", "MXFP4", "NVFP4", "IQ1_S", "IQ1_M",
+                "IQ2_XXS", "IQ2_XS", "IQ2_S", "IQ3_XXS", "IQ3_S", "IQ4_NL", "IQ4_XS")
+ENCODE_TYPES = ("F32", "F16", "BF16", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q8_0", "TQ1_0", "TQ2_0",
+                "MXFP4", "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K", "Q8_K", "IQ4_NL", "IQ4_XS", "NVFP4")
+
+
+def qtype_of(qtype, name: str = "qtype") -> GGMLType:
+    """The :class:`GGMLType` of ``qtype``: a ``gguf.GGMLQuantizationType`` member (an
+    ``IntEnum``), its integer id, or its name (any case); else ``ValueError`` naming ``name``."""
+    if isinstance(qtype, GGMLType):
+        return qtype
+    if isinstance(qtype, str):
+        found = _BY_NAME.get(qtype.upper())
+    elif isinstance(qtype, (int, np.integer)) and not isinstance(qtype, (bool, np.bool_)):
+        found = _BY_ID.get(int(qtype))
+    else:
+        found = None
+    if found is None:
+        raise ValueError(
+            f"{name}: expected a GGML quantization type (a gguf.GGMLQuantizationType, its id or "
+            f"its name such as 'Q4_K'), got {A._describe(qtype)}"
+        )
+    return found
+
+
+class _QuantSizes(Mapping):
+    """``{type id: (block_size, type_size)}``, equal to gguf-py's ``GGML_QUANT_SIZES`` (whose
+    ``IntEnum`` keys compare and hash as these ids); looking up also takes a member or a name."""
+
+    def __getitem__(self, key):
+        try:
+            t = qtype_of(key)
+        except ValueError:
+            raise KeyError(key) from None
+        return (t.block_size, t.type_size)
+
+    def __iter__(self):
+        return iter(_BY_ID)
+
+    def __len__(self):
+        return len(_BY_ID)
+
+    def __repr__(self):
+        return f"QUANT_SIZES({ {t.name: (t.block_size, t.type_size) for t in _TYPES} })"
+
+
+QUANT_SIZES = _QuantSizes()
+
+
+def quant_shape_to_byte_shape(shape: Sequence[int], quant_type) -> tuple:
+    """The byte shape holding a tensor of ``shape`` in ``quant_type``: the last axis becomes
+    ``shape[-1] // block_size * type_size``; ``ValueError`` unless it is whole blocks."""
+    t = qtype_of(quant_type, "quant_type")
+    if shape[-1] % t.block_size != 0:
+        raise ValueError(f"shape: the last axis ({shape[-1]}) is not a multiple of the {t.name} "
+                         f"block size ({t.block_size})")
+    return (*shape[:-1], shape[-1] // t.block_size * t.type_size)
+
+
+def quant_shape_from_byte_shape(shape: Sequence[int], quant_type) -> tuple:
+    """The tensor shape that the bytes of ``shape`` hold in ``quant_type``: the last axis becomes
+    ``shape[-1] // type_size * block_size``; ``ValueError`` unless it is whole blocks."""
+    t = qtype_of(quant_type, "quant_type")
+    if shape[-1] % t.type_size != 0:
+        raise ValueError(f"shape: the last axis ({shape[-1]} bytes) is not a multiple of the "
+                         f"{t.name} type size ({t.type_size})")
+    return (*shape[:-1], shape[-1] // t.type_size * t.block_size)
+
+
+def _kernel(prefix: str, t: GGMLType):
+    return getattr(kernels(), f"{prefix}_{t.kernel_suffix}")
+
+
+def dequantize(data, qtype, *, out=None, threads=None):
+    """Decode GGUF blocks to float32, bit for bit as gguf-py's ``gguf.quants.dequantize``.
+
+    ``data`` holds whole blocks along its last axis as bytes (uint8, or any array viewable as
+    uint8, such as a ``GGUFReader`` tensor's memmap); the result has shape
+    ``data.shape[:-1] + (last // type_size * block_size,)``.
+    """
+    t = qtype_of(qtype)
+    if t.name not in DECODE_TYPES:
+        raise NotImplementedError(f"qtype: dequantization of {t.name} is not implemented (nor in gguf-py)")
+    raise NotImplementedError("qtype: GGUF decoding is being written (issue 13)")
+
+
+def quantize(data, qtype, *, out=None, threads=None):
+    """Encode floats into GGUF blocks, bit for bit as llama.cpp's ``quantize_row_<type>_ref``
+    (and gguf-py's ``gguf.quants.quantize`` for the types it has). F32 and F16 give float32
+    and float16 arrays, as in gguf-py; every other type gives uint8 bytes of shape
+    ``data.shape[:-1] + (last // block_size * type_size,)``.
+    """
+    t = qtype_of(qtype)
+    if t.name not in ENCODE_TYPES:
+        raise NotImplementedError(f"qtype: quantization to {t.name} is not implemented")
+    raise NotImplementedError("qtype: GGUF encoding is being written (issue 14)")
