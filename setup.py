@@ -1,9 +1,10 @@
-"""Build script: compiles every ``csrc/<family>.pyx`` twice, into ``fastquant._kernels.<family>``
-(portable baseline) and, for x86-64 targets built by GCC or clang, into
-``fastquant._kernels_v3.<family>`` (x86-64-v3: AVX2, FMA, BMI1/2, F16C, LZCNT, MOVBE).
-``fastquant._backend`` picks one at import from the running CPU's features, which the tiny
-``csrc/_cpu.pyx`` probe (compiled once, baseline) reports. Files starting with ``_`` are not
-families and are compiled once.
+"""Build script: compiles every ``csrc/<family>.pyx`` into ``fastquant._kernels.<family>``
+(portable baseline) and, for x86-64 targets built by GCC or clang, twice more: into
+``fastquant._kernels_v3.<family>`` (x86-64-v3: AVX2, FMA, BMI1/2, F16C, LZCNT, MOVBE) and
+``fastquant._kernels_v4.<family>`` (x86-64-v4: the v3 set plus AVX-512 F/BW/CD/DQ/VL).
+``fastquant._backend`` picks one at import from the running CPU's (and OS's) features, which
+the tiny ``csrc/_cpu.pyx`` probe (compiled once, baseline) reports. Files starting with ``_``
+are not families and are compiled once.
 
 ``FASTQUANT_NO_EXTENSION=1`` builds a pure-Python package (a ``py3-none-any`` wheel) that runs
 on the NumPy twins. Otherwise the kernels must compile: a missing compiler, a missing
@@ -36,6 +37,14 @@ MSVC_FLAGS = ["/O2", "/fp:precise"]
 # but never by contraction (-ffp-contract=off above), so results stay bit-identical.
 V3_FLAGS = ["-mavx2", "-mfma", "-mbmi", "-mbmi2", "-mf16c", "-mlzcnt", "-mmovbe", "-mpopcnt"]
 V3_PACKAGE = "fastquant._kernels_v3"
+# x86-64-v4 as the x86-64 psABI defines the level: the v3 set plus AVX-512 F, BW, CD, DQ and
+# VL, spelled out (GCC < 11 has no -march=x86-64-v4). Nothing beyond the level (no VBMI,
+# VNNI, BF16, GFNI): the build runs on every AVX-512 CPU since Skylake-SP, and _cpu.pyx checks
+# exactly these features plus the OS's AVX-512 state (XCR0 opmask/ZMM bits) at run time.
+V4_FLAGS = V3_FLAGS + ["-mavx512f", "-mavx512bw", "-mavx512cd", "-mavx512dq", "-mavx512vl"]
+V4_PACKAGE = "fastquant._kernels_v4"
+#: The CPU-dispatch builds on x86-64 (GCC/clang): package, extra flags, Cython build dir.
+DISPATCH_BUILDS = ((V3_PACKAGE, V3_FLAGS, "build/cython-v3"), (V4_PACKAGE, V4_FLAGS, "build/cython-v4"))
 
 
 def builds_v3() -> bool:
@@ -60,11 +69,13 @@ class BuildExt(build_ext):
     def build_extensions(self):
         msvc = self.compiler.compiler_type == "msvc"
         if msvc:  # MSVC gets the baseline only (its /arch:AVX2 may contract multiply-adds)
-            self.extensions = [e for e in self.extensions if not e.name.startswith(V3_PACKAGE)]
+            self.extensions = [e for e in self.extensions
+                               if not e.name.startswith(tuple(p + "." for p, _, _ in DISPATCH_BUILDS))]
         for ext in self.extensions:
             ext.extra_compile_args = list(MSVC_FLAGS if msvc else GCC_LIKE_FLAGS)
-            if ext.name.startswith(V3_PACKAGE):
-                ext.extra_compile_args += V3_FLAGS
+            for package, flags, _ in DISPATCH_BUILDS:
+                if ext.name.startswith(package + "."):
+                    ext.extra_compile_args += flags
         try:
             super().build_extensions()
         except (CCompilerError, ExecError, PlatformError, OSError) as exc:
@@ -130,11 +141,12 @@ def extensions():
             "embedsignature": True,
         },
     )
-    # One .pyx gives two modules: each build gets its own build_dir, so the generated .c
+    # One .pyx gives three modules: each build gets its own build_dir, so the generated .c
     # files (which carry the full module name) never overwrite each other.
     exts = cythonize([ext("fastquant._kernels", pyx) for pyx in sources], build_dir="build/cython", **options)
     if builds_v3():
-        exts += cythonize([ext(V3_PACKAGE, pyx) for pyx in families], build_dir="build/cython-v3", **options)
+        for package, _, build_dir in DISPATCH_BUILDS:
+            exts += cythonize([ext(package, pyx) for pyx in families], build_dir=build_dir, **options)
     return exts
 
 

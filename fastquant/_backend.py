@@ -5,12 +5,15 @@ Every codec family ``F`` has two modules with the same kernel names and signatur
 the reference that defines the meaning). This module loads both sets, merges each into one
 namespace, and hands the active one to the public functions through :func:`kernels`.
 
-The compiled kernels exist in up to two builds of the same sources: ``fastquant._kernels``
-(portable baseline) and ``fastquant._kernels_v3`` (x86-64-v3: AVX2, FMA, BMI2; built for
-x86-64 targets only). The ``"cython"`` backend is the v3 build when the running CPU supports
-it (probed by ``fastquant._kernels._cpu``), else the baseline; ``FASTQUANT_CPU=baseline``
-forces the baseline. :data:`CPU_BUILD` names the build in use. Tests and benchmarks can name a
-build directly: ``use_backend("cython-baseline")`` / ``use_backend("cython-x86-64-v3")``.
+The compiled kernels exist in up to three builds of the same sources: ``fastquant._kernels``
+(portable baseline), ``fastquant._kernels_v3`` (x86-64-v3: AVX2, FMA, BMI2) and
+``fastquant._kernels_v4`` (x86-64-v4: the v3 set plus AVX-512 F/BW/CD/DQ/VL); the last two are
+built for x86-64 targets only. The ``"cython"`` backend is the newest build the running CPU and
+OS support (probed by ``fastquant._kernels._cpu``); ``FASTQUANT_CPU`` picks one instead:
+``baseline``, ``v3`` / ``x86-64-v3``, ``v4`` / ``x86-64-v4`` or ``auto`` (the default), and
+asking for a build this machine cannot run is an error at import. :data:`CPU_BUILD` names the
+build in use. Tests and benchmarks can name a build directly: ``use_backend("cython-baseline")``
+/ ``use_backend("cython-x86-64-v3")`` / ``use_backend("cython-x86-64-v4")``.
 """
 
 from __future__ import annotations
@@ -28,8 +31,12 @@ FAMILIES = ("int4", "signbits", "embed8", "affine")
 BACKENDS = ("cython", "numpy")
 
 #: Compiled builds, portable first; ``"cython-<build>"`` names one as a backend.
-CPU_BUILDS = ("baseline", "x86-64-v3")
-_BUILD_PACKAGES = {"baseline": "fastquant._kernels", "x86-64-v3": "fastquant._kernels_v3"}
+CPU_BUILDS = ("baseline", "x86-64-v3", "x86-64-v4")
+_BUILD_PACKAGES = {"baseline": "fastquant._kernels", "x86-64-v3": "fastquant._kernels_v3",
+                   "x86-64-v4": "fastquant._kernels_v4"}
+#: FASTQUANT_CPU values and the build each asks for ("auto": the newest one that can run).
+CPU_CHOICES = {"auto": "auto", "baseline": "baseline", "v3": "x86-64-v3", "x86-64-v3": "x86-64-v3",
+               "v4": "x86-64-v4", "x86-64-v4": "x86-64-v4"}
 
 
 def _load(package: str) -> SimpleNamespace:
@@ -76,33 +83,70 @@ except ImportError as exc:  # the package was built without a compiler, or the b
 
 
 def _cpu_choice() -> str:
+    """The build FASTQUANT_CPU asks for (a CPU_BUILDS name), or "auto"."""
     env = os.environ.get("FASTQUANT_CPU", "").strip().lower()
-    if env not in ("", "auto", "baseline"):
-        raise ValueError(f"FASTQUANT_CPU: expected 'auto' or 'baseline', got {env!r}")
-    return env or "auto"
+    if env and env not in CPU_CHOICES:
+        raise ValueError(f"FASTQUANT_CPU: expected one of {', '.join(CPU_CHOICES)}, got {env!r}")
+    return CPU_CHOICES[env or "auto"]
 
 
-def _has_v3() -> bool:
+def _probe():
     try:
         from ._kernels import _cpu
     except ImportError:
-        return False
-    return _cpu.has_x86_64_v3()
+        return None
+    return _cpu
 
 
-_BUILDS = {"baseline": _COMPILED, "x86-64-v3": None}
-if _COMPILED is not None and _has_v3():
-    try:
-        _BUILDS["x86-64-v3"] = _load(_BUILD_PACKAGES["x86-64-v3"])
-    except ImportError:  # not built for this target (non-x86, MSVC): the baseline runs
-        pass
+def _why_not_runnable(build: str, cpu) -> str:
+    """Why ``build`` cannot run here, or "" when the CPU and OS support it."""
+    if cpu is None or not cpu.PROBED:
+        return "no CPU probe for this platform/compiler (only the baseline build runs)"
+    if not cpu.has_x86_64_v3():
+        return "this CPU or OS lacks x86-64-v3 (AVX2, FMA, BMI1/2, F16C, LZCNT, MOVBE)"
+    if build == "x86-64-v4":
+        if not cpu.avx512_features():
+            return "this CPU lacks AVX-512 F/BW/CD/DQ/VL"
+        if not cpu.os_saves_avx512():
+            return "the OS does not enable the AVX-512 register state (XCR0 opmask/ZMM bits)"
+    return ""
 
-#: The compiled build behind the "cython" backend: "x86-64-v3", "baseline", or "" when
-#: nothing is compiled.
+
 _CPU_CHOICE = _cpu_choice()  # validated even where nothing is compiled
+_BUILDS: dict = {"baseline": _COMPILED, "x86-64-v3": None, "x86-64-v4": None}
+#: Why each missing build is missing (only builds that are not loaded have an entry).
+WHY_NOT_BUILD: dict = {}
+if _COMPILED is not None:
+    _CPU = _probe()
+    for _build in CPU_BUILDS[1:]:
+        _why = _why_not_runnable(_build, _CPU)
+        if not _why:
+            try:
+                _BUILDS[_build] = _load(_BUILD_PACKAGES[_build])
+            except ImportError as _exc:  # not built for this target (non-x86, MSVC)
+                _why = f"not built for this platform/compiler ({type(_exc).__name__}: {_exc})"
+        if _why:
+            WHY_NOT_BUILD[_build] = _why
+else:
+    WHY_NOT_BUILD.update((b, WHY_NOT_COMPILED) for b in CPU_BUILDS)
+
+#: The compiled build behind the "cython" backend: "x86-64-v4", "x86-64-v3", "baseline", or ""
+#: when nothing is compiled.
 CPU_BUILD = ""
 if _COMPILED is not None:
-    CPU_BUILD = "x86-64-v3" if _BUILDS["x86-64-v3"] is not None and _CPU_CHOICE == "auto" else "baseline"
+    CPU_BUILD = [b for b in CPU_BUILDS if _BUILDS[b] is not None][-1]
+if _CPU_CHOICE != "auto" and _CPU_CHOICE != "baseline":
+    if _BUILDS[_CPU_CHOICE] is None:
+        raise ValueError(
+            f"FASTQUANT_CPU: asks for the {_CPU_CHOICE} kernels, which cannot run here: "
+            f"{WHY_NOT_BUILD[_CPU_CHOICE]}; unset it (or set 'auto') to use the best build this "
+            "machine runs"
+        )
+    CPU_BUILD = _CPU_CHOICE
+elif _CPU_CHOICE == "baseline" and _COMPILED is not None:
+    CPU_BUILD = "baseline"
+#: True when FASTQUANT_CPU chose the build (not "auto").
+CPU_FORCED = _CPU_CHOICE != "auto"
 
 _BY_NAME = {"cython": _BUILDS.get(CPU_BUILD), "numpy": _TWINS}
 _BY_NAME.update({f"cython-{build}": ns for build, ns in _BUILDS.items()})

@@ -24,11 +24,12 @@ X86_LEVELS = (
 )
 #: The features the kernels' builds care about, in the order shown.
 SHOWN = ("sse2", "ssse3", "sse4_1", "sse4_2", "avx", "avx2", "fma", "bmi2", "f16c",
-         "avx512f", "avx512bw", "avx512vl", "neon", "asimd", "sve")
+         "avx512f", "avx512bw", "avx512cd", "avx512dq", "avx512vl", "neon", "asimd", "sve")
 #: NumPy's names for the same features, used where /proc/cpuinfo is missing.
 NUMPY_NAMES = {"SSE2": "sse2", "SSSE3": "ssse3", "SSE41": "sse4_1", "SSE42": "sse4_2",
                "AVX": "avx", "AVX2": "avx2", "FMA3": "fma", "F16C": "f16c", "AVX512F": "avx512f",
-               "AVX512BW": "avx512bw", "AVX512VL": "avx512vl", "NEON": "neon", "ASIMD": "asimd",
+               "AVX512BW": "avx512bw", "AVX512CD": "avx512cd", "AVX512DQ": "avx512dq",
+               "AVX512VL": "avx512vl", "NEON": "neon", "ASIMD": "asimd",
                "SVE": "sve", "POPCNT": "popcnt"}
 
 
@@ -81,7 +82,8 @@ def compiled_modules() -> list:
     return sorted(
         getattr(mod, "__file__", None) or name
         for name, mod in list(sys.modules.items())
-        if name.startswith("fastquant._kernels.") and mod is not None
+        if name.startswith("fastquant._kernels") and "." in name[len("fastquant._kernels"):]
+        and mod is not None
     )
 
 
@@ -115,13 +117,20 @@ def _auto_threads() -> int:
 
 
 def kernel_build() -> str:
-    """The kernel build the "cython" backend runs (``_backend.CPU_BUILD``) and the builds
+    """The kernel build the "cython" backend runs (``_backend.CPU_BUILD``), why, and the builds
     this CPU could run."""
     build = getattr(_backend, "KERNEL_BUILD", None) or getattr(_backend, "CPU_BUILD", None)
     if not build:
         return "single portable build (no CPU dispatch)"
     runnable = ", ".join(b.split("-", 1)[1] for b in _backend.builds())
-    return f"{build} (chosen at import; runnable here: {runnable})"
+    how = "chosen at import"
+    if getattr(_backend, "CPU_FORCED", False):
+        how = f"forced by FASTQUANT_CPU={os.environ.get('FASTQUANT_CPU', '').strip()}"
+    text = f"{build} ({how}; runnable here: {runnable})"
+    missing = getattr(_backend, "WHY_NOT_BUILD", {})
+    if missing and not _backend.WHY_NOT_COMPILED:
+        text += "; " + "; ".join(f"no {b}: {why}" for b, why in missing.items())
+    return text
 
 
 def gather() -> dict:

@@ -20,13 +20,15 @@ VER = cd.version()
 COMPILED_TAG = "cp311-cp311-linux_x86_64"
 
 
-def wheel_files(pure: bool) -> dict:
+def wheel_files(pure: bool, dispatch=cd.DISPATCH_PACKAGES) -> dict:
     info = f"fastquant-{VER}.dist-info"
     files = {f: b"" for f in cd.source_files("fastquant") if f.endswith((".py", ".pyi", "py.typed"))}
     files["fastquant/_build_config.py"] = f"NO_EXTENSION = {pure}\n".encode()
     if not pure:
         for family in cd.kernel_families():
             files[f"fastquant/_kernels/{family}.cpython-311-x86_64-linux-gnu.so"] = b"\x7fELF"
+            for package in dispatch if not family.startswith("_") else ():
+                files[f"fastquant/{package}/{family}.cpython-311-x86_64-linux-gnu.so"] = b"\x7fELF"
     files[f"{info}/METADATA"] = f"Metadata-Version: 2.4\nName: fastquant\nVersion: {VER}\n".encode()
     files[f"{info}/WHEEL"] = f"Root-Is-Purelib: {'true' if pure else 'false'}\n".encode()
     files[f"{info}/licenses/LICENSE"] = b"MIT"
@@ -74,6 +76,23 @@ def test_wheel_defects_are_reported(tmp_path, defect, expect):
     defect(files)
     problems = cd.check_wheel(write_wheel(tmp_path, files, COMPILED_TAG), pure=False)
     assert any(expect in p for p in problems), problems
+
+
+@pytest.mark.parametrize("package", cd.DISPATCH_PACKAGES)
+def test_x86_64_wheels_must_carry_every_cpu_build(tmp_path, package):
+    files = wheel_files(pure=False)
+    files.pop(f"fastquant/{package}/int4.cpython-311-x86_64-linux-gnu.so")
+    for tag in (COMPILED_TAG, "cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64",
+                "cp311-cp311-macosx_10_9_x86_64"):
+        problems = cd.check_wheel(write_wheel(tmp_path, files, tag), pure=False)
+        assert any(f"no {package} build of csrc/int4.pyx" in p for p in problems), (tag, problems)
+
+
+@pytest.mark.parametrize("tag", ["cp311-cp311-manylinux_2_17_aarch64.manylinux2014_aarch64",
+                                 "cp311-cp311-win_amd64", "cp311-cp311-macosx_11_0_arm64",
+                                 "cp311-cp311-macosx_10_9_universal2"])
+def test_other_platforms_carry_the_baseline_only(tmp_path, tag):
+    assert cd.check_wheel(write_wheel(tmp_path, wheel_files(False, dispatch=()), tag), pure=False) == []
 
 
 def test_pure_wheel_must_be_untagged_and_kernel_free(tmp_path):

@@ -7,8 +7,10 @@
     python tools/check_dist.py --list dist/*.whl               # print the file listing too
 
 Wheel: the tag fits the build (``py3-none-any`` for a pure one, an interpreter/platform tag
-otherwise); one compiled module per ``csrc/*.pyx`` (in ``fastquant/_kernels`` and, for CPU
-dispatch builds, any other ``fastquant/_kernels*`` package) or none at all when pure; every
+otherwise); one compiled module per ``csrc/*.pyx`` in ``fastquant/_kernels`` and, on x86-64
+platforms built by GCC/clang (every x86-64 tag but Windows', whose MSVC build is baseline
+only), one per kernel family in each CPU-dispatch build, ``fastquant/_kernels_v3`` (x86-64-v3)
+and ``fastquant/_kernels_v4`` (x86-64-v4); or no compiled module at all when pure; every
 ``.py``, ``.pyi`` and ``py.typed`` of the source package; the license; and no build leftovers
 (C sources, ``.pyx``/``.pxd``, objects, bytecode, ``build/`` paths, tests).
 Sdist: every tracked file of ``csrc/``, ``fastquant/``, ``tests/``, ``bench/``, ``tools/`` and
@@ -33,6 +35,8 @@ SDIST_FILES = ("README.md", "LICENSE", "setup.py", "pyproject.toml", "MANIFEST.i
 COMPILED_SUFFIXES = (".so", ".pyd")
 LEFTOVER_SUFFIXES = (".c", ".cpp", ".h", ".pyx", ".pxd", ".o", ".obj", ".pyc", ".pyo", ".html")
 LEFTOVER_PARTS = ("build", "__pycache__", ".pytest_cache", ".hypothesis", ".mypy_cache", ".git")
+#: The CPU-dispatch kernel packages an x86-64 (non-Windows) wheel must carry besides _kernels.
+DISPATCH_PACKAGES = ("_kernels_v3", "_kernels_v4")
 WHEEL_NAME = re.compile(r"(?P<name>[^-]+)-(?P<version>[^-]+)-(?P<py>[^-]+)-(?P<abi>[^-]+)-(?P<plat>[^-]+)\.whl")
 
 
@@ -64,6 +68,16 @@ def source_files(*trees: str) -> list[str]:
 
 def kernel_families() -> list[str]:
     return sorted(p.stem for p in (ROOT / "csrc").glob("*.pyx"))
+
+
+def dispatch_packages(plat: str) -> tuple:
+    """The CPU-dispatch kernel packages a compiled wheel of platform tag ``plat`` must hold:
+    all of them on x86-64 built by GCC/clang (Linux, macOS x86_64), none elsewhere (aarch64,
+    arm64, universal2 and Windows get the baseline only, see setup.py)."""
+    tags = plat.lower().split(".")
+    if all(t.endswith("x86_64") and "universal" not in t for t in tags):
+        return DISPATCH_PACKAGES
+    return ()
 
 
 def leftovers(names, allow_parts=()) -> list[str]:
@@ -107,6 +121,12 @@ def check_wheel(path: Path, pure: bool) -> list[str]:
             pattern = re.compile(rf"{PACKAGE}/_kernels/{family}\.[^/]*({'|'.join(COMPILED_SUFFIXES)})")
             if not any(pattern.fullmatch(n) for n in compiled):
                 problems.append(f"{path.name}: no compiled kernel module for csrc/{family}.pyx")
+        for package in dispatch_packages(m["plat"]):
+            for family in (f for f in kernel_families() if not f.startswith("_")):
+                pattern = re.compile(rf"{PACKAGE}/{package}/{family}\.[^/]*({'|'.join(COMPILED_SUFFIXES)})")
+                if not any(pattern.fullmatch(n) for n in compiled):
+                    problems.append(f"{path.name}: no {package} build of csrc/{family}.pyx "
+                                    "(x86-64 wheels carry the baseline, x86-64-v3 and x86-64-v4 builds)")
         for name in compiled:
             p = PurePosixPath(name)
             if not (p.parts[0] == PACKAGE and p.parent.name.startswith("_kernels")

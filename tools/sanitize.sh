@@ -45,7 +45,7 @@ rm -rf "$SITE"
 mkdir -p "$SITE"
 cp -r fastquant "$SITE/"
 find "$SITE/fastquant" \( -name '*.so' -o -name '*.pyd' -o -name __pycache__ \) -prune -exec rm -rf {} +
-for built in "$OUT"/lib/fastquant/*/; do  # every compiled build: _kernels, _kernels_v3, ...
+for built in "$OUT"/lib/fastquant/*/; do  # every compiled build: _kernels, _kernels_v3, _kernels_v4
     mkdir -p "$SITE/fastquant/$(basename "$built")"
     cp -r "$built." "$SITE/fastquant/$(basename "$built")/"
 done
@@ -65,8 +65,17 @@ export FASTQUANT_SANITIZED=1
 cd "$SITE"
 "$PY" - <<PYEOF
 import fastquant, fastquant._kernels.int4 as k
+from fastquant import _backend
 assert k.__file__.startswith("$SITE"), f"not the sanitized build: {k.__file__}"
 assert fastquant.backend() == "cython"
+# every build this CPU runs (baseline, x86-64-v3, x86-64-v4) is the instrumented one, and the
+# suite's cross-checks (tests/_support.both) run each of them
+for name in _backend.builds():
+    f = _backend.kernels_of(name).int4_pack
+    mod = __import__(f.__module__, fromlist=["x"])
+    assert mod.__file__.startswith("$SITE"), f"{name}: not the sanitized build: {mod.__file__}"
+import sys
+print("sanitize.sh: sanitized builds:", ", ".join(_backend.builds()), "- cython is", _backend.CPU_BUILD, file=sys.stderr)
 PYEOF
 
 # canary: a deliberately wrong direct kernel call (a reversed view, read as if contiguous)

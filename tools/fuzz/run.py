@@ -2,8 +2,9 @@
 
     python tools/fuzz/run.py TARGET [libFuzzer flags, e.g. -max_total_time=60 corpus_dir]
 
-Every input is decoded into a call by ``targets.TARGETS[TARGET]`` and run on the cython and
-the numpy backend: the results must be identical (dtype, shape, bytes) or both calls must
+Every input is decoded into a call by ``targets.TARGETS[TARGET]`` and run on every compiled
+build this CPU runs (baseline, x86-64-v3, x86-64-v4) and on the numpy backend: the results
+must be identical (dtype, shape, bytes) or both calls must
 raise the same ValueError/TypeError; inputs must be unchanged. Anything else (another
 exception, a mismatch, a crash, a sanitizer report) stops the run and leaves a crash-* file
 that reproduces it: ``python tools/fuzz/run.py TARGET crash-...``.
@@ -54,20 +55,22 @@ def one_input(build, data: bytes) -> None:
     fn, kwargs = build(fdp)
     before = {k: v.copy() for k, v in kwargs.items() if isinstance(v, np.ndarray) and k != "out"}
     outcomes = []
-    for name in ("cython", "numpy"):
+    names = (*fq._backend.builds(), "numpy")
+    for name in names:
         if isinstance(kwargs.get("out"), np.ndarray):
-            kwargs["out"][...] = 0  # same starting bytes for both backends
+            kwargs["out"][...] = 0  # same starting bytes for every backend
         with fq.use_backend(name):
             kind, value = _outcome(fn, kwargs)
         outcomes.append((kind, value.copy() if kind == "ok" else value))
         for k, v in before.items():
             _same(kwargs[k], v, f"input {k} after the {name} call")
-    (ka, ra), (kb, rb) = outcomes
-    assert ka == kb, f"cython {ka} {ra!r} but numpy {kb} {rb!r} for {kwargs!r}"
-    if ka == "raised":
-        assert ra is rb, f"cython raised {ra.__name__}, numpy {rb.__name__} for {kwargs!r}"
-    else:
-        _same(ra, rb, f"result for {kwargs!r}")
+    kb, rb = outcomes[-1]
+    for name, (ka, ra) in zip(names, outcomes):
+        assert ka == kb, f"{name} {ka} {ra!r} but numpy {kb} {rb!r} for {kwargs!r}"
+        if ka == "raised":
+            assert ra is rb, f"{name} raised {ra.__name__}, numpy {rb.__name__} for {kwargs!r}"
+        else:
+            _same(ra, rb, f"{name} result for {kwargs!r}")
 
 
 def main() -> None:
