@@ -11,9 +11,13 @@ raises instead of touching foreign memory. All loops run without the GIL.
 
 cimport numpy as cnp
 from libc.stdint cimport int8_t, uint8_t, int16_t, uint16_t, int32_t, int64_t
+from libc.stdlib cimport malloc, free
 
 from fq_checks cimport require, rows_of
-from fq_common cimport round_clamp_any, FQ_BLOCK, fq_stream_head, fq_stream_floats, fq_stream_fence
+from fq_common cimport (round_clamp_any, FQ_BLOCK, fq_stream_head, fq_stream_floats, fq_stream_fence,
+                        fq_quant, fq_quant_init, fq_quant_lane_inv, FQ_Q_ROUND, fq_quantize_i8,
+                        fq_quantize_u8, fq_quantize_i16, fq_quantize_u16, fq_quantize_lanes_i8,
+                        fq_quantize_lanes_u8, fq_quantize_lanes_i16, fq_quantize_lanes_u16)
 
 cnp.import_array()
 
@@ -57,9 +61,11 @@ cdef inline void _dims(cnp.ndarray src, cnp.ndarray out, cnp.ndarray scales,
              "affine", "scales and zero_points must be C-contiguous and native-endian")
 
 
-cdef int _quantize(const float* s, codes_t* d, const float* scales, const int32_t* zps,
-                   Py_ssize_t outer, Py_ssize_t C, Py_ssize_t inner,
-                   float lo, float hi) noexcept nogil:
+cdef int _quantize_scalar(const float* s, codes_t* d, const float* scales, const int32_t* zps,
+                          Py_ssize_t outer, Py_ssize_t C, Py_ssize_t inner,
+                          float lo, float hi) noexcept nogil:
+    """One element at a time by true division: channels of fewer than 16 elements, and scales
+    the primitive refuses (only a direct kernel call can pass one that is not finite and > 0)."""
     cdef Py_ssize_t o, c, i
     cdef float v, sc, zf
     cdef uint8_t nan = 0
@@ -68,7 +74,6 @@ cdef int _quantize(const float* s, codes_t* d, const float* scales, const int32_
             for c in range(C):
                 v = s[c]
                 nan |= v != v
-                # a true division, never a multiply by the reciprocal (SPEC: float math);
                 # a NaN is reported by the return value and written as the code qmin
                 d[c] = <codes_t> round_clamp_any(v / scales[c] + <float> zps[c], lo, hi)
             s += C
@@ -87,6 +92,88 @@ cdef int _quantize(const float* s, codes_t* d, const float* scales, const int32_
     return nan
 
 
+cdef inline int _run(const fq_quant* q, const float* s, codes_t* d, Py_ssize_t n) noexcept nogil:
+    if codes_t is int8_t:
+        return fq_quantize_i8(q, s, d, n)
+    elif codes_t is uint8_t:
+        return fq_quantize_u8(q, s, d, n)
+    elif codes_t is int16_t:
+        return fq_quantize_i16(q, s, d, n)
+    else:
+        return fq_quantize_u16(q, s, d, n)
+
+
+cdef inline int _run_lanes(const fq_quant* q, const float* s, codes_t* d, Py_ssize_t n,
+                           const float* sc, const float* inv, const float* zf) noexcept nogil:
+    if codes_t is int8_t:
+        return fq_quantize_lanes_i8(q, s, d, n, sc, inv, zf)
+    elif codes_t is uint8_t:
+        return fq_quantize_lanes_u8(q, s, d, n, sc, inv, zf)
+    elif codes_t is int16_t:
+        return fq_quantize_lanes_i16(q, s, d, n, sc, inv, zf)
+    else:
+        return fq_quantize_lanes_u16(q, s, d, n, sc, inv, zf)
+
+
+cdef int _quantize(const float* s, codes_t* d, const float* scales, const int32_t* zps,
+                   Py_ssize_t outer, Py_ssize_t C, Py_ssize_t inner,
+                   int32_t qmin, int32_t qmax) noexcept nogil:
+    """The affine formula through fq_quantize.h: a true float32 division wherever its proof
+    does not show that multiplying by the reciprocal gives the same code (SPEC: float math)."""
+    cdef Py_ssize_t o, c
+    cdef int nan = 0
+    cdef float zmax = 0.0, z
+    cdef fq_quant q
+    cdef fq_quant* qs
+    cdef float* lanes
+    if C == 1:  # per tensor, or one channel: one contiguous run
+        if fq_quant_init(&q, scales[0], 0.0, <float> zps[0], 0, qmin, qmax, FQ_Q_ROUND) != 0:
+            return _quantize_scalar(s, d, scales, zps, outer, C, inner, qmin, qmax)
+        return _run(&q, s, d, outer * inner)
+    if inner == 1:  # channels are the last axis: each row with per-element parameters
+        lanes = <float*> malloc(2 * C * sizeof(float))
+        if lanes == NULL:
+            return _quantize_scalar(s, d, scales, zps, outer, C, inner, qmin, qmax)
+        for c in range(C):
+            z = <float> zps[c]
+            lanes[c] = fq_quant_lane_inv(scales[c])
+            lanes[C + c] = z
+            z = -z if z < 0 else z
+            zmax = z if z > zmax else zmax
+        # one set of bounds and slack for every lane: the largest |zf| bounds them all
+        if fq_quant_init(&q, scales[0], 0.0, zmax, 0, qmin, qmax, FQ_Q_ROUND) != 0:
+            free(lanes)
+            return _quantize_scalar(s, d, scales, zps, outer, C, inner, qmin, qmax)
+        for c in range(C):
+            if lanes[c] == 0.0:  # no proof for this lane (or an invalid scale): divide
+                q.inv = 0.0
+            if not (scales[c] > 0.0 and scales[c] <= 3.4028234663852886e38):
+                free(lanes)
+                return _quantize_scalar(s, d, scales, zps, outer, C, inner, qmin, qmax)
+        for o in range(outer):
+            nan |= _run_lanes(&q, s, d, C, scales, lanes, lanes + C)
+            s += C
+            d += C
+        free(lanes)
+        return nan
+    if inner < 16:  # short channels: a call per channel would cost more than it saves
+        return _quantize_scalar(s, d, scales, zps, outer, C, inner, qmin, qmax)
+    qs = <fq_quant*> malloc(C * sizeof(fq_quant))
+    if qs == NULL:
+        return _quantize_scalar(s, d, scales, zps, outer, C, inner, qmin, qmax)
+    for c in range(C):
+        if fq_quant_init(&qs[c], scales[c], 0.0, <float> zps[c], 0, qmin, qmax, FQ_Q_ROUND) != 0:
+            free(qs)
+            return _quantize_scalar(s, d, scales, zps, outer, C, inner, qmin, qmax)
+    for o in range(outer):
+        for c in range(C):
+            nan |= _run(&qs[c], s, d, inner)
+            s += inner
+            d += inner
+    free(qs)
+    return nan
+
+
 def affine_quantize(cnp.ndarray src, cnp.ndarray out, cnp.ndarray scales,
                     cnp.ndarray zero_points, int qmin, int qmax):
     """``out = clip(round(src / scales + float32(zero_points)), qmin, qmax)`` in float32 over
@@ -96,7 +183,6 @@ def affine_quantize(cnp.ndarray src, cnp.ndarray out, cnp.ndarray scales,
     _dims(src, out, scales, zero_points, dims)
     require(cnp.PyArray_TYPE(src) == cnp.NPY_FLOAT32, "affine", "src must be float32")
     cdef int t = cnp.PyArray_TYPE(out)
-    cdef float lo = qmin, hi = qmax
     cdef const float* s = <const float*> cnp.PyArray_DATA(src)
     cdef void* d = cnp.PyArray_DATA(out)
     cdef const float* sc = <const float*> cnp.PyArray_DATA(scales)
@@ -105,19 +191,19 @@ def affine_quantize(cnp.ndarray src, cnp.ndarray out, cnp.ndarray scales,
     if t == cnp.NPY_INT8:
         require(-128 <= qmin <= qmax <= 127, "affine", "code range does not fit int8")
         with nogil:
-            nan = _quantize(s, <int8_t*> d, sc, zp, dims[0], dims[1], dims[2], lo, hi)
+            nan = _quantize(s, <int8_t*> d, sc, zp, dims[0], dims[1], dims[2], qmin, qmax)
     elif t == cnp.NPY_UINT8:
         require(0 <= qmin <= qmax <= 255, "affine", "code range does not fit uint8")
         with nogil:
-            nan = _quantize(s, <uint8_t*> d, sc, zp, dims[0], dims[1], dims[2], lo, hi)
+            nan = _quantize(s, <uint8_t*> d, sc, zp, dims[0], dims[1], dims[2], qmin, qmax)
     elif t == cnp.NPY_INT16:
         require(-32768 <= qmin <= qmax <= 32767, "affine", "code range does not fit int16")
         with nogil:
-            nan = _quantize(s, <int16_t*> d, sc, zp, dims[0], dims[1], dims[2], lo, hi)
+            nan = _quantize(s, <int16_t*> d, sc, zp, dims[0], dims[1], dims[2], qmin, qmax)
     elif t == cnp.NPY_UINT16:
         require(0 <= qmin <= qmax <= 65535, "affine", "code range does not fit uint16")
         with nogil:
-            nan = _quantize(s, <uint16_t*> d, sc, zp, dims[0], dims[1], dims[2], lo, hi)
+            nan = _quantize(s, <uint16_t*> d, sc, zp, dims[0], dims[1], dims[2], qmin, qmax)
     else:
         require(False, "affine", "out must be int8, uint8, int16 or uint16")
     return nan

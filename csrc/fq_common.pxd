@@ -1,7 +1,7 @@
 # Inline helpers shared by the kernel families. Everything here is float32 arithmetic in the
 # order the NumPy twins use; nothing may be compiled with -ffast-math.
 
-from libc.stdint cimport int8_t, uint8_t
+from libc.stdint cimport int8_t, uint8_t, int16_t, uint16_t, int32_t
 
 cdef inline float round_clamp(float x, float lo, float hi) noexcept nogil:
     """clip(round_half_even(x), lo, hi) for non-NaN x and integer bounds with |bound| < 2**22.
@@ -30,13 +30,10 @@ cdef inline float round_clamp_any(float x, float lo, float hi) noexcept nogil:
     return (x + magic) - magic
 
 
-# Quantizing by multiplication, exactly. The twins compute round(fl(x / s)), and a division
-# per element makes the quantize kernels compute-bound (PERF-NOTES). With r = fl(1 / s),
-# y = fl(x * r) = (x / s)(1 + e1)(1 + e2) and fl(x / s) = (x / s)(1 + e3), |e| <= 2**-24, so
-# |y - fl(x / s)| < 4 * 2**-24 * |x / s|. Where |x / s| <= B = max(-lo, hi) + 1 that is below
-# B * 2**-22, so round(clamp(y)) == round(clamp(fl(x / s))) unless clamp(y) lies within
-# B * 2**-22 of a half-integer; where |x / s| > B both clamp to the same bound. Blocks where any
-# element lies that close are recomputed with true divisions (for int4, 0.1% of random blocks).
+# Quantizing by multiplication, exactly: the primitive of every quantizer that divides is
+# fq_quantize.h (its proof is there, and its C API in csrc/README.md). The twins compute
+# round(fl(x / s) + zf); the kernels multiply by fl(1 / s) wherever the proof says the code
+# cannot differ, and divide the blocks where it cannot say so.
 
 cdef enum:
     FQ_BLOCK = 256          # elements per block: stack buffers, streaming stores, fallbacks
@@ -48,9 +45,40 @@ cdef inline float reciprocal_or_zero(float scale) noexcept nogil:
 
 
 cdef extern from "fq_quantize.h":
-    # d[i] = round_clamp(s[i] / scale, lo, hi) for a block of n non-NaN floats, |lo|, |hi| <
-    # 2**20, by multiplying with inv = reciprocal_or_zero(scale) when that is provably exact
-    # for the whole block, else by dividing; returns whether it had to divide.
+    enum:
+        FQ_QBLOCK
+        FQ_Q_ROUND
+        FQ_Q_FLOOR
+    ctypedef struct fq_quant:
+        float scale
+        float inv
+        float offset
+        float zf
+        int32_t zp
+        int32_t lo
+        int32_t hi
+        float slack
+        int mode
+        int simd
+    # code(x) = clip(R(fl(fl(fl(x - offset) / scale) + zf)) + zp, lo, hi); 0 or -1 (bad params)
+    int fq_quant_init(fq_quant* q, float scale, float offset, float zf, int32_t zp, int32_t lo,
+                      int32_t hi, int mode) noexcept nogil
+    float fq_quant_lane_inv(float scale) noexcept nogil
+    # d[i] = code(s[i]); returns 1 if s holds a NaN
+    int fq_quantize_i8(const fq_quant* q, const float* s, int8_t* d, Py_ssize_t n) noexcept nogil
+    int fq_quantize_u8(const fq_quant* q, const float* s, uint8_t* d, Py_ssize_t n) noexcept nogil
+    int fq_quantize_i16(const fq_quant* q, const float* s, int16_t* d, Py_ssize_t n) noexcept nogil
+    int fq_quantize_u16(const fq_quant* q, const float* s, uint16_t* d, Py_ssize_t n) noexcept nogil
+    # the same with element i's own scale sc[i], inv[i] = fq_quant_lane_inv(sc[i]), zf[i]
+    int fq_quantize_lanes_i8(const fq_quant* q, const float* s, int8_t* d, Py_ssize_t n,
+                             const float* sc, const float* inv, const float* zf) noexcept nogil
+    int fq_quantize_lanes_u8(const fq_quant* q, const float* s, uint8_t* d, Py_ssize_t n,
+                             const float* sc, const float* inv, const float* zf) noexcept nogil
+    int fq_quantize_lanes_i16(const fq_quant* q, const float* s, int16_t* d, Py_ssize_t n,
+                              const float* sc, const float* inv, const float* zf) noexcept nogil
+    int fq_quantize_lanes_u16(const fq_quant* q, const float* s, uint16_t* d, Py_ssize_t n,
+                              const float* sc, const float* inv, const float* zf) noexcept nogil
+    # 0.1's block primitive (int8 codes, round): kept for code written against it
     bint div_round_clamp_block "fq_div_round_clamp_block" (
         const float* s, int8_t* d, Py_ssize_t n, float scale, float inv, float lo,
         float hi) noexcept nogil

@@ -11,9 +11,9 @@ cimport numpy as cnp
 from libc.stdint cimport int8_t, uint8_t, int32_t
 
 from fq_checks cimport require, rows_of
-from fq_common cimport (FQ_BLOCK, fq_range, round_clamp, reciprocal_or_zero, div_round_clamp_block,
-                        fq_stream_head, fq_stream_floats, fq_stream_fence, fq_pack_pairs,
-                        fq_unpack_pairs)
+from fq_common cimport (FQ_BLOCK, fq_range, round_clamp, fq_quant, fq_quant_init, FQ_Q_ROUND,
+                        fq_quantize_i8, fq_stream_head, fq_stream_floats, fq_stream_fence,
+                        fq_pack_pairs, fq_unpack_pairs)
 
 cnp.import_array()
 
@@ -42,32 +42,53 @@ def int4_range(cnp.ndarray src):
     return lo, hi, finite
 
 
+cdef inline void _quantize_run(const fq_quant* q, float scale, const float* s, int8_t* d,
+                               Py_ssize_t n) noexcept nogil:
+    """d[0:n] = clip(round(s / scale), -8, 7): fq_quantize.h's proven multiply-or-divide when
+    the scale is valid (``q`` initialised), else (a direct kernel call with a scale that is not
+    finite and > 0) a true division per element, as the twin computes."""
+    cdef Py_ssize_t i
+    if q.scale == scale:
+        fq_quantize_i8(q, s, d, n)
+    else:
+        for i in range(n):
+            d[i] = <int8_t> round_clamp(s[i] / scale, -8.0, 7.0)
+
+
+cdef inline void _init(fq_quant* q, float scale) noexcept nogil:
+    """Parameters of clip(round(x / scale), -8, 7); q.scale != scale flags an invalid scale."""
+    if fq_quant_init(q, scale, 0.0, 0.0, 0, -8, 7, FQ_Q_ROUND) != 0:
+        q.scale = 0.0 if scale == scale else 1.0  # never equal to the (invalid) scale
+
+
 def int4_quantize(cnp.ndarray src, cnp.ndarray out, float scale):
     """``out = clip(round(src / scale), -8, 7)``; float32 ``src``, int8 ``out`` of its size."""
     cdef const float* s = <const float*> cnp.PyArray_DATA(src)
     cdef int8_t* d = <int8_t*> cnp.PyArray_DATA(out)
-    cdef Py_ssize_t i, n = cnp.PyArray_SIZE(src)
-    cdef float inv = reciprocal_or_zero(scale)
+    cdef Py_ssize_t n = cnp.PyArray_SIZE(src)
+    cdef fq_quant q
     require(cnp.PyArray_SIZE(out) == n, "int4", "size mismatch")
     with nogil:
-        for i in range((n + FQ_BLOCK - 1) // FQ_BLOCK):
-            div_round_clamp_block(s + i * FQ_BLOCK, d + i * FQ_BLOCK,
-                                  min(n - i * FQ_BLOCK, <Py_ssize_t> FQ_BLOCK), scale, inv, -8.0, 7.0)
+        _init(&q, scale)
+        _quantize_run(&q, scale, s, d, n)
 
 
-cdef inline void _quantize_pack_row(const float* s, uint8_t* d, Py_ssize_t n, float scale,
-                                    float inv) noexcept nogil:
+cdef enum:
+    _PACK_CHUNK = 8 * FQ_BLOCK  # codes quantized into a stack buffer before packing
+
+
+cdef inline void _quantize_pack_row(const fq_quant* q, float scale, const float* s, uint8_t* d,
+                                    Py_ssize_t n) noexcept nogil:
     """Quantize n floats and pack them into ceil(n / 2) bytes (odd n: high nibble 0)."""
-    cdef int8_t q[FQ_BLOCK]
-    cdef Py_ssize_t i, j, k
-    for i in range((n + FQ_BLOCK - 1) // FQ_BLOCK):
-        k = min(n - i * FQ_BLOCK, <Py_ssize_t> FQ_BLOCK)
-        div_round_clamp_block(s + i * FQ_BLOCK, q, k, scale, inv, -8.0, 7.0)
-        for j in range(k // 2):
-            d[j] = (<uint8_t> q[2 * j] & 0xF) | <uint8_t> (<uint8_t> q[2 * j + 1] << 4)
+    cdef int8_t buf[_PACK_CHUNK]
+    cdef Py_ssize_t i, k
+    for i in range((n + _PACK_CHUNK - 1) // _PACK_CHUNK):
+        k = min(n - i * _PACK_CHUNK, <Py_ssize_t> _PACK_CHUNK)
+        _quantize_run(q, scale, s + i * _PACK_CHUNK, buf, k)
+        fq_pack_pairs(<const uint8_t*> buf, d, k // 2)  # codes are in [-8, 7]: never flagged
         if k & 1:
-            d[k // 2] = <uint8_t> q[k - 1] & 0xF
-        d += FQ_BLOCK // 2
+            d[k // 2] = <uint8_t> buf[k - 1] & 0xF
+        d += _PACK_CHUNK // 2
 
 
 def int4_quantize_pack(cnp.ndarray src, cnp.ndarray out, float scale):
@@ -77,14 +98,15 @@ def int4_quantize_pack(cnp.ndarray src, cnp.ndarray out, float scale):
     require(m == (n + 1) // 2, "int4", "packed length mismatch")
     cdef const float* s = <const float*> cnp.PyArray_DATA(src)
     cdef uint8_t* d = <uint8_t*> cnp.PyArray_DATA(out)
-    cdef float inv = reciprocal_or_zero(scale)
+    cdef fq_quant q
     if n % 2 == 0:  # rows end on byte boundaries: one flat pass
         m = rows * m
         n = rows * n
         rows = 1
     with nogil:
+        _init(&q, scale)
         for r in range(rows):
-            _quantize_pack_row(s, d, n, scale, inv)
+            _quantize_pack_row(&q, scale, s, d, n)
             s += n
             d += m
 
