@@ -300,3 +300,43 @@ def affine_dequantize(cnp.ndarray src, cnp.ndarray out, cnp.ndarray scales,
             _dequantize(<const int32_t*> s, d, sc, zp, dims[0], dims[1], dims[2], stream)
     else:
         require(False, "affine", "src must be int8, uint8, int16, uint16 or int32")
+
+
+def _quantize_primitive(cnp.ndarray src, cnp.ndarray out, float scale, float offset, float zf,
+                        int32_t zp, int32_t lo, int32_t hi, int floor_mode, bint simd=True):
+    """Internal (tests/test_reciprocal_proof.py): fq_quantize.h's primitive as it is,
+    ``out = clip(R(fl(fl(fl(src - offset) / scale) + zf)) + zp, lo, hi)`` with R = round half
+    to even, or floor when ``floor_mode``; ``out`` int8, uint8, int16 or uint16 of src's size;
+    ``simd=False`` forces the plain C path. Returns the NaN flag; raises ValueError on
+    parameters the primitive refuses. Not a kernel: no twin, not in ``__all__``."""
+    cdef fq_quant q
+    cdef Py_ssize_t n = cnp.PyArray_SIZE(src)
+    cdef int t = cnp.PyArray_TYPE(out), nan
+    cdef const float* s = <const float*> cnp.PyArray_DATA(src)
+    cdef void* d = cnp.PyArray_DATA(out)
+    require(cnp.PyArray_TYPE(src) == cnp.NPY_FLOAT32 and cnp.PyArray_ISCARRAY_RO(src), "affine",
+            "src must be C-contiguous float32")
+    require(cnp.PyArray_SIZE(out) == n and cnp.PyArray_ISCARRAY(out), "affine", "out size mismatch")
+    require(fq_quant_init(&q, scale, offset, zf, zp, lo, hi, 1 if floor_mode else 0) == 0,
+            "affine", "parameters refused by fq_quant_init")
+    if not simd:
+        q.simd = 0
+    if t == cnp.NPY_INT8:
+        require(-128 <= lo <= hi <= 127, "affine", "code range does not fit int8")
+        with nogil:
+            nan = fq_quantize_i8(&q, s, <int8_t*> d, n)
+    elif t == cnp.NPY_UINT8:
+        require(0 <= lo <= hi <= 255, "affine", "code range does not fit uint8")
+        with nogil:
+            nan = fq_quantize_u8(&q, s, <uint8_t*> d, n)
+    elif t == cnp.NPY_INT16:
+        require(-32768 <= lo <= hi <= 32767, "affine", "code range does not fit int16")
+        with nogil:
+            nan = fq_quantize_i16(&q, s, <int16_t*> d, n)
+    elif t == cnp.NPY_UINT16:
+        require(0 <= lo <= hi <= 65535, "affine", "code range does not fit uint16")
+        with nogil:
+            nan = fq_quantize_u16(&q, s, <uint16_t*> d, n)
+    else:
+        require(False, "affine", "out must be int8, uint8, int16 or uint16")
+    return nan
