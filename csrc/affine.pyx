@@ -123,6 +123,7 @@ cdef int _quantize(const float* s, codes_t* d, const float* scales, const int32_
     cdef Py_ssize_t o, c
     cdef int nan = 0
     cdef float zmax = 0.0, z
+    cdef bint same
     cdef fq_quant q
     cdef fq_quant* qs
     cdef float* lanes
@@ -134,14 +135,18 @@ cdef int _quantize(const float* s, codes_t* d, const float* scales, const int32_
         lanes = <float*> malloc(2 * C * sizeof(float))
         if lanes == NULL:
             return _quantize_scalar(s, d, scales, zps, outer, C, inner, qmin, qmax)
+        same = True
         for c in range(C):
             z = <float> zps[c]
             lanes[c] = fq_quant_lane_inv(scales[c])
             lanes[C + c] = z
+            same = same and zps[c] == zps[0]
             z = -z if z < 0 else z
             zmax = z if z > zmax else zmax
-        # one set of bounds and slack for every lane: the largest |zf| bounds them all
-        if fq_quant_init(&q, scales[0], 0.0, zmax, 0, qmin, qmax, FQ_Q_ROUND) != 0:
+        # one set of bounds and slack for every lane: the largest |zf| bounds them all (and
+        # one zero point for all of them needs no per-lane array)
+        if fq_quant_init(&q, scales[0], 0.0, <float> zps[0] if same else zmax, 0, qmin, qmax,
+                         FQ_Q_ROUND) != 0:
             free(lanes)
             return _quantize_scalar(s, d, scales, zps, outer, C, inner, qmin, qmax)
         for c in range(C):
@@ -151,7 +156,7 @@ cdef int _quantize(const float* s, codes_t* d, const float* scales, const int32_
                 free(lanes)
                 return _quantize_scalar(s, d, scales, zps, outer, C, inner, qmin, qmax)
         for o in range(outer):
-            nan |= _run_lanes(&q, s, d, C, scales, lanes, lanes + C)
+            nan |= _run_lanes(&q, s, d, C, scales, lanes, NULL if same else lanes + C)
             s += C
             d += C
         free(lanes)

@@ -15,9 +15,10 @@
  *   nan = fq_quantize_i8(&q, src, dst, n);      also _u8, _i16, _u16 (dst type = code type)
  *   nan = fq_quantize_lanes_i8(&q, src, dst, n, scales, invs, zfs);   one scale per element
  * The lanes variant serves per-channel parameters with the channels on the last axis: element
- * i uses scales[i], zfs[i] and invs[i] = fl(1 / scales[i]) (fq_quant_lane_inv); q is
- * initialised with the largest |zf| and any scale (its slack then holds for every lane) and its
- * inv set to 0 when some lane's inv is 0.
+ * i uses scales[i], zfs[i] and invs[i] = fl(1 / scales[i]) (fq_quant_lane_inv), or q's zf for
+ * every element when zfs is NULL; q is initialised with the largest |zf| (or the common zf)
+ * and any scale (its slack then holds for every lane) and its inv set to 0 when some lane's
+ * inv is 0.
  *
  * How: the data go in blocks of FQ_QBLOCK elements. Where the proof below applies (q.inv != 0)
  * a block is first computed by multiplying with inv = fl(1 / scale), and every element's
@@ -222,7 +223,7 @@ FQ_Q_INLINE int32_t fq_q_mul(const fq_quant *q, float x, float inv, float zf, in
         ptrdiff_t i;                                                                          \
         int nan = 0;                                                                          \
         for (i = 0; i < n; i++)                                                               \
-            d[i] = (T)fq_q_ref(q, s[i], per ? sc[i] : q->scale, per ? zf[i] : q->zf, &nan);   \
+            d[i] = (T)fq_q_ref(q, s[i], per & 1 ? sc[i] : q->scale, per & 2 ? zf[i] : q->zf, &nan);   \
         return nan;                                                                           \
     }                                                                                         \
     FQ_Q_INLINE int fq_q_mul_c_##NAME(const fq_quant *q, const float *s, T *d, ptrdiff_t n,   \
@@ -230,7 +231,7 @@ FQ_Q_INLINE int32_t fq_q_mul(const fq_quant *q, float x, float inv, float zf, in
         ptrdiff_t i;                                                                          \
         int bad = 0;                                                                          \
         for (i = 0; i < n; i++)                                                               \
-            d[i] = (T)fq_q_mul(q, s[i], per ? inv[i] : q->inv, per ? zf[i] : q->zf, &bad);    \
+            d[i] = (T)fq_q_mul(q, s[i], per & 1 ? inv[i] : q->inv, per & 2 ? zf[i] : q->zf, &bad);    \
         return !bad;                                                                          \
     }
 
@@ -281,10 +282,8 @@ FQ_Q_INLINE int fq_q_mul512_8(const fq_quant *q, const float *s, uint8_t *d, ptr
         __m512i k[4];
         for (j = 0; j < 4; j++) {
             __m512 v;
-            if (per) {
-                vinv = _mm512_loadu_ps(inv + i + 16 * j);
-                vzf = _mm512_loadu_ps(zf + i + 16 * j);
-            }
+            if (per & 1) vinv = _mm512_loadu_ps(inv + i + 16 * j);
+            if (per & 2) vzf = _mm512_loadu_ps(zf + i + 16 * j);
             v = _mm512_fmadd_ps(_mm512_loadu_ps(s + i + 16 * j), vinv, vzf);
             k[j] = _mm512_cvtps_epi32(v);
             kmin = _mm512_min_epi32(kmin, k[j]);
@@ -302,10 +301,8 @@ FQ_Q_INLINE int fq_q_mul512_8(const fq_quant *q, const float *s, uint8_t *d, ptr
         __mmask16 m = (__mmask16)(n - i >= 16 ? 0xFFFF : (1u << (n - i)) - 1);
         __m512 v;
         __m512i kk;
-        if (per) {
-            vinv = _mm512_maskz_loadu_ps(m, inv + i);
-            vzf = _mm512_maskz_loadu_ps(m, zf + i);
-        }
+        if (per & 1) vinv = _mm512_maskz_loadu_ps(m, inv + i);
+        if (per & 2) vzf = _mm512_maskz_loadu_ps(m, zf + i);
         v = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, s + i), vinv, vzf);
         kk = _mm512_cvtps_epi32(v);
         kmin = _mm512_min_epi32(kmin, kk);
@@ -330,10 +327,8 @@ FQ_Q_INLINE int fq_q_div512(const fq_quant *q, const float *s, void *dst, ptrdif
         __m512i k[4];
         for (j = 0; j < 4; j++) {
             __m512 v;
-            if (per) {
-                vs = _mm512_loadu_ps(sc + i + 16 * j);
-                vzf = _mm512_loadu_ps(zf + i + 16 * j);
-            }
+            if (per & 1) vs = _mm512_loadu_ps(sc + i + 16 * j);
+            if (per & 2) vzf = _mm512_loadu_ps(zf + i + 16 * j);
             v = _mm512_add_ps(_mm512_div_ps(_mm512_loadu_ps(s + i + 16 * j), vs), vzf);
             v = _mm512_min_ps(vhi, _mm512_max_ps(vlo, v));
             acc = _mm512_add_ps(acc, v);
@@ -350,10 +345,8 @@ FQ_Q_INLINE int fq_q_div512(const fq_quant *q, const float *s, void *dst, ptrdif
         __mmask16 m = (__mmask16)(n - i >= 16 ? 0xFFFF : (1u << (n - i)) - 1);
         __m512 v;
         __m512i kk;
-        if (per) {
-            vs = _mm512_mask_loadu_ps(_mm512_set1_ps(1.0f), m, sc + i);
-            vzf = _mm512_maskz_loadu_ps(m, zf + i);
-        }
+        if (per & 1) vs = _mm512_mask_loadu_ps(_mm512_set1_ps(1.0f), m, sc + i);
+        if (per & 2) vzf = _mm512_maskz_loadu_ps(m, zf + i);
         v = _mm512_add_ps(_mm512_div_ps(_mm512_maskz_loadu_ps(m, s + i), vs), vzf);
         v = _mm512_min_ps(vhi, _mm512_max_ps(vlo, v));
         acc = _mm512_add_ps(acc, v);
@@ -388,10 +381,8 @@ FQ_Q_INLINE __m256i fq_q_mul256_step(const fq_quant *q, const float *s, const fl
     int j;
     for (j = 0; j < 4; j++) {
         __m256 v, e;
-        if (per) {
-            vinv = _mm256_loadu_ps(inv + 8 * j);
-            vzf = _mm256_loadu_ps(zf + 8 * j);
-        }
+        if (per & 1) vinv = _mm256_loadu_ps(inv + 8 * j);
+        if (per & 2) vzf = _mm256_loadu_ps(zf + 8 * j);
         v = _mm256_fmadd_ps(_mm256_loadu_ps(s + 8 * j), vinv, vzf);
         k[j] = _mm256_cvtps_epi32(v);
         e = _mm256_sub_ps(v, _mm256_cvtepi32_ps(k[j]));
@@ -413,19 +404,22 @@ FQ_Q_INLINE int fq_q_mul256_8(const fq_quant *q, const float *s, uint8_t *d, ptr
     int32_t bits;
     ptrdiff_t i = 0;
     for (; i + 32 <= n; i += 32) {
-        __m256i p = fq_q_mul256_step(q, s + i, inv + (per ? i : 0), zf + (per ? i : 0), per,
+        __m256i p = fq_q_mul256_step(q, s + i, inv + (per & 1 ? i : 0), zf + (per & 2 ? i : 0), per,
                                      is_signed, full, vinv, vzf, &far);
         _mm256_storeu_si256((__m256i *)(d + i), p);
     }
-    if (i < n) { /* the last few elements, through zero-padded copies (x = 0 gives v = zf) */
+    if (i < n && n >= 32) { /* the last few: one more step ending at n (overlap: same codes) */
+        i = n - 32;
+        _mm256_storeu_si256((__m256i *)(d + i),
+                            fq_q_mul256_step(q, s + i, inv + (per & 1 ? i : 0), zf + (per & 2 ? i : 0), per,
+                                             is_signed, full, vinv, vzf, &far));
+    } else if (i < n) { /* fewer than 32 in all: zero-padded copies (x = 0 gives v = zf) */
         float xs[32] = {0}, is[32] = {0}, zs[32] = {0};
         uint8_t out[32];
         ptrdiff_t r = n - i;
         memcpy(xs, s + i, (size_t)r * sizeof(float));
-        if (per) {
-            memcpy(is, inv + i, (size_t)r * sizeof(float));
-            memcpy(zs, zf + i, (size_t)r * sizeof(float));
-        }
+        if (per & 1) memcpy(is, inv + i, (size_t)r * sizeof(float));
+        if (per & 2) memcpy(zs, zf + i, (size_t)r * sizeof(float));
         _mm256_storeu_si256((__m256i *)out, fq_q_mul256_step(q, xs, is, zs, per, is_signed, full,
                                                              vinv, vzf, &far));
         memcpy(d + i, out, (size_t)r);
@@ -444,10 +438,8 @@ FQ_Q_INLINE void fq_q_div256_step(const fq_quant *q, const float *s, const float
     int j;
     for (j = 0; j < 4; j++) {
         __m256 v;
-        if (per) {
-            vs = _mm256_loadu_ps(sc + 8 * j);
-            vzf = _mm256_loadu_ps(zf + 8 * j);
-        }
+        if (per & 1) vs = _mm256_loadu_ps(sc + 8 * j);
+        if (per & 2) vzf = _mm256_loadu_ps(zf + 8 * j);
         v = _mm256_add_ps(_mm256_div_ps(_mm256_loadu_ps(s + 8 * j), vs), vzf);
         v = _mm256_min_ps(vhi, _mm256_max_ps(vlo, v));
         *acc = _mm256_add_ps(*acc, v);
@@ -470,20 +462,24 @@ FQ_Q_INLINE int fq_q_div256(const fq_quant *q, const float *s, void *dst, ptrdif
     const ptrdiff_t size = words ? 2 : 1;
     ptrdiff_t i = 0;
     for (; i + 32 <= n; i += 32) {
-        fq_q_div256_step(q, s + i, sc + (per ? i : 0), zf + (per ? i : 0), per, is_signed, words,
+        fq_q_div256_step(q, s + i, sc + (per & 1 ? i : 0), zf + (per & 2 ? i : 0), per, is_signed, words,
                          vs, vzf, &acc, out);
         _mm256_storeu_si256((__m256i *)(d + size * i), out[0]);
         if (words) _mm256_storeu_si256((__m256i *)(d + size * i + 32), out[1]);
     }
-    if (i < n) { /* zero-padded copies: x = 0 over a scale of 1 */
+    if (i < n && n >= 32) { /* one more step ending at n (overlap: same codes) */
+        i = n - 32;
+        fq_q_div256_step(q, s + i, sc + (per & 1 ? i : 0), zf + (per & 2 ? i : 0), per, is_signed, words,
+                         vs, vzf, &acc, out);
+        _mm256_storeu_si256((__m256i *)(d + size * i), out[0]);
+        if (words) _mm256_storeu_si256((__m256i *)(d + size * i + 32), out[1]);
+    } else if (i < n) { /* fewer than 32 in all: zero-padded copies, x = 0 over a scale of 1 */
         float xs[32] = {0}, ss[32], zs[32] = {0};
         ptrdiff_t r = n - i, j;
         memcpy(xs, s + i, (size_t)r * sizeof(float));
         for (j = 0; j < 32; j++) ss[j] = 1.0f;
-        if (per) {
-            memcpy(ss, sc + i, (size_t)r * sizeof(float));
-            memcpy(zs, zf + i, (size_t)r * sizeof(float));
-        }
+        if (per & 1) memcpy(ss, sc + i, (size_t)r * sizeof(float));
+        if (per & 2) memcpy(zs, zf + i, (size_t)r * sizeof(float));
         fq_q_div256_step(q, xs, ss, zs, per, is_signed, words, vs, vzf, &acc, out);
         memcpy(d + size * i, out, (size_t)(r * size));
     }
@@ -503,10 +499,8 @@ FQ_Q_INLINE __m128i fq_q_mul128_step(const fq_quant *q, const float *s, const fl
     int j;
     for (j = 0; j < 4; j++) {
         __m128 v, e;
-        if (per) {
-            vinv = _mm_loadu_ps(inv + 4 * j);
-            vzf = _mm_loadu_ps(zf + 4 * j);
-        }
+        if (per & 1) vinv = _mm_loadu_ps(inv + 4 * j);
+        if (per & 2) vzf = _mm_loadu_ps(zf + 4 * j);
         v = _mm_add_ps(_mm_mul_ps(_mm_loadu_ps(s + 4 * j), vinv), vzf);
         k[j] = _mm_cvtps_epi32(v);
         e = _mm_sub_ps(v, _mm_cvtepi32_ps(k[j]));
@@ -524,17 +518,20 @@ FQ_Q_INLINE int fq_q_mul128_8(const fq_quant *q, const float *s, uint8_t *d, ptr
     ptrdiff_t i = 0;
     for (; i + 16 <= n; i += 16)
         _mm_storeu_si128((__m128i *)(d + i),
-                         fq_q_mul128_step(q, s + i, inv + (per ? i : 0), zf + (per ? i : 0), per,
+                         fq_q_mul128_step(q, s + i, inv + (per & 1 ? i : 0), zf + (per & 2 ? i : 0), per,
                                           is_signed, vinv, vzf, &bad4));
-    if (i < n) { /* zero-padded copies, as in the AVX2 version */
+    if (i < n && n >= 16) { /* one more step ending at n (overlap: same codes) */
+        i = n - 16;
+        _mm_storeu_si128((__m128i *)(d + i),
+                         fq_q_mul128_step(q, s + i, inv + (per & 1 ? i : 0), zf + (per & 2 ? i : 0), per,
+                                          is_signed, vinv, vzf, &bad4));
+    } else if (i < n) { /* fewer than 16 in all: zero-padded copies, as in the AVX2 version */
         float xs[16] = {0}, is[16] = {0}, zs[16] = {0};
         uint8_t out[16];
         ptrdiff_t r = n - i;
         memcpy(xs, s + i, (size_t)r * sizeof(float));
-        if (per) {
-            memcpy(is, inv + i, (size_t)r * sizeof(float));
-            memcpy(zs, zf + i, (size_t)r * sizeof(float));
-        }
+        if (per & 1) memcpy(is, inv + i, (size_t)r * sizeof(float));
+        if (per & 2) memcpy(zs, zf + i, (size_t)r * sizeof(float));
         _mm_storeu_si128((__m128i *)out, fq_q_mul128_step(q, xs, is, zs, per, is_signed, vinv, vzf, &bad4));
         memcpy(d + i, out, (size_t)r);
     }
@@ -594,38 +591,63 @@ FQ_Q_BLOCK_FUNCS(uint16_t, u16, 0, 1)
 
 /* Elements before s + head is 64-byte aligned (whole-line vector loads from there on: loads
  * that straddle two cache lines cost about a third more; NumPy's large arrays start 16 bytes
- * past a line). Blocks are units of proof, not of layout, so any partition is fine. */
+ * past a line). */
 FQ_INLINE ptrdiff_t fq_q_head(const float *s, ptrdiff_t n) {
     uintptr_t a = (uintptr_t)s;
     ptrdiff_t head = (a & 3) ? 0 : (ptrdiff_t)(((64 - (a & 63)) & 63) >> 2);
     return head < n ? head : n;
 }
 
+/* The blocks: [0, 32) when the data do not start on a line (then the aligned blocks from
+ * the head on), FQ_QBLOCK at a time, and a last one of at least 32 that may reach back into
+ * the block before it. Blocks are units of proof, not of layout: overlapping blocks compute
+ * the same codes (each block is proven or divided as a whole, in order), so every vector
+ * step is a full one, and only arrays of fewer than 32 elements take padded steps. */
+#define FQ_Q_BLOCKS(BODY)                                                                      \
+    {                                                                                          \
+        ptrdiff_t b = 0, k, h = fq_q_head(s, n);                                               \
+        if (h > 0 && n >= 32 + h) {                                                            \
+            k = 32;                                                                            \
+            BODY                                                                               \
+            b = h;                                                                             \
+        }                                                                                      \
+        while (b < n) {                                                                        \
+            k = n - b < FQ_QBLOCK ? n - b : FQ_QBLOCK;                                         \
+            if (k < 32 && n >= 32) {                                                           \
+                b = n - 32;                                                                    \
+                k = 32;                                                                        \
+            }                                                                                  \
+            BODY                                                                               \
+            b += k;                                                                            \
+        }                                                                                      \
+    }
+
 #define FQ_Q_API(T, NAME)                                                                      \
     /* d[i] = code(s[i]) for i < n with q's parameters; returns 1 if s holds a NaN. */        \
     FQ_INLINE int fq_quantize_##NAME(const fq_quant *q, const float *s, T *d, ptrdiff_t n) {   \
-        ptrdiff_t b = 0, k = fq_q_head(s, n);                                                  \
         int nan = 0;                                                                           \
-        while (b < n) {                                                                        \
+        FQ_Q_BLOCKS(                                                                           \
             if (!(q->inv != 0.0f && fq_q_mul_##NAME(q, s + b, d + b, k, &q->inv, &q->zf, 0)))  \
                 nan |= fq_q_div_##NAME(q, s + b, d + b, k, &q->scale, &q->zf, 0);              \
-            b += k;                                                                            \
-            k = n - b < FQ_QBLOCK ? n - b : FQ_QBLOCK;                                         \
-        }                                                                                      \
+        )                                                                                      \
         return nan;                                                                            \
     }                                                                                          \
     /* The same with element i's own scale sc[i], inv[i] = fq_quant_lane_inv(sc[i]) and      \
-     * zf[i]; q gives mode, bounds and the slack (init it with the largest |zf[i]|) and its   \
-     * inv must be 0 when any inv[i] is. */                                                    \
+     * zf[i] (zf NULL: q's own zf for every element); q gives mode, bounds and the slack      \
+     * (init it with the largest |zf[i]|) and its inv must be 0 when any inv[i] is. */        \
     FQ_INLINE int fq_quantize_lanes_##NAME(const fq_quant *q, const float *s, T *d, ptrdiff_t n, \
                                            const float *sc, const float *inv, const float *zf) { \
-        ptrdiff_t b = 0, k = fq_q_head(s, n);                                                  \
         int nan = 0;                                                                           \
-        while (b < n) {                                                                        \
-            if (!(q->inv != 0.0f && fq_q_mul_##NAME(q, s + b, d + b, k, inv + b, zf + b, 1)))  \
-                nan |= fq_q_div_##NAME(q, s + b, d + b, k, sc + b, zf + b, 1);                 \
-            b += k;                                                                            \
-            k = n - b < FQ_QBLOCK ? n - b : FQ_QBLOCK;                                         \
+        if (zf) {                                                                              \
+            FQ_Q_BLOCKS(                                                                       \
+                if (!(q->inv != 0.0f && fq_q_mul_##NAME(q, s + b, d + b, k, inv + b, zf + b, 3))) \
+                    nan |= fq_q_div_##NAME(q, s + b, d + b, k, sc + b, zf + b, 3);             \
+            )                                                                                  \
+        } else {                                                                               \
+            FQ_Q_BLOCKS(                                                                       \
+                if (!(q->inv != 0.0f && fq_q_mul_##NAME(q, s + b, d + b, k, inv + b, &q->zf, 1))) \
+                    nan |= fq_q_div_##NAME(q, s + b, d + b, k, sc + b, &q->zf, 1);             \
+            )                                                                                  \
         }                                                                                      \
         return nan;                                                                            \
     }
