@@ -19,6 +19,8 @@ from fq_common cimport FQ_BLOCK, fq_stream_head, fq_stream_floats, fq_stream_fen
 cdef extern from "signbits_simd.h" nogil:
     uint8_t fq_signbits_byte(const float* s, Py_ssize_t k, int* nan)
     int fq_signbits_pack(const float* s, uint8_t* d, Py_ssize_t nbytes, uint8_t flip)
+    bint FQ_SIGNBITS_UNPACK
+    void fq_signbits_unpack(const uint8_t* s, float* d, Py_ssize_t nbytes, uint8_t flip)
 
 cnp.import_array()
 
@@ -55,8 +57,11 @@ cdef inline void _unpack_run(const uint8_t* s, float* d, Py_ssize_t a, Py_ssize_
         a += k
     s += a >> 3
     k = (b - a) >> 3
-    for i in range(k):
-        memcpy(d + 8 * i, &_SIGNS[s[i] ^ f][0], 8 * sizeof(float))
+    if FQ_SIGNBITS_UNPACK:  # AVX-512: mask blends instead of the table
+        fq_signbits_unpack(s, d, k, f)
+    else:
+        for i in range(k):
+            memcpy(d + 8 * i, &_SIGNS[s[i] ^ f][0], 8 * sizeof(float))
     if (b - a) & 7:
         memcpy(d + 8 * k, &_SIGNS[s[k] ^ f][0], ((b - a) & 7) * sizeof(float))
 
