@@ -62,6 +62,9 @@
  * the code is the bound either way (c is within sigma < 1/2 of it), and values whose int32
  * conversion would overflow (|v| >= 2**31), inf and NaN all measure as far from an integer
  * (|v - float(int(v))| is then >= 2**8, inf or NaN), which sends their block to the division.
+ * A power-of-two scale (r * s == 1 exactly, q.exact) needs no proof at all: x * r and x / s are
+ * the same real number, rounded alike, so such blocks go straight through the "division" path
+ * with the division replaced by that multiplication (MX scales are powers of two).
  * The fast path is used only when W < 2**22 and sigma < 2**-12, a policy well inside the
  * proof's sigma < 1/4 (q.inv = 0 otherwise): about 2 sigma of the elements come within sigma
  * of a boundary, so for 8-bit codes a few blocks in a hundred are divided, while 16-bit codes
@@ -115,6 +118,9 @@ typedef struct {
     float near_lo, near_hi; /* floor: near_lo < c' - floor(c') < near_hi proves it */
     int mode;         /* FQ_Q_ROUND or FQ_Q_FLOOR */
     int simd;         /* 1: the SIMD paths apply (round, no offset, no zp, SIMD compiled) */
+    int exact;        /* 1: inv * scale == 1 exactly (a power-of-two scale): x * inv and x / scale
+                       * are the same real number, rounded alike, so the "division" path
+                       * multiplies and nothing needs proving */
 } fq_quant;
 
 /* fl(1 / scale) when it is normal and finite (the proof's condition on r), else 0. */
@@ -156,7 +162,13 @@ FQ_INLINE int fq_quant_init(fq_quant *q, float scale, float offset, float zf, in
     m = m > 0 ? m : -m;
     w = m + 2.0;
     sigma = 5.001 * u * w + 3.001 * u * (zf < 0 ? -(double)zf : (double)zf) + 7.2e-43; /* 2**-140 */
-    if (sigma < 2.44140625e-04) { /* 2**-12 (the proof needs sigma < 1/4; see the top) */
+    {
+        float r = fq_quant_lane_inv(scale);
+        q->exact = r != 0.0f && (double)r * (double)scale == 1.0;
+    }
+    if (q->exact) {
+        q->inv = fq_quant_lane_inv(scale);
+    } else if (sigma < 2.44140625e-04) { /* 2**-12 (the proof needs sigma < 1/4; see the top) */
         q->inv = fq_quant_lane_inv(scale);
         q->slack = fq_q_down(0.5 - sigma);
         q->near_lo = -fq_q_down(-sigma); /* the float nearest sigma, not below it */
@@ -186,10 +198,11 @@ FQ_Q_INLINE int32_t fq_q_finish(const fq_quant *q, float v) {
     return k;
 }
 
-/* The element by true division, as the twins compute it; *nan |= it is NaN. */
+/* The element by true division, as the twins compute it (by multiplying when q->exact and the
+ * scale is q's own, which is the same operation); *nan |= it is NaN. */
 FQ_Q_INLINE int32_t fq_q_ref(const fq_quant *q, float x, float scale, float zf, int *nan) {
     float v = q->offset != 0.0f ? x - q->offset : x;
-    v = v / scale;
+    v = (q->exact && scale == q->scale) ? v * q->inv : v / scale;
     if (zf != 0.0f) v = v + zf;
     *nan |= v != v;
     return fq_q_finish(q, v);
@@ -317,7 +330,8 @@ FQ_Q_INLINE int fq_q_mul512_8(const fq_quant *q, const float *s, uint8_t *d, ptr
 /* Division path: 8-bit (words = 0) or 16-bit (words = 1) codes; returns NaN. */
 FQ_Q_INLINE int fq_q_div512(const fq_quant *q, const float *s, void *dst, ptrdiff_t n,
                             const float *sc, const float *zf, int per, int is_signed, int words) {
-    const __m512 vlo = _mm512_set1_ps(q->flo), vhi = _mm512_set1_ps(q->fhi);
+    const __m512 vlo = _mm512_set1_ps(q->flo), vhi = _mm512_set1_ps(q->fhi), vinv = _mm512_set1_ps(q->inv);
+    const int exact = q->exact && !(per & 1);
     __m512 vs = _mm512_set1_ps(q->scale), vzf = _mm512_set1_ps(q->zf), acc = _mm512_setzero_ps();
     uint8_t *d8 = (uint8_t *)dst;
     uint16_t *d16 = (uint16_t *)dst;
@@ -329,7 +343,8 @@ FQ_Q_INLINE int fq_q_div512(const fq_quant *q, const float *s, void *dst, ptrdif
             __m512 v;
             if (per & 1) vs = _mm512_loadu_ps(sc + i + 16 * j);
             if (per & 2) vzf = _mm512_loadu_ps(zf + i + 16 * j);
-            v = _mm512_add_ps(_mm512_div_ps(_mm512_loadu_ps(s + i + 16 * j), vs), vzf);
+            v = _mm512_loadu_ps(s + i + 16 * j);
+            v = _mm512_add_ps(exact ? _mm512_mul_ps(v, vinv) : _mm512_div_ps(v, vs), vzf);
             v = _mm512_min_ps(vhi, _mm512_max_ps(vlo, v));
             acc = _mm512_add_ps(acc, v);
             k[j] = _mm512_cvtps_epi32(v);
@@ -347,7 +362,8 @@ FQ_Q_INLINE int fq_q_div512(const fq_quant *q, const float *s, void *dst, ptrdif
         __m512i kk;
         if (per & 1) vs = _mm512_mask_loadu_ps(_mm512_set1_ps(1.0f), m, sc + i);
         if (per & 2) vzf = _mm512_maskz_loadu_ps(m, zf + i);
-        v = _mm512_add_ps(_mm512_div_ps(_mm512_maskz_loadu_ps(m, s + i), vs), vzf);
+        v = _mm512_maskz_loadu_ps(m, s + i);
+        v = _mm512_add_ps(exact ? _mm512_mul_ps(v, vinv) : _mm512_div_ps(v, vs), vzf);
         v = _mm512_min_ps(vhi, _mm512_max_ps(vlo, v));
         acc = _mm512_add_ps(acc, v);
         kk = _mm512_cvtps_epi32(v);
@@ -433,14 +449,16 @@ FQ_Q_INLINE int fq_q_mul256_8(const fq_quant *q, const float *s, uint8_t *d, ptr
 FQ_Q_INLINE void fq_q_div256_step(const fq_quant *q, const float *s, const float *sc,
                                   const float *zf, int per, int is_signed, int words,
                                   __m256 vs, __m256 vzf, __m256 *acc, __m256i *out) {
-    const __m256 vlo = _mm256_set1_ps(q->flo), vhi = _mm256_set1_ps(q->fhi);
+    const __m256 vlo = _mm256_set1_ps(q->flo), vhi = _mm256_set1_ps(q->fhi), vinv = _mm256_set1_ps(q->inv);
+    const int exact = q->exact && !(per & 1);
     __m256i k[4];
     int j;
     for (j = 0; j < 4; j++) {
         __m256 v;
         if (per & 1) vs = _mm256_loadu_ps(sc + 8 * j);
         if (per & 2) vzf = _mm256_loadu_ps(zf + 8 * j);
-        v = _mm256_add_ps(_mm256_div_ps(_mm256_loadu_ps(s + 8 * j), vs), vzf);
+        v = _mm256_loadu_ps(s + 8 * j);
+        v = _mm256_add_ps(exact ? _mm256_mul_ps(v, vinv) : _mm256_div_ps(v, vs), vzf);
         v = _mm256_min_ps(vhi, _mm256_max_ps(vlo, v));
         *acc = _mm256_add_ps(*acc, v);
         k[j] = _mm256_cvtps_epi32(v);
@@ -627,7 +645,7 @@ FQ_INLINE ptrdiff_t fq_q_head(const float *s, ptrdiff_t n) {
     FQ_INLINE int fq_quantize_##NAME(const fq_quant *q, const float *s, T *d, ptrdiff_t n) {   \
         int nan = 0;                                                                           \
         FQ_Q_BLOCKS(                                                                           \
-            if (!(q->inv != 0.0f && fq_q_mul_##NAME(q, s + b, d + b, k, &q->inv, &q->zf, 0)))  \
+            if (q->exact || !(q->inv != 0.0f && fq_q_mul_##NAME(q, s + b, d + b, k, &q->inv, &q->zf, 0))) \
                 nan |= fq_q_div_##NAME(q, s + b, d + b, k, &q->scale, &q->zf, 0);              \
         )                                                                                      \
         return nan;                                                                            \

@@ -147,6 +147,9 @@ PER_TENSOR = [
     (8, True, 3e-39, 0),       # a subnormal scale, reciprocal normal
     (8, True, 2e38, 0),        # reciprocal subnormal: never multiplied
     (8, True, 0.1, 2**20),     # a zero point too large for the proof: divided throughout
+    (8, True, 0.25, 0),        # powers of two: multiplying is the division, nothing to prove
+    (16, True, 2.0**-12, 5),
+    (4, False, 2.0**100, 3),
     (8, False, 0.1, -2**18),
 ]
 
@@ -226,7 +229,7 @@ def test_per_channel_rows_with_a_scale_without_proof(rng):
 
 # --- int4 --------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("scale", [0.2142857164144516, 1 / 15, 7.0, 3e-39, 1e-30])
+@pytest.mark.parametrize("scale", [0.2142857164144516, 1 / 15, 7.0, 3e-39, 1e-30, 0.5, 2.0**-20])
 def test_int4_kernels_near_ties_match_true_division(scale, rng):
     scale = f32(scale)
     x = np.concatenate([near_ties(scale, list(range(-10, 10)), rng), SPECIALS, with_lone_tie(scale, -8, 7, rng)])
@@ -294,7 +297,7 @@ def test_round_then_add_zero_point(kind, simd, rng):
 
 @pytest.mark.parametrize("simd", [True, False])
 @pytest.mark.parametrize("start,step,lo,hi,dtype", [(-1.0, 2 / 255, 0, 255, np.uint8), (0.25, 0.01, -128, 127, np.int8),
-                                                    (-3.0, 1e-4, 0, 65535, np.uint16)])
+                                                    (-3.0, 1e-4, 0, 65535, np.uint16), (-1.0, 2.0**-7, 0, 255, np.uint8)])
 def test_floor_of_an_offset_range(simd, start, step, lo, hi, dtype, rng):
     """code = clip(floor((x - start) / step), lo, hi), the calibrated-range formula: boundaries
     at the integers, x == start exact."""
