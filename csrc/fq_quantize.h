@@ -166,9 +166,9 @@ FQ_INLINE int fq_quant_init(fq_quant *q, float scale, float offset, float zf, in
         float r = fq_quant_lane_inv(scale);
         q->exact = r != 0.0f && (double)r * (double)scale == 1.0;
     }
-    if (q->exact) {
+    if (q->exact) /* (the per-lane API ignores exact: its lanes have scales of their own) */
         q->inv = fq_quant_lane_inv(scale);
-    } else if (sigma < 2.44140625e-04) { /* 2**-12 (the proof needs sigma < 1/4; see the top) */
+    if (sigma < 2.44140625e-04) { /* 2**-12 (the proof needs sigma < 1/4; see the top) */
         q->inv = fq_quant_lane_inv(scale);
         q->slack = fq_q_down(0.5 - sigma);
         q->near_lo = -fq_q_down(-sigma); /* the float nearest sigma, not below it */
@@ -389,9 +389,11 @@ FQ_Q_INLINE __m256i fq_q256_words(__m256i a, __m256i b, int is_signed) {
 }
 
 /* 32 elements of the multiply path: codes (clamped unless full) and the running max |e| */
-FQ_Q_INLINE __m256i fq_q_mul256_step(const fq_quant *q, const float *s, const float *inv,
-                                     const float *zf, int per, int is_signed, int full,
-                                     __m256 vinv, __m256 vzf, __m256i *far) {
+/* (the constants come in as vectors made once per block: the compiler may not keep q's fields
+ * in registers across the byte stores, which may alias anything) */
+FQ_Q_INLINE __m256i fq_q_mul256_step(const float *s, const float *inv, const float *zf, int per,
+                                     int is_signed, int full, __m256 vinv, __m256 vzf,
+                                     __m256i lo8, __m256i hi8, __m256i *far) {
     const __m256 sign = _mm256_set1_ps(-0.0f);
     __m256i k[4], p;
     int j;
@@ -405,30 +407,29 @@ FQ_Q_INLINE __m256i fq_q_mul256_step(const fq_quant *q, const float *s, const fl
         *far = _mm256_max_epi32(*far, _mm256_castps_si256(_mm256_andnot_ps(sign, e)));
     }
     p = fq_q256_bytes(k[0], k[1], k[2], k[3], is_signed);
-    if (!full) {
-        const __m256i lo8 = _mm256_set1_epi8((char)q->lo), hi8 = _mm256_set1_epi8((char)q->hi);
+    if (!full)
         p = is_signed ? _mm256_min_epi8(_mm256_max_epi8(p, lo8), hi8)
                       : _mm256_min_epu8(_mm256_max_epu8(p, lo8), hi8);
-    }
     return p;
 }
 
 FQ_Q_INLINE int fq_q_mul256_8(const fq_quant *q, const float *s, uint8_t *d, ptrdiff_t n,
                               const float *inv, const float *zf, int per, int is_signed, int full) {
     const __m256 vinv = _mm256_set1_ps(q->inv), vzf = _mm256_set1_ps(q->zf);
+    const __m256i lo8 = _mm256_set1_epi8((char)q->lo), hi8 = _mm256_set1_epi8((char)q->hi);
     __m256i far = _mm256_setzero_si256();
     int32_t bits;
     ptrdiff_t i = 0;
     for (; i + 32 <= n; i += 32) {
-        __m256i p = fq_q_mul256_step(q, s + i, inv + (per & 1 ? i : 0), zf + (per & 2 ? i : 0), per,
-                                     is_signed, full, vinv, vzf, &far);
+        __m256i p = fq_q_mul256_step(s + i, inv + (per & 1 ? i : 0), zf + (per & 2 ? i : 0), per,
+                                     is_signed, full, vinv, vzf, lo8, hi8, &far);
         _mm256_storeu_si256((__m256i *)(d + i), p);
     }
     if (i < n && n >= 32) { /* the last few: one more step ending at n (overlap: same codes) */
         i = n - 32;
         _mm256_storeu_si256((__m256i *)(d + i),
-                            fq_q_mul256_step(q, s + i, inv + (per & 1 ? i : 0), zf + (per & 2 ? i : 0), per,
-                                             is_signed, full, vinv, vzf, &far));
+                            fq_q_mul256_step(s + i, inv + (per & 1 ? i : 0), zf + (per & 2 ? i : 0), per,
+                                             is_signed, full, vinv, vzf, lo8, hi8, &far));
     } else if (i < n) { /* fewer than 32 in all: zero-padded copies (x = 0 gives v = zf) */
         float xs[32] = {0}, is[32] = {0}, zs[32] = {0};
         uint8_t out[32];
@@ -436,8 +437,8 @@ FQ_Q_INLINE int fq_q_mul256_8(const fq_quant *q, const float *s, uint8_t *d, ptr
         memcpy(xs, s + i, (size_t)r * sizeof(float));
         if (per & 1) memcpy(is, inv + i, (size_t)r * sizeof(float));
         if (per & 2) memcpy(zs, zf + i, (size_t)r * sizeof(float));
-        _mm256_storeu_si256((__m256i *)out, fq_q_mul256_step(q, xs, is, zs, per, is_signed, full,
-                                                             vinv, vzf, &far));
+        _mm256_storeu_si256((__m256i *)out, fq_q_mul256_step(xs, is, zs, per, is_signed, full,
+                                                             vinv, vzf, lo8, hi8, &far));
         memcpy(d + i, out, (size_t)r);
     }
     memcpy(&bits, &q->slack, 4);
@@ -446,11 +447,9 @@ FQ_Q_INLINE int fq_q_mul256_8(const fq_quant *q, const float *s, uint8_t *d, ptr
 }
 
 /* 32 elements of the division path (8-bit codes: one vector of bytes; 16-bit: two of words) */
-FQ_Q_INLINE void fq_q_div256_step(const fq_quant *q, const float *s, const float *sc,
-                                  const float *zf, int per, int is_signed, int words,
-                                  __m256 vs, __m256 vzf, __m256 *acc, __m256i *out) {
-    const __m256 vlo = _mm256_set1_ps(q->flo), vhi = _mm256_set1_ps(q->fhi), vinv = _mm256_set1_ps(q->inv);
-    const int exact = q->exact && !(per & 1);
+FQ_Q_INLINE void fq_q_div256_step(const float *s, const float *sc, const float *zf, int per,
+                                  int is_signed, int words, int exact, __m256 vs, __m256 vzf,
+                                  __m256 vinv, __m256 vlo, __m256 vhi, __m256 *acc, __m256i *out) {
     __m256i k[4];
     int j;
     for (j = 0; j < 4; j++) {
@@ -473,22 +472,24 @@ FQ_Q_INLINE void fq_q_div256_step(const fq_quant *q, const float *s, const float
 
 FQ_Q_INLINE int fq_q_div256(const fq_quant *q, const float *s, void *dst, ptrdiff_t n,
                             const float *sc, const float *zf, int per, int is_signed, int words) {
-    const __m256 vs = _mm256_set1_ps(q->scale), vzf = _mm256_set1_ps(q->zf);
+    const __m256 vs = _mm256_set1_ps(q->scale), vzf = _mm256_set1_ps(q->zf), vinv = _mm256_set1_ps(q->inv);
+    const __m256 vlo = _mm256_set1_ps(q->flo), vhi = _mm256_set1_ps(q->fhi);
+    const int exact = q->exact && !(per & 1);
     __m256 acc = _mm256_setzero_ps();
     __m256i out[2];
     uint8_t *d = (uint8_t *)dst;
     const ptrdiff_t size = words ? 2 : 1;
     ptrdiff_t i = 0;
     for (; i + 32 <= n; i += 32) {
-        fq_q_div256_step(q, s + i, sc + (per & 1 ? i : 0), zf + (per & 2 ? i : 0), per, is_signed, words,
-                         vs, vzf, &acc, out);
+        fq_q_div256_step(s + i, sc + (per & 1 ? i : 0), zf + (per & 2 ? i : 0), per, is_signed, words,
+                         exact, vs, vzf, vinv, vlo, vhi, &acc, out);
         _mm256_storeu_si256((__m256i *)(d + size * i), out[0]);
         if (words) _mm256_storeu_si256((__m256i *)(d + size * i + 32), out[1]);
     }
     if (i < n && n >= 32) { /* one more step ending at n (overlap: same codes) */
         i = n - 32;
-        fq_q_div256_step(q, s + i, sc + (per & 1 ? i : 0), zf + (per & 2 ? i : 0), per, is_signed, words,
-                         vs, vzf, &acc, out);
+        fq_q_div256_step(s + i, sc + (per & 1 ? i : 0), zf + (per & 2 ? i : 0), per, is_signed, words,
+                         exact, vs, vzf, vinv, vlo, vhi, &acc, out);
         _mm256_storeu_si256((__m256i *)(d + size * i), out[0]);
         if (words) _mm256_storeu_si256((__m256i *)(d + size * i + 32), out[1]);
     } else if (i < n) { /* fewer than 32 in all: zero-padded copies, x = 0 over a scale of 1 */
@@ -498,7 +499,7 @@ FQ_Q_INLINE int fq_q_div256(const fq_quant *q, const float *s, void *dst, ptrdif
         for (j = 0; j < 32; j++) ss[j] = 1.0f;
         if (per & 1) memcpy(ss, sc + i, (size_t)r * sizeof(float));
         if (per & 2) memcpy(zs, zf + i, (size_t)r * sizeof(float));
-        fq_q_div256_step(q, xs, ss, zs, per, is_signed, words, vs, vzf, &acc, out);
+        fq_q_div256_step(xs, ss, zs, per, is_signed, words, exact, vs, vzf, vinv, vlo, vhi, &acc, out);
         memcpy(d + size * i, out, (size_t)(r * size));
     }
     return _mm256_movemask_ps(_mm256_cmp_ps(acc, acc, _CMP_UNORD_Q)) != 0;
@@ -508,11 +509,10 @@ FQ_Q_INLINE int fq_q_div256(const fq_quant *q, const float *s, void *dst, ptrdif
 
 /* Multiply path for 8-bit codes on SSE2 (no FMA: v = fl(fl(x inv) + zf)); codes narrow to
  * int16, clamp there (SSE2 has 16-bit min/max), then to bytes. 16 elements per step. */
-FQ_Q_INLINE __m128i fq_q_mul128_step(const fq_quant *q, const float *s, const float *inv,
-                                     const float *zf, int per, int is_signed, __m128 vinv,
-                                     __m128 vzf, __m128 *bad4) {
-    const __m128 sign = _mm_set1_ps(-0.0f), vslack = _mm_set1_ps(q->slack);
-    const __m128i lo16 = _mm_set1_epi16((short)q->lo), hi16 = _mm_set1_epi16((short)q->hi);
+FQ_Q_INLINE __m128i fq_q_mul128_step(const float *s, const float *inv, const float *zf, int per,
+                                     int is_signed, __m128 vinv, __m128 vzf, __m128 vslack,
+                                     __m128i lo16, __m128i hi16, __m128 *bad4) {
+    const __m128 sign = _mm_set1_ps(-0.0f);
     __m128i k[4], w0, w1;
     int j;
     for (j = 0; j < 4; j++) {
@@ -531,18 +531,19 @@ FQ_Q_INLINE __m128i fq_q_mul128_step(const fq_quant *q, const float *s, const fl
 
 FQ_Q_INLINE int fq_q_mul128_8(const fq_quant *q, const float *s, uint8_t *d, ptrdiff_t n,
                               const float *inv, const float *zf, int per, int is_signed) {
-    const __m128 vinv = _mm_set1_ps(q->inv), vzf = _mm_set1_ps(q->zf);
+    const __m128 vinv = _mm_set1_ps(q->inv), vzf = _mm_set1_ps(q->zf), vslack = _mm_set1_ps(q->slack);
+    const __m128i lo16 = _mm_set1_epi16((short)q->lo), hi16 = _mm_set1_epi16((short)q->hi);
     __m128 bad4 = _mm_setzero_ps();
     ptrdiff_t i = 0;
     for (; i + 16 <= n; i += 16)
         _mm_storeu_si128((__m128i *)(d + i),
-                         fq_q_mul128_step(q, s + i, inv + (per & 1 ? i : 0), zf + (per & 2 ? i : 0), per,
-                                          is_signed, vinv, vzf, &bad4));
+                         fq_q_mul128_step(s + i, inv + (per & 1 ? i : 0), zf + (per & 2 ? i : 0), per,
+                                          is_signed, vinv, vzf, vslack, lo16, hi16, &bad4));
     if (i < n && n >= 16) { /* one more step ending at n (overlap: same codes) */
         i = n - 16;
         _mm_storeu_si128((__m128i *)(d + i),
-                         fq_q_mul128_step(q, s + i, inv + (per & 1 ? i : 0), zf + (per & 2 ? i : 0), per,
-                                          is_signed, vinv, vzf, &bad4));
+                         fq_q_mul128_step(s + i, inv + (per & 1 ? i : 0), zf + (per & 2 ? i : 0), per,
+                                          is_signed, vinv, vzf, vslack, lo16, hi16, &bad4));
     } else if (i < n) { /* fewer than 16 in all: zero-padded copies, as in the AVX2 version */
         float xs[16] = {0}, is[16] = {0}, zs[16] = {0};
         uint8_t out[16];
@@ -550,7 +551,8 @@ FQ_Q_INLINE int fq_q_mul128_8(const fq_quant *q, const float *s, uint8_t *d, ptr
         memcpy(xs, s + i, (size_t)r * sizeof(float));
         if (per & 1) memcpy(is, inv + i, (size_t)r * sizeof(float));
         if (per & 2) memcpy(zs, zf + i, (size_t)r * sizeof(float));
-        _mm_storeu_si128((__m128i *)out, fq_q_mul128_step(q, xs, is, zs, per, is_signed, vinv, vzf, &bad4));
+        _mm_storeu_si128((__m128i *)out, fq_q_mul128_step(xs, is, zs, per, is_signed, vinv, vzf, vslack,
+                                                          lo16, hi16, &bad4));
         memcpy(d + i, out, (size_t)r);
     }
     return _mm_movemask_ps(bad4) == 0;
