@@ -63,8 +63,9 @@
  * conversion would overflow (|v| >= 2**31), inf and NaN all measure as far from an integer
  * (|v - float(int(v))| is then >= 2**8, inf or NaN), which sends their block to the division.
  * A power-of-two scale (r * s == 1 exactly, q.exact) needs no proof at all: x * r and x / s are
- * the same real number, rounded alike, so such blocks go straight through the "division" path
- * with the division replaced by that multiplication (MX scales are powers of two).
+ * the same real number, rounded alike, so in the AVX2 and AVX-512 builds the vector "division"
+ * path multiplies instead (the checked path stays first: it is cheaper, and only blocks with
+ * ties, common in MX data whose scales are powers of two, fall through to the other).
  * The fast path is used only when W < 2**22 and sigma < 2**-12, a policy well inside the
  * proof's sigma < 1/4 (q.inv = 0 otherwise): about 2 sigma of the elements come within sigma
  * of a boundary, so for 8-bit codes a few blocks in a hundred are divided, while 16-bit codes
@@ -162,10 +163,13 @@ FQ_INLINE int fq_quant_init(fq_quant *q, float scale, float offset, float zf, in
     m = m > 0 ? m : -m;
     w = m + 2.0;
     sigma = 5.001 * u * w + 3.001 * u * (zf < 0 ? -(double)zf : (double)zf) + 7.2e-43; /* 2**-140 */
-    {
+#if defined(FQ_Q_AVX512) || defined(FQ_Q_AVX2)
+    { /* where the vector "division" path exists to take it */
         float r = fq_quant_lane_inv(scale);
-        q->exact = r != 0.0f && (double)r * (double)scale == 1.0;
+        q->exact = mode == FQ_Q_ROUND && offset == 0.0f && zp == 0 && r != 0.0f
+                   && (double)r * (double)scale == 1.0;
     }
+#endif
     if (q->exact) /* (the per-lane API ignores exact: its lanes have scales of their own) */
         q->inv = fq_quant_lane_inv(scale);
     if (sigma < 2.44140625e-04) { /* 2**-12 (the proof needs sigma < 1/4; see the top) */
@@ -647,7 +651,7 @@ FQ_INLINE ptrdiff_t fq_q_head(const float *s, ptrdiff_t n) {
     FQ_INLINE int fq_quantize_##NAME(const fq_quant *q, const float *s, T *d, ptrdiff_t n) {   \
         int nan = 0;                                                                           \
         FQ_Q_BLOCKS(                                                                           \
-            if (q->exact || !(q->inv != 0.0f && fq_q_mul_##NAME(q, s + b, d + b, k, &q->inv, &q->zf, 0))) \
+            if (!(q->inv != 0.0f && fq_q_mul_##NAME(q, s + b, d + b, k, &q->inv, &q->zf, 0)))  \
                 nan |= fq_q_div_##NAME(q, s + b, d + b, k, &q->scale, &q->zf, 0);              \
         )                                                                                      \
         return nan;                                                                            \
