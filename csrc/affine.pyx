@@ -127,6 +127,8 @@ cdef int _quantize(const float* s, codes_t* d, const float* scales, const int32_
     cdef fq_quant q
     cdef fq_quant* qs
     cdef float* lanes
+    if outer == 0 or C == 0 or inner == 0:  # nothing to do (and no parameter to read)
+        return 0
     if C == 1:  # per tensor, or one channel: one contiguous run
         if fq_quant_init(&q, scales[0], 0.0, <float> zps[0], 0, qmin, qmax, FQ_Q_ROUND) != 0:
             return _quantize_scalar(s, d, scales, zps, outer, C, inner, qmin, qmax)

@@ -335,3 +335,15 @@ def test_the_primitive_refuses_scales_without_meaning(bad):
     for name, prim in _primitives():
         with pytest.raises(ValueError, match="refused"):
             prim(np.zeros(4, np.float32), np.zeros(4, np.int8), bad, 0.0, 0.0, 0, -128, 127, False)
+
+
+@pytest.mark.parametrize("shape,axis", [((5, 0), 1), ((0, 3), 1), ((4, 0, 1), 1), ((0,), 0), ((2, 0), 0)])
+def test_empty_channel_axes_read_no_parameter(shape, axis):
+    """No channel (or no element) means no scale to read: under tools/sanitize.sh a read of
+    scales[0] / zero_points[0] from an empty array is a heap-buffer-overflow report."""
+    x = np.zeros(shape, np.float32)
+    channels = shape[axis]
+    for name in backends():
+        with fq.use_backend(name):
+            got = fq.quantize_func(x, np.full(channels, 0.5, np.float32), np.zeros(channels, np.int32), axis=axis)
+            assert got.shape == shape and got.dtype == np.int8
