@@ -61,20 +61,25 @@ cdef inline void _init(fq_quant* q, float scale) noexcept nogil:
         q.scale = 0.0 if scale == scale else 1.0  # never equal to the (invalid) scale
 
 
+cdef enum:
+    _PACK_CHUNK = 8 * FQ_BLOCK  # codes quantized into a stack buffer before packing
+    _CHUNK = 64 * _PACK_CHUNK   # the unit of the backward walk (512 KiB of floats)
+
+
 def int4_quantize(cnp.ndarray src, cnp.ndarray out, float scale):
     """``out = clip(round(src / scale), -8, 7)``; float32 ``src``, int8 ``out`` of its size."""
     cdef const float* s = <const float*> cnp.PyArray_DATA(src)
     cdef int8_t* d = <int8_t*> cnp.PyArray_DATA(out)
     cdef Py_ssize_t n = cnp.PyArray_SIZE(src)
     cdef fq_quant q
+    cdef Py_ssize_t i
     require(cnp.PyArray_SIZE(out) == n, "int4", "size mismatch")
     with nogil:
         _init(&q, scale)
-        _quantize_run(&q, scale, s, d, n)
-
-
-cdef enum:
-    _PACK_CHUNK = 8 * FQ_BLOCK  # codes quantized into a stack buffer before packing
+        # quantize_to_int4 has just read src front to back for its range: its end is the
+        # likeliest part still in cache, so the chunks go from the last to the first
+        for i in range((n + _CHUNK - 1) // _CHUNK - 1, -1, -1):
+            _quantize_run(&q, scale, s + i * _CHUNK, d + i * _CHUNK, min(n - i * _CHUNK, <Py_ssize_t> _CHUNK))
 
 
 cdef inline void _quantize_pack_row(const fq_quant* q, float scale, const float* s, uint8_t* d,
@@ -93,7 +98,7 @@ cdef inline void _quantize_pack_row(const fq_quant* q, float scale, const float*
 
 def int4_quantize_pack(cnp.ndarray src, cnp.ndarray out, float scale):
     """Quantize and pack rows: ``(rows, n)`` float32 to ``(rows, ceil(n / 2))`` int8."""
-    cdef Py_ssize_t rows, n, m, r
+    cdef Py_ssize_t rows, n, m, r, i
     rows_of("int4", src, out, &rows, &n, &m)
     require(m == (n + 1) // 2, "int4", "packed length mismatch")
     cdef const float* s = <const float*> cnp.PyArray_DATA(src)
@@ -105,10 +110,13 @@ def int4_quantize_pack(cnp.ndarray src, cnp.ndarray out, float scale):
         rows = 1
     with nogil:
         _init(&q, scale)
-        for r in range(rows):
-            _quantize_pack_row(&q, scale, s, d, n)
-            s += n
-            d += m
+        if rows == 1:  # backward in chunks of whole bytes, as in int4_quantize
+            for i in range((n + _CHUNK - 1) // _CHUNK - 1, -1, -1):
+                _quantize_pack_row(&q, scale, s + i * _CHUNK, d + i * (_CHUNK // 2),
+                                   min(n - i * _CHUNK, <Py_ssize_t> _CHUNK))
+        else:
+            for r in range(rows - 1, -1, -1):
+                _quantize_pack_row(&q, scale, s + r * n, d + r * m, n)
 
 
 cdef inline uint8_t _dequantize_run(const int8_t* s, float* d, Py_ssize_t n, float scale,

@@ -347,3 +347,26 @@ def test_empty_channel_axes_read_no_parameter(shape, axis):
         with fq.use_backend(name):
             got = fq.quantize_func(x, np.full(channels, 0.5, np.float32), np.zeros(channels, np.int32), axis=axis)
             assert got.shape == shape and got.dtype == np.int8
+
+
+@pytest.mark.parametrize("n", [2 * 131072 + 1, 3 * 131072 + 2])
+def test_int4_kernels_walk_every_chunk(n, rng):
+    """The int4 quantizers walk their input backward in chunks of 131072 values (the end of
+    the data, read last by the range pass, is the likeliest still in cache): every chunk,
+    the odd tail and the packing across chunk borders must be there."""
+    x = (rng.standard_normal(n) * 3).astype(np.float32)
+    scale = f32(0.43)
+    # away from ties the float64 quotient rounds like the float32 one; near them, the reference
+    want = np.clip(np.round(x.astype(np.float64) / scale), -8, 7).astype(np.int64)
+    ties = np.abs(np.abs(x.astype(np.float64) / scale) % 1 - 0.5) < 1e-3
+    want[ties] = ref_codes(x[ties], scale, lo=-8, hi=7)
+    for name in backends():
+        k = _backend.kernels_of(name)
+        got = np.empty(n, np.int8)
+        k.int4_quantize(x, got, scale)
+        assert_codes(got, want, f"{name} int4_quantize n={n}")
+        packed = np.empty((1, (n + 1) // 2), np.int8)
+        k.int4_quantize_pack(x.reshape(1, -1), packed, scale)
+        padded = np.append(want, 0) if n % 2 else want
+        assert_codes(packed.ravel().view(np.uint8), ((padded[0::2] & 0xF) | ((padded[1::2] & 0xF) << 4)),
+                     f"{name} int4_quantize_pack n={n}")
