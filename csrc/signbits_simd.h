@@ -20,7 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#if !defined(FQ_NO_SIMD) && defined(__AVX512F__) && defined(__AVX512BW__)
+#if !defined(FQ_NO_SIMD) && defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VL__)
 #include <immintrin.h>
 #define FQ_SIGNBITS_AVX512 1
 #elif !defined(FQ_NO_SIMD) && defined(__AVX2__)
