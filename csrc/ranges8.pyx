@@ -7,8 +7,8 @@ Twins: ``fastquant/_twins/ranges8.py`` (same names and signatures; they define t
 the steps ``(max - min) / 255`` (a zero step is 1), as :func:`ranges8_params` writes it.
 Element ``i`` of a code or float array uses dimension ``i % D``, so arrays are whole rows of
 ``D`` (any chunk that starts at a row start and holds whole rows). The loops live in
-``ranges8_simd.h``, with the proof that the encoder's multiplication by ``1 / step`` gives
-the codes of the division. Kernels trust their callers for dtype and contiguity but check
+``ranges8_simd.h`` (with why the encoder divides rather than multiplying by ``1 / step``).
+Kernels trust their callers for dtype and contiguity but check
 every size they index with. All loops run without the GIL.
 """
 
@@ -24,11 +24,11 @@ cdef extern from "ranges8_simd.h" nogil:
         FQ_R8_BLOCK
     int fq_r8_params(const float* lo, const float* hi, Py_ssize_t D, float* st, float* sp)
     int fq_r8_minmax(const float* s, Py_ssize_t rows, Py_ssize_t D, float* mn, float* mx)
-    int fq_r8_tile(const float* starts, const float* steps, Py_ssize_t D, Py_ssize_t P,
-                   float* st, float* sp, float* rc)
+    void fq_r8_tile(const float* starts, const float* steps, Py_ssize_t D, Py_ssize_t P,
+                    float* st, float* sp)
     Py_ssize_t fq_r8_period(Py_ssize_t D)
     int fq_r8_encode(const float* s, uint8_t* d, Py_ssize_t n, const float* st, const float* sp,
-                     const float* rc, Py_ssize_t P, uint8_t flip, int use_recip)
+                     Py_ssize_t P, uint8_t flip)
     void fq_r8_decode_u8(const uint8_t* s, float* d, Py_ssize_t n, const float* st, const float* sp)
     void fq_r8_decode_i8(const int8_t* s, float* d, Py_ssize_t n, const float* st, const float* sp)
 
@@ -95,26 +95,25 @@ cdef int _encode(cnp.ndarray src, cnp.ndarray out, cnp.ndarray params, uint8_t f
     cdef const float* p = <const float*> cnp.PyArray_DATA(params)
     cdef Py_ssize_t P
     cdef float* tiled
-    cdef int status = 0, use_recip
+    cdef int nan = 0
     if n == 0:
         return 0
     P = fq_r8_period(D)
     with nogil:
-        tiled = <float*> PyMem_RawMalloc(3 * P * sizeof(float))
+        tiled = <float*> PyMem_RawMalloc(2 * P * sizeof(float))
         if tiled != NULL:
-            use_recip = fq_r8_tile(p, p + D, D, P, tiled, tiled + P, tiled + 2 * P)
-            status = fq_r8_encode(s, d, n, tiled, tiled + P, tiled + 2 * P, P, flip, use_recip)
+            fq_r8_tile(p, p + D, D, P, tiled, tiled + P)
+            nan = fq_r8_encode(s, d, n, tiled, tiled + P, P, flip)
             PyMem_RawFree(tiled)
     if tiled == NULL:
         raise MemoryError()
-    return status
+    return nan
 
 
 def ranges8_int8_encode(cnp.ndarray src, cnp.ndarray out, cnp.ndarray params):
     """``out = clip(floor((src - starts) / steps), 0, 255) - 128`` as int8 for float32 ``src``
-    of whole rows. Returns the OR of 1 (``src`` holds a NaN; ``out`` is then unspecified) and 2
-    (some block was computed by division rather than the proven multiplication: a diagnostic,
-    no value depends on it; the twin always reports 0 there)."""
+    of whole rows (a float32 division per value: see ranges8_simd.h for why not a reciprocal).
+    Returns 1 if ``src`` holds a NaN (``out`` is then unspecified), else 0."""
     return _encode(src, out, params, 0x80)
 
 
@@ -177,9 +176,9 @@ cdef int _decode_call(const code_t* s, cnp.ndarray src, cnp.ndarray out, cnp.nda
         return 0
     P = fq_r8_period(D)
     with nogil:
-        tiled = <float*> PyMem_RawMalloc(3 * P * sizeof(float))
+        tiled = <float*> PyMem_RawMalloc(2 * P * sizeof(float))
         if tiled != NULL:
-            fq_r8_tile(p, p + D, D, P, tiled, tiled + P, tiled + 2 * P)
+            fq_r8_tile(p, p + D, D, P, tiled, tiled + P)
             _decode(s, d, n, tiled, tiled + P, P, stream)
             PyMem_RawFree(tiled)
     if tiled == NULL:

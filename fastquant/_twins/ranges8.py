@@ -5,8 +5,7 @@ starts (the minima) and steps ``(max - min) / 255`` (a zero step is 1), codes
 ``clip(floor((x - start) / step), 0, 255)`` (uint8; int8 stores ``q - 128``), decoded to the
 centre of the bucket, ``start + (q + 0.5) * step``. ``params`` is a float32 ``(2, D)`` array
 (starts row, steps row); element ``i`` of a flat array uses dimension ``i % D``. All
-arithmetic is float32, in the order written; the encoders divide (the kernels multiply by
-``1 / step`` only where a proof shows the codes are the same).
+arithmetic is float32, in the order written; the encoders divide, as the kernels do.
 """
 
 import numpy as np
