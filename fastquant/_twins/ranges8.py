@@ -23,7 +23,6 @@ __all__ = [
     "ranges8_uint8_decode",
 ]
 
-_F32 = np.float32
 
 
 @quiet
@@ -33,7 +32,7 @@ def ranges8_params(ranges, params):
     and 4 (a minimum above its maximum, among non-NaN pairs)."""
     lo, hi = ranges[0], ranges[1]
     diff = hi - lo
-    steps = diff / _F32(255)
+    steps = diff / np.float32(255)
     nan = np.isnan(lo) | np.isnan(hi)
     status = 1 if nan.any() else 0
     if (~nan & ~np.isfinite(diff)).any():
@@ -41,7 +40,7 @@ def ranges8_params(ranges, params):
     if (~nan & (lo > hi)).any():
         status |= 4
     params[0] = lo
-    params[1] = np.where(steps == 0, _F32(1), steps)
+    params[1] = np.where(steps == 0, np.float32(1), steps)
     return status
 
 
@@ -50,8 +49,8 @@ def ranges8_minmax(src, out):
     rows >= 1 rows, zeros as +0.0 (``x + 0.0``); returns 1 if ``src`` holds a NaN."""
     if np.isnan(src).any():
         return 1
-    out[0] = np.min(src, axis=0) + _F32(0)
-    out[1] = np.max(src, axis=0) + _F32(0)
+    out[0] = np.min(src, axis=0) + np.float32(0)
+    out[1] = np.max(src, axis=0) + np.float32(0)
     return 0
 
 
@@ -81,7 +80,7 @@ def ranges8_uint8_encode(src, out, params):
 def _decode(src, out, params, offset):
     d = params.shape[1]
     codes = src.reshape(-1, d) if d else src.reshape(0, 0)
-    centre = (codes.astype(np.int16) + offset).astype(_F32) + _F32(0.5)
+    centre = (codes.astype(np.int16) + offset).astype(np.float32) + np.float32(0.5)
     out.reshape(codes.shape)[...] = params[0] + centre * params[1]
 
 
