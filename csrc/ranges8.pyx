@@ -60,9 +60,9 @@ cdef inline Py_ssize_t _whole_rows(cnp.ndarray src, cnp.ndarray out, Py_ssize_t 
 
 def ranges8_params(cnp.ndarray ranges, cnp.ndarray params):
     """float32 ``ranges`` (2, D) (minima, maxima) -> ``params`` (2, D): starts = minima,
-    steps = ``(max - min) / 255`` with 0 replaced by 1. Returns a status: 1 a NaN, 2 an
-    infinite bound or ``max - min`` overflowing float32, 4 a minimum above its maximum
-    (OR-ed; params are written regardless)."""
+    steps = ``(max - min) / 255`` with 0 replaced by 1. Returns a status: 1 a NaN, 2
+    ``max - min`` not finite in float32 (an infinite bound, an overflow, or a NaN), 4 a minimum
+    above its maximum (OR-ed; params are written regardless)."""
     cdef Py_ssize_t D = _dims(params)
     require(ranges.ndim == 2 and ranges.shape[0] == 2 and ranges.shape[1] == D, "ranges8", "ranges must be (2, D)")
     cdef const float* r = <const float*> cnp.PyArray_DATA(ranges)

@@ -47,32 +47,29 @@
 
 #define FQ_R8_BLOCK 256
 
-/* Status bits of fq_r8_params: a NaN bound, an infinite bound or hi - lo overflowing float32,
- * a minimum above its maximum. */
+/* Status bits of fq_r8_params: a NaN bound, hi - lo not finite, a minimum above its maximum. */
 #define FQ_R8_NAN 1
 #define FQ_R8_INF 2
 #define FQ_R8_ORDER 4
 
 /* starts = lo, steps = (hi - lo) / 255 with a zero step replaced by 1, for D dimensions;
- * returns the OR of the status bits above (FQ_R8_INF and FQ_R8_ORDER only for pairs without
- * NaN). The outputs are written regardless. */
+ * returns the OR of FQ_R8_NAN (a NaN bound), FQ_R8_INF (hi - lo not finite: an infinite
+ * bound, an overflowing difference, or a NaN) and FQ_R8_ORDER (lo > hi). The outputs are
+ * written regardless. Branch-free, so it vectorizes. */
 FQ_INLINE int fq_r8_params(const float *lo, const float *hi, ptrdiff_t D, float *st, float *sp) {
-    int status = 0;
+    int nan = 0, inf = 0, order = 0;
     ptrdiff_t j;
     for (j = 0; j < D; j++) {
         float a = lo[j], b = hi[j];
         float diff = b - a;
         float step = diff / 255.0f;
-        if (a != a || b != b) {
-            status |= FQ_R8_NAN;
-        } else {
-            if (!(diff - diff == 0.0f)) status |= FQ_R8_INF; /* a, b or b - a infinite */
-            if (a > b) status |= FQ_R8_ORDER;
-        }
+        nan |= (a != a) | (b != b);
+        inf |= !(diff - diff == 0.0f);
+        order |= a > b;
         st[j] = a;
         sp[j] = step == 0.0f ? 1.0f : step;
     }
-    return status;
+    return (nan ? FQ_R8_NAN : 0) | (inf ? FQ_R8_INF : 0) | (order ? FQ_R8_ORDER : 0);
 }
 
 /* Per-dimension min and max over rows >= 1 rows of D floats (row-major), zeros as +0.0;

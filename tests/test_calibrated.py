@@ -14,13 +14,22 @@ import numpy as np
 import pytest
 
 import fastquant as fq
-from fastquant import _arrays
+from fastquant import _arrays, _backend, use_backend
 from _oracles import require
-from _support import assert_identical, both, compiled_names
+from _support import REQUIRE_EXTENSION, assert_identical, both, compiled_names
 from test_threads import assert_split_matches_one_call
 
 PRECISIONS = ("int8", "uint8")
 _DTYPE = {"int8": np.int8, "uint8": np.uint8}
+
+
+def every_backend(fn, *args, **kwargs):
+    """:func:`both` (every compiled build and the twins, bit for bit) where kernels are built;
+    in a pure NumPy install the twins alone, so the oracle comparisons run there too."""
+    if REQUIRE_EXTENSION or "cython" in _backend.available():
+        return both(fn, *args, **kwargs)
+    with use_backend("numpy"):
+        return fn(*args, **kwargs)
 
 
 @pytest.fixture(scope="module")
@@ -116,7 +125,7 @@ def test_codes_equal_sentence_transformers(name, precision, st_quantization):
     want = oracle(st_quantization, x, precision, ranges=r)
     assert want.dtype == _DTYPE[precision] and want.shape == x.shape
     assert_identical(reference(x, r, precision), want)  # the two references agree first
-    assert_identical(both(fq.quantize_embeddings, x, precision, ranges=r), want)
+    assert_identical(every_backend(fq.quantize_embeddings, x, precision, ranges=r), want)
 
 
 @pytest.mark.parametrize("precision", PRECISIONS)
@@ -136,9 +145,9 @@ def test_calibration_embeddings_equal_sentence_transformers(name, precision, st_
             fq.quantize_embeddings(x, precision, calibration_embeddings=cal)
         return
     want = oracle(st_quantization, x, precision, calibration_embeddings=cal)
-    assert_identical(both(fq.quantize_embeddings, x, precision, calibration_embeddings=cal), want)
+    assert_identical(every_backend(fq.quantize_embeddings, x, precision, calibration_embeddings=cal), want)
     st_ranges = st_quantization._get_quantization_ranges(x, precision, cal)
-    got = both(fq.calibration_ranges, cal)
+    got = every_backend(fq.calibration_ranges, cal)
     assert got.dtype == np.float32 and np.array_equal(got, st_ranges.astype(np.float32))
 
 
@@ -148,13 +157,13 @@ def test_ranges_as_float64_lists_and_integers(precision, st_quantization, rng):
     r64 = np.vstack([x[:20].min(0), x[:20].max(0)]).astype(np.float64) + rng.standard_normal((2, 12)) * 1e-9
     r64[1] = np.maximum(r64[1], r64[0])
     want = oracle(st_quantization, x, precision, ranges=r64)  # it rounds them to float32 too
-    assert_identical(both(fq.quantize_embeddings, x, precision, ranges=r64), want)
-    assert_identical(both(fq.quantize_embeddings, x, precision, ranges=r64.tolist()), want)
+    assert_identical(every_backend(fq.quantize_embeddings, x, precision, ranges=r64), want)
+    assert_identical(every_backend(fq.quantize_embeddings, x, precision, ranges=r64.tolist()), want)
     ints = [[-3] * 12, [2] * 12]
-    assert_identical(both(fq.quantize_embeddings, x, precision, ranges=ints),
+    assert_identical(every_backend(fq.quantize_embeddings, x, precision, ranges=ints),
                      oracle(st_quantization, x, precision, ranges=np.array(ints)))
     cal64 = x[:20].astype(np.float64) * (1 + 1e-9)
-    assert_identical(both(fq.quantize_embeddings, x, precision, calibration_embeddings=cal64),
+    assert_identical(every_backend(fq.quantize_embeddings, x, precision, calibration_embeddings=cal64),
                      oracle(st_quantization, x, precision, calibration_embeddings=cal64))
 
 
@@ -174,7 +183,7 @@ def test_near_integer_quotients_follow_true_division(precision):
     x = np.nextafter(x, np.where(rng.random((64, d)) < 0.5, -np.inf, np.inf).astype(np.float32))
     x[::2] = (lo + k[::2] * steps).astype(np.float32)
     want = reference(x, r, precision)
-    assert_identical(both(fq.quantize_embeddings, x, precision, ranges=r), want)
+    assert_identical(every_backend(fq.quantize_embeddings, x, precision, ranges=r), want)
     # the set is not trivial: the quotients lie where a multiplication by fl(1 / step) may
     # floor differently (within 2**-14 of an integer, the slack of that approach's proof)
     z = ((x.astype(np.float64) - lo) / steps.astype(np.float64))
@@ -191,7 +200,7 @@ def test_decode_is_the_bucket_centre(precision, st_quantization, rng):
     codes = np.repeat(np.arange(256, dtype=np.uint8)[:, None], d, axis=1)
     if precision == "int8":
         codes = (codes.astype(np.int16) - 128).astype(np.int8)
-    got = both(fq.dequantize, codes, precision, ranges=r)
+    got = every_backend(fq.dequantize, codes, precision, ranges=r)
     f32 = np.float32
     steps = (hi - lo) / f32(255)
     steps = np.where(steps == 0, f32(1), steps)
@@ -210,8 +219,8 @@ def test_decode_is_the_bucket_centre(precision, st_quantization, rng):
 def test_decode_of_encode_is_within_half_a_step(precision, rng):
     x = rng.standard_normal((400, 64), dtype=np.float32)
     r = _ranges_of(x)
-    q = both(fq.quantize_embeddings, x, precision, ranges=r)
-    y = both(fq.dequantize, q, precision, ranges=r)
+    q = every_backend(fq.quantize_embeddings, x, precision, ranges=r)
+    y = every_backend(fq.dequantize, q, precision, ranges=r)
     step = ((r[1] - r[0]) / np.float32(255)).astype(np.float64)
     err = np.abs(y.astype(np.float64) - x)
     assert (err <= step / 2 * (1 + 1e-5) + 4 * np.spacing(np.abs(x))).all()

@@ -28,16 +28,15 @@ __all__ = [
 @quiet
 def ranges8_params(ranges, params):
     """``params[0] = ranges[0]``, ``params[1] = (ranges[1] - ranges[0]) / 255`` with 0 -> 1.
-    Returns the OR of 1 (a NaN), 2 (an infinite bound, or ``max - min`` overflowing float32)
-    and 4 (a minimum above its maximum, among non-NaN pairs)."""
+    Returns the OR of 1 (a NaN), 2 (``max - min`` not finite in float32: an infinite bound, an
+    overflowing difference, or a NaN) and 4 (a minimum above its maximum)."""
     lo, hi = ranges[0], ranges[1]
     diff = hi - lo
     steps = diff / np.float32(255)
-    nan = np.isnan(lo) | np.isnan(hi)
-    status = 1 if nan.any() else 0
-    if (~nan & ~np.isfinite(diff)).any():
+    status = 1 if (np.isnan(lo) | np.isnan(hi)).any() else 0
+    if not np.isfinite(diff).all():
         status |= 2
-    if (~nan & (lo > hi)).any():
+    if (lo > hi).any():
         status |= 4
     params[0] = lo
     params[1] = np.where(steps == 0, np.float32(1), steps)
