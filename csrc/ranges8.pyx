@@ -24,8 +24,6 @@ cdef extern from "ranges8_simd.h" nogil:
         FQ_R8_BLOCK
     int fq_r8_params(const float* lo, const float* hi, Py_ssize_t D, float* st, float* sp)
     int fq_r8_minmax(const float* s, Py_ssize_t rows, Py_ssize_t D, float* mn, float* mx)
-    void fq_r8_tile(const float* starts, const float* steps, Py_ssize_t D, Py_ssize_t P,
-                    float* st, float* sp)
     Py_ssize_t fq_r8_period(Py_ssize_t D)
     int fq_r8_encode(const float* s, uint8_t* d, Py_ssize_t n, const float* st, const float* sp,
                      Py_ssize_t P, uint8_t flip)
@@ -87,6 +85,14 @@ def ranges8_minmax(cnp.ndarray src, cnp.ndarray out):
     return bad
 
 
+cdef inline void _tile(const float* p, Py_ssize_t D, Py_ssize_t P, float* st, float* sp) noexcept nogil:
+    """The starts and steps of params (2, D) repeated to the period P (a multiple of D)."""
+    cdef Py_ssize_t j
+    for j in range(P):
+        st[j] = p[j % D]
+        sp[j] = p[D + j % D]
+
+
 cdef int _encode(cnp.ndarray src, cnp.ndarray out, cnp.ndarray params, uint8_t flip) except -1:
     cdef Py_ssize_t D = _dims(params)
     cdef Py_ssize_t n = _whole_rows(src, out, D)
@@ -102,7 +108,7 @@ cdef int _encode(cnp.ndarray src, cnp.ndarray out, cnp.ndarray params, uint8_t f
     with nogil:
         tiled = <float*> PyMem_RawMalloc(2 * P * sizeof(float))
         if tiled != NULL:
-            fq_r8_tile(p, p + D, D, P, tiled, tiled + P)
+            _tile(p, D, P, tiled, tiled + P)
             nan = fq_r8_encode(s, d, n, tiled, tiled + P, P, flip)
             PyMem_RawFree(tiled)
     if tiled == NULL:
@@ -178,7 +184,7 @@ cdef int _decode_call(const code_t* s, cnp.ndarray src, cnp.ndarray out, cnp.nda
     with nogil:
         tiled = <float*> PyMem_RawMalloc(2 * P * sizeof(float))
         if tiled != NULL:
-            fq_r8_tile(p, p + D, D, P, tiled, tiled + P)
+            _tile(p, D, P, tiled, tiled + P)
             _decode(s, d, n, tiled, tiled + P, P, stream)
             PyMem_RawFree(tiled)
     if tiled == NULL:

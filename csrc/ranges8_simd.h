@@ -3,10 +3,10 @@
  * start + (q + 0.5) * step. All float32, in the order of the NumPy twins
  * (fastquant/_twins/ranges8.py); -ffp-contract=off keeps multiply-adds unfused.
  *
- * Parameters come "tiled": st/sp hold the starts and steps of D dimensions repeated to a
- * period P (a multiple of D, >= FQ_R8_BLOCK unless D is larger), so that a run of consecutive
- * elements maps to consecutive parameters and short rows (small D) still give long vector
- * loops. Element i of a (rows, D) array uses tiled parameter i mod P.
+ * Parameters come "tiled" (by ranges8.pyx): st/sp hold the starts and steps of D dimensions
+ * repeated to a period P (a multiple of D, >= FQ_R8_BLOCK unless D is larger), so that a run
+ * of consecutive elements maps to consecutive parameters and short rows (small D) still give
+ * long vector loops. Element i of a (rows, D) array uses tiled parameter i mod P.
  *
  * The encoder divides: fl(fl(x - start) / step) per element, exactly the twin's (and
  * sentence-transformers') float32 arithmetic. Multiplying by fl(1 / step) wherever a proof
@@ -106,17 +106,6 @@ FQ_INLINE int fq_r8_minmax(const float *s, ptrdiff_t rows, ptrdiff_t D, float *m
  * just at or above it. */
 FQ_INLINE ptrdiff_t fq_r8_period(ptrdiff_t D) {
     return D >= FQ_R8_BLOCK ? D : D * ((FQ_R8_BLOCK + D - 1) / D);
-}
-
-/* Tile D dimensions of starts/steps to the period P into st and sp. */
-FQ_INLINE void fq_r8_tile(const float *starts, const float *steps, ptrdiff_t D, ptrdiff_t P,
-                          float *st, float *sp) {
-    ptrdiff_t j, k = 0;
-    for (j = 0; j < P; j++) {
-        st[j] = starts[k];
-        sp[j] = steps[k];
-        if (++k == D) k = 0;
-    }
 }
 
 /* d = clip(floor((s - st) / sp), 0, 255) ^ flip for n elements with their own parameters

@@ -167,6 +167,16 @@ def test_ranges_as_float64_lists_and_integers(precision, st_quantization, rng):
                      oracle(st_quantization, x, precision, calibration_embeddings=cal64))
 
 
+def test_multi_vector_documents_as_sentence_transformers_does_them(st_quantization, rng):
+    """sentence-transformers' list of (tokens, D) matrices shares one calibration over all of
+    them; fastquant's equivalent (docs/calibrated.md): calibrate the concatenation, then ranges=."""
+    docs = [rng.standard_normal((n, 24), dtype=np.float32) for n in (5, 1, 17)]
+    want = oracle(st_quantization, docs, "uint8")
+    ranges = every_backend(fq.calibration_ranges, np.concatenate(docs))
+    for doc, codes in zip(docs, want):
+        assert_identical(every_backend(fq.quantize_embeddings, doc, "uint8", ranges=ranges), codes)
+
+
 @pytest.mark.parametrize("precision", PRECISIONS)
 def test_near_integer_quotients_follow_true_division(precision):
     """Values whose quotient (x - start) / step lies within a few ulps of an integer, for many
