@@ -1,6 +1,8 @@
 """Other libraries doing a comparable job on the same data, benchmarked in the same groups as
 fastquant's cases (`np.packbits`/`np.unpackbits`, NumPy `astype`, `ml_dtypes` float8/int4 casts
-when ml_dtypes is importable). They are yardsticks of speed only: their outputs differ."""
+when ml_dtypes is importable, sentence-transformers' calibrated int8/uint8 when it is, and a
+memory copy of the same bytes). They are yardsticks of speed only: their outputs differ, except
+sentence-transformers' `quantize_embeddings`, whose codes fastquant's equal bit for bit."""
 
 from __future__ import annotations
 
@@ -49,6 +51,46 @@ PEERS = (
          lambda a: (lambda q: lambda: q.astype(np.float32))(a[0].astype(ML.int4)), needs="ml_dtypes"),
     Peer("ml_dtypes float32->int4", ("quantize_to_int4[absmax]",),
          lambda a: lambda: a[0].astype(ML.int4), needs="ml_dtypes"),
+)
+
+def _st_quantize(a):
+    from sentence_transformers.util.quantization import quantize_embeddings
+
+    return lambda: quantize_embeddings(a[0], a[1], ranges=a[2])
+
+
+def _st_dequantize(a):
+    """sentence-transformers' private decoder (float64, the bucket's lower edge), the only one
+    it has."""
+    from sentence_transformers.util.quantization import _dequantize_embeddings
+
+    return lambda: _dequantize_embeddings(a[0], a[1], a[2])
+
+
+def _copy_of(nbytes: int):
+    """``np.copyto`` between two preallocated buffers of ``nbytes`` (pages faulted in first)."""
+    src = np.ones(nbytes, np.uint8)
+    dst = np.empty_like(src)
+    np.copyto(dst, src)
+    return lambda: np.copyto(dst, src)
+
+
+def _float32_copy_into_out(a):
+    """Copying a float32 array the size of the decoded output into a preallocated ``out=``."""
+    src = np.ones(a[0].shape, np.float32)
+    out = np.empty_like(src)
+    np.copyto(out, src)
+    return lambda: np.copyto(out, src)
+
+
+_RANGED = ("quantize_embeddings[int8,ranges]", "quantize_embeddings[uint8,ranges]")
+_RANGED_DECODE = ("dequantize[int8,ranges]", "dequantize[uint8,ranges]")
+PEERS += (
+    Peer("sentence-transformers quantize_embeddings", _RANGED, _st_quantize, needs="sentence_transformers"),
+    Peer("sentence-transformers _dequantize_embeddings", _RANGED_DECODE, _st_dequantize, needs="sentence_transformers"),
+    # the traffic of a decode (codes in + float32 out) as a plain copy: half of it copied
+    Peer("np.copyto of the same bytes", _RANGED_DECODE, lambda a: _copy_of(a[0].size * 5 // 2)),
+    Peer("np.copyto float32 into out", _RANGED_DECODE, _float32_copy_into_out),
 )
 
 _BY_OP = {c.op: c for c in CASES}

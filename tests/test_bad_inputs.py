@@ -443,6 +443,173 @@ def embeddings_odd_but_valid() -> Iterator[tuple]:
                 yield f"quantize_embeddings-{precision}-torch_{tag}", fq.quantize_embeddings, dict(x=x, precision=precision)
 
 
+# ---------------------------------------------------------------- calibrated int8/uint8 (SPEC 10)
+
+RANGES = np.array([[-3.0, -2.0, -1.0, 0.0], [3.0, 2.0, -1.0, 0.5]], np.float32)  # one zero step
+CALIBRATION = np.linspace(-2, 2, 20, dtype=np.float32).reshape(5, 4)
+
+
+def ranges_rows(fn, good: dict, name: str = "ranges") -> Iterator[Row]:
+    """``ranges`` that are no (2, 4) float32 minima/maxima: wrong kinds (TypeError), wrong
+    shapes, NaN, infinities, min > max, a difference overflowing float32 (ValueError)."""
+    for row in array_rows(fn, good, name, "floats", packs_axis=False):
+        if row.kwargs[name] is not None:  # None: no ranges given, valid
+            yield dataclasses.replace(row, id=f"{name}_{row.id}")
+    with np.errstate(over="ignore"):
+        big = RANGES.astype(np.float64)
+        big[1, 2] = 1e39  # finite in float64, inf in float32
+    bad = {
+        "1d": RANGES[0], "0d": np.float32(1.0), "transposed": RANGES.T, "three_rows": np.vstack([RANGES, RANGES[:1]]),
+        "too_short": RANGES[:, :3], "too_long": np.hstack([RANGES, RANGES[:, :1]]), "3d": RANGES[None],
+        "empty_list": [], "flat_list": [0.0] * 8, "scalar": 0.5, "huge_list": HUGE_LIST,
+        "nan_min": np.where([[True, False, False, False], [False] * 4], np.nan, RANGES),
+        "nan_max": np.where([[False] * 4, [False, False, False, True]], np.nan, RANGES),
+        "inf_max": np.where([[False] * 4, [True, False, False, False]], np.inf, RANGES),
+        "neg_inf_min": np.where([[False, True, False, False], [False] * 4], -np.inf, RANGES),
+        "inf_both": np.array([[np.inf] * 4, [np.inf] * 4]),
+        "min_above_max": RANGES[::-1], "one_min_above_max": np.where([[False, False, True, False], [False] * 4], 5.0, RANGES),
+        "overflows_float32": big, "difference_overflows": np.array([[-3e38] * 4, [3e38] * 4], np.float32),
+        "list_with_nan": [[0.0, 0.0, 0.0, float("nan")], [1.0] * 4],
+    }
+    for label, value in bad.items():
+        yield call(fn, good, ValueError, name, f"{name}_{label}", **{name: value})
+    if torch is not None:
+        yield call(fn, good, ValueError, name, f"{name}_torch_nan", **{name: torch.tensor([[0.0, 0, 0, float("nan")], [1.0] * 4])})
+        yield call(fn, good, ValueError, name, f"{name}_torch_wrong_shape", **{name: torch.ones(4, 2)})
+
+
+def calibration_rows(fn, good: dict, name: str, d=4) -> Iterator[Row]:
+    """Calibration embeddings that give no ranges: wrong kinds, no rows, not (n, d), NaN,
+    infinities, a range overflowing float32."""
+    for row in array_rows(fn, good, name, "floats", packs_axis=False):
+        if row.kwargs[name] is not None or fn is fq.calibration_ranges:  # None: not given, valid
+            yield dataclasses.replace(row, id=f"{name}_{row.id}")
+    bad = {
+        "no_rows": np.zeros((0, d or 4), np.float32), "no_rows_list": [], "1d": CALIBRATION[0], "0d": np.float32(1.0),
+        "3d": CALIBRATION[None], "scalar": 2.0, "huge_list": HUGE_LIST,
+        "nan": np.where(np.arange(20).reshape(5, 4) == 13, np.nan, CALIBRATION),
+        "nan_float16": CALIBRATION.astype(np.float16) * np.float16(np.nan),
+        "inf": np.where(np.arange(20).reshape(5, 4) == 19, np.inf, CALIBRATION),
+        "neg_inf": np.where(np.arange(20).reshape(5, 4) == 0, -np.inf, CALIBRATION),
+        "overflows_float32": CALIBRATION.astype(np.float64) * 1e39,
+        "range_overflows": np.array([[-3e38] * (d or 4), [3e38] * (d or 4)], np.float32),
+    }
+    if d is not None:
+        bad.update(too_few_dims=CALIBRATION[:, :3], too_many_dims=np.hstack([CALIBRATION, CALIBRATION]),
+                   transposed=CALIBRATION.T)
+    for label, value in bad.items():
+        yield call(fn, good, ValueError, name, f"{name}_{label}", **{name: value})
+    if torch is not None:
+        yield call(fn, good, ValueError, name, f"{name}_torch_nan",
+                   **{name: torch.tensor([[0.0, 1, 2, float("nan")]], dtype=torch.bfloat16)})
+
+
+def calibrated_rows() -> Iterator[Row]:
+    for precision in ("int8", "uint8"):
+        dtype = np.int8 if precision == "int8" else np.uint8
+        for given, value in (("ranges", RANGES), ("calibration_embeddings", CALIBRATION)):
+            good = dict(x=FLOATS, precision=precision, **{given: value})
+            tagged = [
+                *array_rows(fq.quantize_embeddings, good, "x", "floats", packs_axis=False),
+                *out_rows(fq.quantize_embeddings, good, "x", (3, 4), dtype),
+                *(ranges_rows(fq.quantize_embeddings, good) if given == "ranges"
+                  else calibration_rows(fq.quantize_embeddings, good, given)),
+                call(fq.quantize_embeddings, good, ValueError, "x", "0d_array", x=np.float32(1.0)),
+                call(fq.quantize_embeddings, good, ValueError, "x", "python_scalar", x=1.0),
+                # x sets D: ranges/calibration of another width name themselves
+                call(fq.quantize_embeddings, good, ValueError, given, "x_of_other_width", x=FLOATS[:, :3]),
+                call(fq.quantize_embeddings, good, ValueError, given, "x_1d_of_other_width", x=FLOATS[0, :2]),
+            ]
+            for label, x in {
+                "nan": np.where(FLOATS > 2.5, np.nan, FLOATS), "nan_first": np.full((1, 4), np.nan),
+                "nan_float16": np.array([[np.nan, 1, 2, 3]], np.float16), "nan_1d": np.array([1.0, 2.0, np.nan, 0.0]),
+                "nan_in_last_row": np.vstack([FLOATS, [0, 0, 0, np.nan]]), "neg_nan": -np.full((2, 4), np.nan, np.float32),
+                "nan_strided": np.vstack([FLOATS, FLOATS])[::-2, ::-1] * np.array([1, 1, 1, np.nan], np.float32),
+            }.items():
+                tagged.append(call(fq.quantize_embeddings, good, ValueError, "x", f"nan_{label}", x=x))
+            if torch is not None:
+                tagged.append(call(fq.quantize_embeddings, good, ValueError, "x", "torch_bfloat16_nan",
+                                   x=torch.tensor([[1.0, 2, 3, float("nan")]], dtype=torch.bfloat16)))
+            for row in tagged:
+                yield dataclasses.replace(row, id=f"{precision}-{given}-{row.id}")
+        # both ranges and calibration: ambiguous, refused (calibration_embeddings is named)
+        yield call(fq.quantize_embeddings, dict(x=FLOATS, precision=precision), ValueError, "calibration_embeddings",
+                   f"{precision}-both_given", ranges=RANGES, calibration_embeddings=CALIBRATION)
+
+        good = dict(q=CODES if precision == "int8" else U8CODES, quant=precision, ranges=RANGES)
+        lo, hi = (-128, 127) if precision == "int8" else (0, 255)
+        tagged = [
+            *array_rows(fq.dequantize, good, "q", "codes", packs_axis=False),
+            *code_range_rows(fq.dequantize, good, "q", lo, hi),
+            *same_dim_rows(fq.dequantize, good, 4),
+            *out_rows(fq.dequantize, good, "q", (3, 4), np.float32),
+            *ranges_rows(fq.dequantize, good),
+            call(fq.dequantize, good, ValueError, "q", "0d_array", q=np.asarray(good["q"][0, 0])),
+            call(fq.dequantize, good, ValueError, "ranges", "q_of_other_width", q=good["q"][:, :3]),
+        ]
+        for row in tagged:
+            yield dataclasses.replace(row, id=f"ranges-{precision}-{row.id}")
+    # only int8/uint8 have ranges (a choice: sentence-transformers ignores them elsewhere)
+    for precision in ("binary", "ubinary"):
+        yield call(fq.quantize_embeddings, dict(x=FLOATS, precision=precision), ValueError, "ranges",
+                   f"{precision}-with_ranges", ranges=RANGES)
+        yield call(fq.quantize_embeddings, dict(x=FLOATS, precision=precision), ValueError, "calibration_embeddings",
+                   f"{precision}-with_calibration", calibration_embeddings=CALIBRATION)
+    for quant, codes in (("fp8", FLOATS), ("binary", PACKED), ("ubinary", PACKED.view(np.uint8))):
+        yield call(fq.dequantize, dict(q=codes, quant=quant, orig_dim=30 if "binary" in quant else None),
+                   ValueError, "ranges", f"{quant}-with_ranges", ranges=RANGES)
+    yield call(fq.dequantize, dict(q=CODES, quant="INT8"), ValueError, "quant", "bad_quant_with_ranges", ranges=RANGES)
+    yield from calibration_rows(fq.calibration_ranges, dict(embeddings=CALIBRATION), "embeddings", d=None)
+
+
+def calibrated_odd_but_valid() -> Iterator[tuple]:
+    rows = np.linspace(-2, 2, 24, dtype=np.float32).reshape(6, 4)
+    for label, x, ranges in [
+        ("ranges_list", FLOATS, RANGES.tolist()),
+        ("ranges_float64", FLOATS, RANGES.astype(np.float64) + 1e-9),
+        ("ranges_int", FLOATS, RANGES.astype(np.int64)),
+        ("ranges_float16_big_endian", FLOATS, RANGES.astype(">f2")),
+        ("ranges_fortran", FLOATS, np.asfortranarray(RANGES)),
+        ("ranges_equal_bounds", FLOATS, np.zeros((2, 4))),
+        ("x_1d", FLOATS[0], RANGES),
+        ("x_32_dims", np.ones((1,) * 31 + (4,), np.float32), RANGES),
+        ("x_empty_rows", np.zeros((0, 4), np.float32), RANGES),
+        ("x_empty_last_axis", np.zeros((3, 0)), np.zeros((2, 0))),
+        ("x_int", np.arange(-6, 6).reshape(3, 4), RANGES),
+        ("x_float16_negative_strides", FLOATS[::-1, ::-1].astype(np.float16), RANGES),
+        ("x_inf", np.array([[np.inf, -np.inf, 1e39, -1e39]]), RANGES),
+        ("x_broadcast", np.broadcast_to(np.float32(0.25), (5, 4)), RANGES),
+        ("x_memoryview", memoryview(np.ones(4, np.float32)), RANGES),
+    ]:
+        for precision in ("int8", "uint8"):
+            yield f"quantize_embeddings-{precision}-{label}", fq.quantize_embeddings, dict(x=x, precision=precision, ranges=ranges)
+    for label, cal in [("float64", rows.astype(np.float64)), ("one_row", rows[:1]), ("float16", rows.astype(np.float16)),
+                       ("transposed_view", np.ascontiguousarray(rows.T).T), ("list", rows.tolist()),
+                       ("ints", np.arange(8).reshape(2, 4)), ("constant", np.ones((3, 4)))]:
+        yield f"quantize_embeddings-calibration_{label}", fq.quantize_embeddings, dict(
+            x=FLOATS, precision="uint8", calibration_embeddings=cal)
+        yield f"calibration_ranges-{label}", fq.calibration_ranges, dict(embeddings=cal)
+    yield "calibration_ranges-no_columns", fq.calibration_ranges, dict(embeddings=np.zeros((3, 0)))
+    for precision, codes in (("int8", CODES), ("uint8", U8CODES)):
+        for label, q, ranges in [
+            ("int16", codes.astype(np.int16), RANGES), ("1d", codes[0], RANGES), ("list", codes.tolist(), RANGES.tolist()),
+            ("empty", codes[:0], RANGES), ("negative_strides", codes[::-1, ::-1], RANGES),
+            ("orig_dim", codes, RANGES),
+        ]:
+            kwargs = dict(q=q, quant=precision, ranges=ranges)
+            if label == "orig_dim":
+                kwargs["orig_dim"] = 4
+            yield f"dequantize-ranges-{precision}-{label}", fq.dequantize, kwargs
+    if torch is not None:
+        t = torch.tensor(FLOATS)
+        for dt in (torch.bfloat16, torch.float16, torch.float64):
+            tag = str(dt).removeprefix("torch.")
+            yield f"quantize_embeddings-ranges-torch_{tag}", fq.quantize_embeddings, dict(
+                x=t.to(dt), precision="int8", ranges=torch.tensor(RANGES).to(dt))
+            yield f"calibration_ranges-torch_{tag}", fq.calibration_ranges, dict(embeddings=t.to(dt))
+        yield "dequantize-ranges-torch_int8", fq.dequantize, dict(q=torch.tensor(CODES), quant="int8", ranges=torch.tensor(RANGES))
+
+
 # ---------------------------------------------------------------- affine
 
 def n_bits_rows(fn, good: dict) -> Iterator[Row]:
@@ -641,6 +808,7 @@ THREADED = {
     fq.dequantize_packed_int4: dict(packed=PACKED, scale=0.5),
     fq.dequantize: dict(q=CODES, quant="int8"),
     fq.quantize_embeddings: dict(x=FLOATS, precision="ubinary"),
+    fq.calibration_ranges: dict(embeddings=CALIBRATION),
     fq.quantize_func: dict(x=FLOATS, scales=0.1, zero_point=0),
     fq.dequantize_func: dict(x_q=CODES, scales=0.1, zero_point=0),
 }
@@ -665,8 +833,8 @@ def test_every_threaded_function_has_threads_rows():
 # ---------------------------------------------------------------- the table
 
 #: One generator per codec family; a new family adds its own here.
-FAMILY_ROWS = [int4_rows, embeddings_rows, affine_rows, threads_rows]
-FAMILY_ODD_BUT_VALID = [int4_odd_but_valid, embeddings_odd_but_valid, affine_odd_but_valid]
+FAMILY_ROWS = [int4_rows, embeddings_rows, affine_rows, calibrated_rows, threads_rows]
+FAMILY_ODD_BUT_VALID = [int4_odd_but_valid, embeddings_odd_but_valid, affine_odd_but_valid, calibrated_odd_but_valid]
 
 def _unique_ids(rows: list) -> list:
     """Labels repeat across arguments of one function ("huge_list" for n_bits and signed):

@@ -186,6 +186,58 @@ CASES += [
 ]
 
 
+# ---------------------------------------------------------------- calibrated int8/uint8 (SPEC 10)
+
+@st.composite
+def ranges_for(draw, last: int):
+    """``ranges`` for a last axis of ``last``: mostly ordered finite bounds (equal ones too),
+    else any floats (NaN, inf, min > max) or another shape; float32, float64 or big-endian."""
+    kind = draw(st.sampled_from(["ordered"] * 4 + ["any", "shape"]), label="ranges_kind")
+    if kind == "shape":
+        return draw(hnp.arrays("<f4", hnp.array_shapes(min_dims=0, max_dims=3, min_side=0, max_side=4)), label="ranges")
+    elements = st.one_of(st.floats(-20, 20, width=32), st.sampled_from([0.0, -0.0, 1.0])) if kind == "ordered" else st.floats(width=32)
+    r = draw(hnp.arrays("<f4", (2, last), elements=elements), label="ranges")
+    if kind == "ordered":
+        r = np.sort(r, axis=0)
+    return r.astype(draw(st.sampled_from(["<f4", "<f8", ">f4"]), label="ranges_dtype"))
+
+
+def _last(arr) -> int:
+    return arr.shape[-1] if arr.ndim else 0
+
+
+def _quantize_ranged(d):
+    x = d.draw(float_arrays())
+    return dict(x=x, precision=d.draw(st.sampled_from(["int8", "uint8"])), ranges=d.draw(ranges_for(_last(x[0]))))
+
+
+def calibration_for(last: int):
+    """Mostly (n, last) arrays of finite floats, sometimes with NaN/inf or no rows."""
+    elements = st.one_of(st.floats(-50, 50, width=32), st.floats(width=32))
+    return hnp.arrays("<f4", st.tuples(st.integers(0, 6), st.just(last)), elements=elements)
+
+
+def _quantize_calibrated(d):
+    x = d.draw(float_arrays())
+    return dict(x=x, precision=d.draw(st.sampled_from(["int8", "uint8"])),
+                calibration_embeddings=d.draw(calibration_for(_last(x[0])), label="calibration"))
+
+
+def _dequantize_ranged(d):
+    quant = d.draw(st.sampled_from(["int8", "uint8"]), label="quant")
+    q = d.draw(int_arrays(*_CODE_BOUNDS[quant]))
+    return dict(q=q, quant=quant, ranges=d.draw(ranges_for(_last(q[0]))))
+
+
+CASES += [
+    Case(fq.quantize_embeddings, _quantize_ranged),
+    Case(fq.quantize_embeddings, _quantize_calibrated),
+    Case(fq.dequantize, _dequantize_ranged),
+    Case(fq.calibration_ranges, lambda d: dict(embeddings=d.draw(st.one_of(
+        float_arrays(), calibration_for(d.draw(st.integers(0, 9), label="D"))))), has_out=False),
+]
+
+
 # ---------------------------------------------------------------- the generic tests
 
 def _run(fn, kwargs):

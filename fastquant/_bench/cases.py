@@ -64,6 +64,13 @@ def sign_bytes(dtype):
     return make
 
 
+def calibrated_ranges(n: int, rng) -> np.ndarray:
+    """``ranges`` (2, D) for ``floats(n)``: the minima and maxima of a standard normal sample of
+    256 rows (some values of the data fall outside them, as in real use)."""
+    sample = rng.standard_normal((256, shape(n)[-1]), dtype=np.float32)
+    return np.vstack([sample.min(axis=0), sample.max(axis=0)])
+
+
 def last(n: int) -> int:
     """The unpacked last-axis length of ``shape(n)`` (``orig_dim`` / ``n`` of unpackers)."""
     return shape(n)[-1]
@@ -82,6 +89,9 @@ class Case:
     kwargs: Mapping = dataclasses.field(default_factory=dict)
     takes_out: bool = True                    #: whether the function has ``out=``
     takes_threads: bool = True                #: whether the function has ``threads=``
+    #: names of the last values ``make`` returns, passed by keyword (e.g. ``("ranges",)``:
+    #: parameters made with the data that the function takes as keywords only)
+    keywords: tuple = ()
 
     def args(self, n: int, seed: int = SEED) -> tuple:
         """The positional arguments for ``n`` elements; the same ``(seed, n)`` gives the same data."""
@@ -95,6 +105,9 @@ class Case:
         """Run the public call on the active backend (``out`` and ``threads`` only if given,
         ``threads`` only when the function takes it)."""
         kwargs = dict(self.kwargs)
+        if self.keywords:
+            args, given = args[:len(args) - len(self.keywords)], args[len(args) - len(self.keywords):]
+            kwargs.update(zip(self.keywords, given))
         if out is not None:
             kwargs["out"] = out
         if threads is not None and self.takes_threads:
@@ -145,6 +158,14 @@ def _cases():
     for precision in codes:
         yield Case(f"quantize_embeddings[{precision}]", "embeddings", "quantize_embeddings",
                    lambda n, r, precision=precision: (floats(n, r), precision))
+    # calibrated int8/uint8 (SPEC 10): fixed ranges, calibrated once, passed as ranges=
+    for precision, make in (("int8", int8_codes), ("uint8", uint8_codes)):
+        yield Case(f"quantize_embeddings[{precision},ranges]", "embeddings", "quantize_embeddings",
+                   lambda n, r, precision=precision: (floats(n, r), precision, calibrated_ranges(n, r)),
+                   keywords=("ranges",))
+        yield Case(f"dequantize[{precision},ranges]", "embeddings", "dequantize",
+                   lambda n, r, make=make, precision=precision: (make(n, r), precision, calibrated_ranges(n, r)),
+                   keywords=("ranges",))
     # affine: quantize_func(x, scales, zero_point, n_bits) and dequantize_func(x_q, scales, zero_point)
     yield Case("quantize_func[8bit]", "affine", "quantize_func",
                lambda n, r: (floats(n, r), 8 / 255, 3, 8))

@@ -141,6 +141,35 @@ def dequantize(quant):
     return build
 
 
+def ranges_for(fdp, q):
+    """``ranges`` for codes ``q``: mostly (2, last axis) with ordinary bounds, else any floats
+    (NaN, inf, min > max, overflowing differences) or another shape, in a few dtypes."""
+    last = q.shape[-1] if q.ndim else 0
+    pick = fdp.ConsumeIntInRange(0, 5)
+    shape = (2, last) if pick < 5 else tuple(fdp.ConsumeIntInRange(0, 3) for _ in range(fdp.ConsumeIntInRange(0, 3)))
+    size = math.prod(shape)
+    if pick == 0:  # any bit patterns
+        vals = [fdp.ConsumeFloat() for _ in range(size)]
+    else:
+        lo = [fdp.ConsumeFloatInRange(-4.0, 4.0) for _ in range(size // 2)]
+        hi = [a + abs(fdp.ConsumeFloatInRange(0.0, 8.0)) * (fdp.ConsumeIntInRange(0, 7) != 0) for a in lo]
+        vals = lo + hi + [0.0] * (size - 2 * len(lo))
+    with np.errstate(over="ignore"):
+        return np.asarray(vals, np.float64).astype(fdp.PickValueInList(["<f4", "<f8", ">f4", "<f2"])).reshape(shape)
+
+
+def dequantize_ranges(quant):
+    """``dequantize(q, quant, ranges=...)``: sentence-transformers' calibrated int8/uint8."""
+
+    def build(fdp):
+        lo, hi = (-128, 127) if quant == "int8" else (0, 255)
+        q = array(fdp, lo, hi)
+        kwargs = dict(q=q, quant=quant, ranges=ranges_for(fdp, q))
+        return fq.dequantize, maybe_out(fdp, kwargs, np.float32, q.shape)
+
+    return build
+
+
 def dequantize_func(per_channel: bool):
     """``dequantize_func(x_q, scales, zero_point[, axis])``: integer or float codes of any
     dtype; per tensor, or per channel along a random axis (now and then a wrong length)."""
@@ -170,6 +199,7 @@ TARGETS = {
     "unpack_int8_to_int4": unpack_int8_to_int4,
     "dequantize_packed_int4": dequantize_packed_int4,
     **{f"dequantize_{quant}": dequantize(quant) for quant in ("fp8", "int8", "uint8", "binary", "ubinary")},
+    **{f"dequantize_ranges_{quant}": dequantize_ranges(quant) for quant in ("int8", "uint8")},
     "dequantize_func_per_tensor": dequantize_func(per_channel=False),
     "dequantize_func_per_channel": dequantize_func(per_channel=True),
 }
