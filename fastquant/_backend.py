@@ -243,7 +243,7 @@ TORCH_CALLS = 0
 _TWIN_CACHE: dict = {}
 
 
-def _wants_torch(x: Any, kwargs: dict) -> bool:
+def _wants_torch(x: Any, out: Any) -> bool:
     """The torch path runs under ``use_backend("torch")``, for a tensor on a device other
     than the CPU, and when ``out=`` is a tensor; never when torch was not even imported."""
     if _TORCH_OPEN and _ACTIVE.get() == "torch":
@@ -252,15 +252,31 @@ def _wants_torch(x: Any, kwargs: dict) -> bool:
     if torch is None:
         return False
     tensor = torch.Tensor
-    if isinstance(x, tensor) and x.device.type != "cpu":
-        return True
-    return isinstance(kwargs.get("out"), tensor)
+    return (isinstance(x, tensor) and x.device.type != "cpu") or isinstance(out, tensor)
+
+
+#: The oldest torch the twins run on (they use its unsigned 16/32/64-bit dtypes); with an older
+#: one every call computes on the host, with a :class:`HostFallbackWarning`.
+TORCH_MIN = (2, 3)
+
+
+def _torch_too_old() -> str:
+    version = str(getattr(sys.modules.get("torch"), "__version__", ""))
+    parts = version.split(".")
+    try:
+        if (int(parts[0]), int(parts[1])) >= TORCH_MIN:
+            return ""
+    except (ValueError, IndexError):
+        pass
+    return f"torch {version or '?'} is older than {'.'.join(map(str, TORCH_MIN))}"
 
 
 def _torch_twin(module: str, name: str):
     """``fastquant._torch.<module>.<name>`` and the keywords it takes, or None without one."""
     key = (module, name)
     if key not in _TWIN_CACHE:
+        if _torch_too_old():
+            return None
         path = f"{__package__}._torch.{module}"
         try:
             twin = getattr(importlib.import_module(path), name)
@@ -274,22 +290,48 @@ def _torch_twin(module: str, name: str):
     return _TWIN_CACHE[key]
 
 
-def _run_torch(fn: Callable, module: str, args: tuple, kwargs: dict):
+def _is_default(value: Any, default: Any) -> bool:
+    return value is default or (type(value) is type(default) and isinstance(default, (str, int, float))
+                                and value == default)
+
+
+def _run_torch(fn: Callable, module: str, bound: dict):
+    """Call the torch twin of ``fn`` with the call's arguments ``bound`` (by name), or, where
+    it has none or does not take an argument given a value other than its default, ``fn``
+    itself, with a :class:`HostFallbackWarning`."""
     global TORCH_CALLS
     found = _torch_twin(module, fn.__name__)
     if found is None:
-        why = f"fastquant._torch.{module} has no {fn.__name__}"
-    elif not found[1].issuperset(kwargs):
-        why = f"its torch twin does not take {sorted(set(kwargs) - found[1])}"
+        why = _torch_too_old() or f"fastquant._torch.{module} has no {fn.__name__}"
     else:
-        try:
-            TORCH_CALLS += 1
-            return found[0](*args, **kwargs)
-        except NoTorchPath as exc:
-            why = str(exc)
+        twin, takes = found
+        defaults = _DEFAULTS[fn]
+        extra = sorted(k for k, v in bound.items() if k not in takes and not _is_default(v, defaults[k]))
+        if extra:
+            why = f"its torch twin does not take {extra}"
+        else:
+            try:
+                TORCH_CALLS += 1
+                return twin(**{k: v for k, v in bound.items() if k in takes})
+            except NoTorchPath as exc:
+                why = str(exc)
     warnings.warn(f"fastquant.{fn.__name__}: no torch path for this call ({why}); computed on the host",
                   HostFallbackWarning, stacklevel=3)
-    return fn(*args, **kwargs)
+    return fn(**bound)
+
+
+_DEFAULTS: dict = {}
+
+#: The wrapper :func:`torch_path` writes for each function, with the function's own
+#: parameters (a ``*args, **kwargs`` wrapper costs twice as much on a small call).
+_WRAPPER = """
+def make(_fn, _module, {defaults}):
+    def {name}({params}):
+        if type({data}) is _ndarray and not _TORCH_OPEN or not _wants_torch({data}, {out}):
+            return _fn({call})
+        return _run_torch(_fn, _module, {{{bound}}})
+    return {name}
+"""
 
 
 def torch_path(fn: Callable) -> Callable:
@@ -297,19 +339,30 @@ def torch_path(fn: Callable) -> Callable:
     torch twin ``fastquant._torch.<module>.f`` (same signature) when the first argument, the
     data, is a tensor on a device other than the CPU, when ``out=`` is a tensor, or always
     under ``use_backend("torch")``; anything else runs ``f`` itself. A NumPy array outside
-    the torch backend costs one type check."""
-    module = fn.__module__.rpartition(".")[2]
-    data = next(iter(inspect.signature(fn).parameters))
-    ndarray = np.ndarray
-
-    @functools.wraps(fn)
-    def public(*args, **kwargs):
-        x = args[0] if args else kwargs.get(data)
-        if type(x) is ndarray and not _TORCH_OPEN:
-            return fn(*args, **kwargs)
-        if _wants_torch(x, kwargs):
-            return _run_torch(fn, module, args, kwargs)
-        return fn(*args, **kwargs)
-
+    the torch backend costs one type check and one call (about 60 ns)."""
+    params = list(inspect.signature(fn).parameters.values())
+    kinds = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    if not params or any(p.kind not in kinds for p in params):
+        raise TypeError(f"torch_path: {fn.__name__} must take named parameters only")
+    text, star = [], False
+    for p in params:
+        if p.kind is inspect.Parameter.KEYWORD_ONLY and not star:
+            text.append("*")
+            star = True
+        text.append(p.name if p.default is p.empty else f"{p.name}=_d_{p.name}")
+    defaults = {f"_d_{p.name}": p.default for p in params if p.default is not p.empty}
+    call = ", ".join(p.name if p.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD else f"{p.name}={p.name}"
+                     for p in params)
+    source = _WRAPPER.format(defaults=", ".join(defaults) or "_", name=fn.__name__, params=", ".join(text),
+                             data=params[0].name, out="out" if any(p.name == "out" for p in params) else "None",
+                             call=call, bound=", ".join(f"{p.name!r}: {p.name}" for p in params))
+    namespace: dict = {}
+    exec(compile(source, f"<fastquant.torch_path {fn.__name__}>", "exec"), globals(), namespace)
+    public = namespace["make"](fn, fn.__module__.rpartition(".")[2], **(defaults or {"_": None}))
+    functools.update_wrapper(public, fn)
     public.torch_path = True  # type: ignore[attr-defined]
+    _DEFAULTS[fn] = {p.name: p.default for p in params}
     return public
+
+
+_ndarray = np.ndarray

@@ -170,6 +170,20 @@ def div(num: torch.Tensor, den: torch.Tensor, out: Optional[torch.Tensor] = None
     return torch.div(num, den, out=out)
 
 
+#: Whether integer codes enter float arithmetic uncast (the op casts them, exactly, as it
+#: reads them): one pass over memory on a GPU; on the CPU torch runs such mixed-dtype ops
+#: through a slow unvectorized loop, and a separate cast then float ops is many times faster.
+#: Both forms give the same bits. None: by device; tests set True/False to run both on the CPU.
+FUSE_CASTS: Optional[bool] = None
+
+
+def operand(codes: torch.Tensor) -> torch.Tensor:
+    """Integer ``codes`` as the operand of a float32 op: as they are where the op fuses the
+    (exact) cast, else cast to float32 first."""
+    fuse = codes.device.type != "cpu" if FUSE_CASTS is None else FUSE_CASTS
+    return codes if fuse else codes.to(torch.float32)
+
+
 def to_float32_exact(t: torch.Tensor) -> torch.Tensor:
     """``t`` as float32 bit for bit as NumPy converts it, NaN payloads included (the decoders
     pass NaN through): torch quiets a float16 signalling NaN that NumPy keeps, and a GPU may
@@ -261,14 +275,13 @@ def _span(t: torch.Tensor) -> tuple:
 
 def result(res: torch.Tensor, dst: Optional[torch.Tensor], out: Any, data: Data, shape: tuple):
     """``res`` (any shape holding the result's elements, of the result's dtype) given back in
-    the caller's kind: copied into ``dst`` unless it was computed there; a NumPy input gets a
-    NumPy array (``out`` itself when given), a tensor input a contiguous tensor of ``shape``
-    on its device."""
+    the caller's kind: copied into ``dst`` unless it was computed there, and then ``out``
+    itself (a CPU tensor input with a NumPy ``out`` gets a tensor over it, as on the host
+    path); else a NumPy array for a NumPy input, a new contiguous tensor of ``shape`` on the
+    input's device for a tensor input."""
     if dst is not None:
         if res.data_ptr() != dst.data_ptr() or res.numel() != dst.numel():
             dst.view(-1).copy_(res.reshape(-1))
-        res = dst
+        return dst if data.like is not None and isinstance(out, np.ndarray) else out
     res = res.reshape(shape).contiguous()
-    if data.like is None:
-        return out if out is not None else res.numpy()
-    return res
+    return res.numpy() if data.like is None else res

@@ -83,11 +83,12 @@ def dequantize_func(x_q, scales, zero_point, *, axis=None, out=None, threads=Non
     s = _channel(sc, dims, t.device)
     small = t.dtype in _SMALL
     if (small or t.dtype == torch.int32) and not zp.any():
-        # float32(q - 0) is float32(q): the cast fuses into the multiplication
-        res = torch.mul(s, codes, out=target)
+        # float32(q - 0) is float32(q) (one rounding for int32 codes either way)
+        res = torch.mul(s, C.operand(codes), out=target)
     elif small and int(np.abs(zp).max()) < (1 << 24) - (1 << 16):
         # |q - zero_point| < 2**24: float32(q) - float32(zero_point) is exact, hence the same
-        res = torch.mul(s, torch.sub(codes, _channel(zp.astype(np.float32), dims, t.device)), out=target)
+        diff = torch.sub(C.operand(codes), _channel(zp.astype(np.float32), dims, t.device))
+        res = torch.mul(s, diff, out=target)
     else:  # the difference in integers, exactly (int64: int32 codes minus 2**30 overflows int32)
         diff = C.widen(codes) - _channel(zp.astype(np.int64), dims, t.device)
         res = torch.mul(s, diff.to(torch.float32), out=target)

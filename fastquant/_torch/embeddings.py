@@ -60,10 +60,10 @@ def dequantize(q, quant, orig_dim=None, *, out=None, threads=None):
     dst = C.output(out, t.shape, torch.float32, data, (q,))
     _threads.count(threads, t.numel())
     flat, target = t.reshape(-1), None if dst is None else dst.view(-1)
-    if quant == "int8":  # float32(q) / float32(127): the int8 -> float32 cast is fused and exact
-        res = C.div(flat, C.const(127.0, torch.float32, t.device), out=target)
-    else:  # float32(q) / float32(127.5) - float32(1)
-        res = C.div(flat, C.const(127.5, torch.float32, t.device))
+    if quant == "int8":  # float32(q) / float32(127)
+        res = C.div(C.operand(flat), C.const(127.0, torch.float32, t.device), out=target)
+    else:  # float32(q) / float32(127.5) - float32(1): two ops (one fused kernel could contract)
+        res = C.div(C.operand(flat), C.const(127.5, torch.float32, t.device))
         res = torch.sub(res, C.const(1.0, torch.float32, t.device), out=target)
     return C.result(res, dst, out, data, t.shape)
 

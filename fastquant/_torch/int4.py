@@ -108,8 +108,10 @@ def dequantize_from_int4(q, scale, zero_point=0, *, out=None, threads=None):
     s = C.const(scale, torch.float32, t.device)
     if abs(zero_point) < 1 << 23:
         # q - zero_point is exact in float32 here, so float32(q) - float32(zero_point) is the
-        # same value, and the int8 -> float32 cast fuses into the first op
-        diff = torch.sub(flat, C.const(float(zero_point), torch.float32, t.device)) if zero_point else flat
+        # same value (and the first op may read the int8 codes directly)
+        diff = C.operand(flat)
+        if zero_point:
+            diff = torch.sub(diff, C.const(float(zero_point), torch.float32, t.device))
         res = torch.mul(diff, s, out=target)
     else:
         res = torch.mul((flat.to(torch.int32) - zero_point).to(torch.float32), s, out=target)
