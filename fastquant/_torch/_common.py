@@ -193,9 +193,13 @@ def to_float32_exact(t: torch.Tensor) -> torch.Tensor:
         return t
     f = t.to(torch.float32)
     if t.dtype == torch.float16:
-        h = t.view(torch.int16).to(torch.int64) & 0xFFFF
-        nan = ((h & 0x7C00) == 0x7C00) & ((h & 0x3FF) != 0)
-        bits = ((h & 0x8000) << 16) | 0x7F800000 | ((h & 0x3FF) << 13)  # NumPy keeps the payload as is
+        h = t.view(torch.int16).to(torch.int32)  # sign-extended: negative when the sign bit is set
+        payload = h & 0x3FF
+        nan = ((h & 0x7C00) == 0x7C00) & (payload != 0)
+        # sign, all-ones exponent, the payload as is (NumPy keeps a signalling NaN signalling)
+        sign = torch.where(h < 0, const(-(2**31), torch.int32, t.device), 0)
+        bits = sign | 0x7F800000 | (payload << 13)
+        return torch.where(nan, bits.view(torch.float32), f)
     elif t.dtype == torch.float64:
         d = t.view(torch.int64)
         nan = torch.isnan(t)
