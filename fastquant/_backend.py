@@ -261,7 +261,8 @@ TORCH_MIN = (2, 3)
 
 
 def _torch_too_old() -> str:
-    version = str(getattr(sys.modules.get("torch"), "__version__", ""))
+    """Why this torch cannot run the twins, or "" (imports torch: the torch path needs it)."""
+    version = str(getattr(importlib.import_module("torch"), "__version__", ""))
     parts = version.split(".")
     try:
         if (int(parts[0]), int(parts[1])) >= TORCH_MIN:
