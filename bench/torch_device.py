@@ -4,7 +4,7 @@ copied back: with the compiled kernels, as fastquant 0.1 did, and with the NumPy
 seed's code did). Each result is checked bit for bit against the compiled kernels.
 
     python bench/torch_device.py                        # CUDA if available (256M values), else CPU
-    python bench/torch_device.py --device cpu --values 4M --threads 1
+    FASTQUANT_NUM_THREADS=1 python bench/torch_device.py --device cpu --values 4M --threads 1 --clock thread
     python bench/torch_device.py --values 256M --ops decode --json gpu.json
 
 Run from the repository root after building the kernels (``python setup.py build_ext
@@ -15,7 +15,10 @@ Run from the repository root after building the kernels (``python setup.py build
 - ``copy%``: a device-to-device copy of the result's bytes as a share of the call's time
   (100% = as fast as that copy; a decoder reads fewer bytes than it writes, so it can exceed it);
 - ``x host``: the call's speed over the compiled kernels' host round trip; ``x seed``: over the
-  NumPy twins' round trip (the seed's way), both including the two transfers.
+  NumPy twins' round trip (the seed's way), both including the two transfers. On the CPU there
+  is no transfer: ``x host`` is then the torch path's speed over the compiled kernels' (below 1:
+  slower), ``x seed`` over the NumPy twins'. Run with ``FASTQUANT_NUM_THREADS=1 --threads 1``
+  to compare one thread with one thread.
 """
 
 from __future__ import annotations
@@ -82,17 +85,21 @@ def _sync(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-def timed(call, device: torch.device, repeat: int) -> float:
-    """Median seconds of ``call()`` (after one warm-up call), synchronized on ``device``."""
-    call()
-    _sync(device)
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
+def timed(calls: dict, device: torch.device, repeat: dict, clock=time.perf_counter) -> dict:
+    """Median seconds of each ``calls[name]()`` (after one warm-up call each), synchronized on
+    ``device``; the calls take turns, so a slow spell on a shared machine hits all alike."""
+    for call in calls.values():
         call()
-        _sync(device)
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
+    _sync(device)
+    times: dict = {name: [] for name in calls}
+    for i in range(max(repeat.values())):
+        for name, call in calls.items():
+            if i < repeat[name]:
+                t0 = clock()
+                call()
+                _sync(device)
+                times[name].append(clock() - t0)
+    return {name: statistics.median(t) for name, t in times.items()}
 
 
 def _main(res):
@@ -108,6 +115,12 @@ def _host_round_trip(fn, args, kwargs, backend: str, device: torch.device):
     return res.to(device)
 
 
+def _torch_path(fn, args, kwargs):
+    """``fn`` on the torch path (which a CPU tensor takes only under the torch backend)."""
+    with fq.use_backend("torch"):
+        return fn(*args, **kwargs)
+
+
 def run(args) -> list:
     device = torch.device(args.device)
     n = parse_count(args.values)
@@ -115,20 +128,27 @@ def run(args) -> list:
     for name, kind, fn, call_args, kwargs in cases(n, device):
         if args.ops != "all" and kind != args.ops:
             continue
-        res = _main(fn(*call_args, **kwargs))
+        calls_before = _backend.TORCH_CALLS
+        res = _main(_torch_path(fn, call_args, kwargs))
+        assert _backend.TORCH_CALLS == calls_before + 1, f"{name}: not the torch path"
         want = _host_round_trip(fn, call_args, kwargs, "cython" if "cython" in _backend.available() else "numpy", device)
         identical = res.dtype == want.dtype and res.shape == want.shape and bool(
             torch.equal(res.reshape(-1).view(torch.uint8), want.reshape(-1).view(torch.uint8)))
         values = max(res.numel(), max((a.numel() for a in call_args if isinstance(a, torch.Tensor)), default=0))
-        t = timed(lambda: fn(*call_args, **kwargs), device, args.repeat)
         src = torch.empty(res.numel() * res.element_size(), dtype=torch.uint8, device=device)
         dst = torch.empty_like(src)
-        t_copy = timed(lambda: dst.copy_(src), device, args.repeat)
+        calls = {"torch": lambda: _torch_path(fn, call_args, kwargs), "copy": lambda: dst.copy_(src)}
+        repeat = {"torch": args.repeat, "copy": args.repeat}
+        if not args.no_host and "cython" in _backend.available():
+            calls["host"] = lambda: _host_round_trip(fn, call_args, kwargs, "cython", device)
+            repeat["host"] = args.host_repeat if device.type != "cpu" else args.repeat
+        if not (args.no_host or args.no_seed):
+            calls["seed"] = lambda: _host_round_trip(fn, call_args, kwargs, "numpy", device)
+            repeat["seed"] = args.host_repeat
+        got = timed(calls, device, repeat, time.thread_time if args.clock == "thread" else time.perf_counter)
         del src, dst
-        t_host = timed(lambda: _host_round_trip(fn, call_args, kwargs, "cython", device), device, args.host_repeat) \
-            if "cython" in _backend.available() and not args.no_host else float("nan")
-        t_seed = timed(lambda: _host_round_trip(fn, call_args, kwargs, "numpy", device), device, args.host_repeat) \
-            if not (args.no_host or args.no_seed) else float("nan")
+        t, t_copy = got["torch"], got["copy"]
+        t_host, t_seed = got.get("host", float("nan")), got.get("seed", float("nan"))
         rows.append(dict(op=name, kind=kind, values=values, ms=t * 1e3, gvals=values / t / 1e9,
                          copy_ms=t_copy * 1e3, copy_pct=100 * t_copy / t, host_ms=t_host * 1e3,
                          x_host=t_host / t, seed_ms=t_seed * 1e3, x_seed=t_seed / t, identical=identical))
@@ -149,17 +169,21 @@ def main(argv=None) -> int:
     p.add_argument("--no-host", action="store_true", help="skip both host round trips")
     p.add_argument("--no-seed", action="store_true", help="skip the NumPy twins' round trip")
     p.add_argument("--threads", type=int, default=None, help="torch.set_num_threads (CPU)")
+    p.add_argument("--clock", choices=("wall", "thread"), default="wall",
+                   help="thread: the calling thread's CPU time (user + system), for one-thread CPU runs "
+                        "on a shared machine (both paths then run on the calling thread)")
     p.add_argument("--json", type=Path, help="write the rows and the setup here")
     args = p.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
     dev = torch.device(args.device)
     what = torch.cuda.get_device_name(dev) if dev.type == "cuda" else f"CPU, {torch.get_num_threads()} torch threads"
-    print(f"fastquant {fq.__version__}, torch {torch.__version__}, device {dev} ({what}), {args.values} values")
+    print(f"fastquant {fq.__version__}, torch {torch.__version__}, device {dev} ({what}), {args.values} values, "
+          f"{args.clock} clock")
     print(f"{'op':30s} {'ms':>9s} {'Gval/s':>8s} {'copy%':>7s} {'x host':>8s} {'x seed':>8s}  identical")
     rows = run(args)
     if args.json:
-        args.json.write_text(json.dumps(dict(device=str(dev), device_name=what, torch=torch.__version__,
+        args.json.write_text(json.dumps(dict(device=str(dev), device_name=what, torch=torch.__version__, clock=args.clock,
                                              fastquant=fq.__version__, values=args.values, rows=rows), indent=1))
     return 0 if all(r["identical"] for r in rows) else 1
 

@@ -24,6 +24,8 @@ TORCH_OF = {v: k for k, v in NP_OF.items()}
 INTEGERS = (torch.int8, torch.uint8, torch.int16, torch.uint16, torch.int32, torch.uint32,
             torch.int64, torch.uint64)
 _UNSIGNED_VIEW = {torch.uint16: torch.int16, torch.uint32: torch.int32, torch.uint64: torch.int64}
+#: Integer dtypes torch's min/max reductions take as they are.
+_MINMAX = (torch.int8, torch.uint8, torch.int16, torch.int32, torch.int64)
 
 
 @dataclasses.dataclass
@@ -121,7 +123,7 @@ def check_range(t: torch.Tensor, name: str, lo: int, hi: int) -> None:
     the host's message (``_arrays.check_range``); one device sync."""
     if t.numel() == 0:
         return
-    wide = widen(t)
+    wide = t if t.dtype in _MINMAX else widen(t)
     if t.dtype == torch.uint64 and bool((wide < 0).any()):
         raise ValueError(f"{name}: expected codes in [{lo}, {hi}], got {_uint64_max(wide)}")
     amin, amax = torch.stack(torch.aminmax(wide)).tolist()
@@ -177,11 +179,20 @@ def div(num: torch.Tensor, den: torch.Tensor, out: Optional[torch.Tensor] = None
 FUSE_CASTS: Optional[bool] = None
 
 
-def operand(codes: torch.Tensor) -> torch.Tensor:
-    """Integer ``codes`` as the operand of a float32 op: as they are where the op fuses the
-    (exact) cast, else cast to float32 first."""
+def first_op(codes: torch.Tensor, target: Optional[torch.Tensor]) -> tuple:
+    """``(operand, out)`` for the first float32 op of a formula over integer ``codes``, whose
+    result goes to ``target`` (or a new tensor): where the op fuses the (exact) cast, the codes
+    as they are and ``target``; else the codes cast into ``target`` (or a new float32 tensor),
+    which the op then overwrites in place. Later ops of the formula work in place on the
+    result: on the CPU every fresh buffer costs page faults, on a GPU every pass bandwidth."""
     fuse = codes.device.type != "cpu" if FUSE_CASTS is None else FUSE_CASTS
-    return codes if fuse else codes.to(torch.float32)
+    if fuse:
+        return codes, target
+    if target is None:
+        v = codes.to(torch.float32)
+    else:
+        v = target.view(codes.shape).copy_(codes)
+    return v, v
 
 
 def to_float32_exact(t: torch.Tensor) -> torch.Tensor:
@@ -193,12 +204,13 @@ def to_float32_exact(t: torch.Tensor) -> torch.Tensor:
         return t
     f = t.to(torch.float32)
     if t.dtype == torch.float16:
+        nan = torch.isnan(t)
+        if not bool(nan.any()):  # one sync; the bit surgery below costs many passes
+            return f
         h = t.view(torch.int16).to(torch.int32)  # sign-extended: negative when the sign bit is set
-        payload = h & 0x3FF
-        nan = ((h & 0x7C00) == 0x7C00) & (payload != 0)
         # sign, all-ones exponent, the payload as is (NumPy keeps a signalling NaN signalling)
         sign = torch.where(h < 0, const(-(2**31), torch.int32, t.device), 0)
-        bits = sign | 0x7F800000 | (payload << 13)
+        bits = sign | 0x7F800000 | ((h & 0x3FF) << 13)
         return torch.where(nan, bits.view(torch.float32), f)
     elif t.dtype == torch.float64:
         d = t.view(torch.int64)
@@ -216,12 +228,19 @@ def round_clamp(v: torch.Tensor, lo: int, hi: int) -> torch.Tensor:
     return torch.round(v, out=v).clamp_(lo, hi)
 
 
-def to_codes(v: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
-    """Float32 integral values already in ``dtype``'s range as ``dtype``; uint16 goes through
-    int32 and an int16 view (the unsigned 16-bit type has few kernels)."""
+def to_codes(v: torch.Tensor, dtype: torch.dtype, target: Optional[torch.Tensor] = None) -> torch.Tensor:
+    """Float32 integral values already in ``dtype``'s range as ``dtype``, written into
+    ``target`` when given; uint16 goes through int32 and an int16 view (the unsigned 16-bit
+    type has few kernels)."""
     if dtype == torch.uint16:
-        return v.to(torch.int32).to(torch.int16).view(torch.uint16)
-    return v.to(dtype)
+        v = v.to(torch.int32)
+        if target is None:
+            return v.to(torch.int16).view(torch.uint16)
+        target.view(torch.int16).view(v.shape).copy_(v)
+        return target
+    if target is None:
+        return v.to(dtype)
+    return target.view(v.shape).copy_(v)
 
 
 # ---------------------------------------------------------------- out= and the result

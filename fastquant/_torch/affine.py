@@ -38,11 +38,11 @@ def quantize_func(x, scales, zero_point, n_bits=8, *, axis=None, signed=True, ou
     _threads.count(threads, t.numel())
     # float32(x) / float32(scales) + float32(zero_point): a true division, then the zero
     # point as the float32 NumPy makes of the int32 (a rounding above 2**24, as in the twin)
-    v = C.div(t.reshape(dims), _channel(sc, dims, t.device))
-    v.add_(_channel(zp.astype(np.float32), dims, t.device))
-    res = C.to_codes(C.round_clamp(v, qmin, qmax), dtype)
     if C.any_nan(t):
         raise ValueError("x: expected numbers without NaN, got NaN")
+    v = C.div(t.reshape(dims), _channel(sc, dims, t.device))
+    v.add_(_channel(zp.astype(np.float32), dims, t.device))
+    res = C.to_codes(C.round_clamp(v, qmin, qmax), dtype, None if dst is None else dst.view(dims))
     return C.result(res, dst, out, data, t.shape)
 
 
@@ -84,11 +84,13 @@ def dequantize_func(x_q, scales, zero_point, *, axis=None, out=None, threads=Non
     small = t.dtype in _SMALL
     if (small or t.dtype == torch.int32) and not zp.any():
         # float32(q - 0) is float32(q) (one rounding for int32 codes either way)
-        res = torch.mul(s, C.operand(codes), out=target)
+        a, o = C.first_op(codes, target)
+        res = torch.mul(s, a, out=o)
     elif small and int(np.abs(zp).max()) < (1 << 24) - (1 << 16):
         # |q - zero_point| < 2**24: float32(q) - float32(zero_point) is exact, hence the same
-        diff = torch.sub(C.operand(codes), _channel(zp.astype(np.float32), dims, t.device))
-        res = torch.mul(s, diff, out=target)
+        a, o = C.first_op(codes, target)
+        diff = torch.sub(a, _channel(zp.astype(np.float32), dims, t.device), out=o)
+        res = torch.mul(s, diff, out=diff)
     else:  # the difference in integers, exactly (int64: int32 codes minus 2**30 overflows int32)
         diff = C.widen(codes) - _channel(zp.astype(np.int64), dims, t.device)
         res = torch.mul(s, diff.to(torch.float32), out=target)

@@ -60,11 +60,12 @@ def dequantize(q, quant, orig_dim=None, *, out=None, threads=None):
     dst = C.output(out, t.shape, torch.float32, data, (q,))
     _threads.count(threads, t.numel())
     flat, target = t.reshape(-1), None if dst is None else dst.view(-1)
+    a, o = C.first_op(flat, target)
     if quant == "int8":  # float32(q) / float32(127)
-        res = C.div(C.operand(flat), C.const(127.0, torch.float32, t.device), out=target)
+        res = C.div(a, C.const(127.0, torch.float32, t.device), out=o)
     else:  # float32(q) / float32(127.5) - float32(1): two ops (one fused kernel could contract)
-        res = C.div(C.operand(flat), C.const(127.5, torch.float32, t.device))
-        res = torch.sub(res, C.const(1.0, torch.float32, t.device), out=target)
+        res = C.div(a, C.const(127.5, torch.float32, t.device), out=o)
+        res = torch.sub(res, C.const(1.0, torch.float32, t.device), out=res)
     return C.result(res, dst, out, data, t.shape)
 
 
@@ -92,13 +93,16 @@ def quantize_embeddings(x, precision, *, out=None, threads=None):
         dst = C.output(out, t.shape, dtype, data, (x,))
         _threads.count(threads, t.numel())
         flat = t.reshape(-1)
+        if C.any_nan(t):
+            raise ValueError("x: expected numbers without NaN (+-inf saturate), got NaN")
+        target = None if dst is None else dst.view(-1)
         if precision == "int8":  # clip(round(x * float32(127)), -128, 127)
             v = torch.mul(flat, C.const(127.0, torch.float32, t.device))
-            res = C.to_codes(C.round_clamp(v, -128, 127), dtype)
+            res = C.to_codes(C.round_clamp(v, -128, 127), dtype, target)
         else:  # clip(round((x + float32(1)) * float32(127.5)), 0, 255)
             v = torch.add(flat, C.const(1.0, torch.float32, t.device)).mul_(C.const(127.5, torch.float32, t.device))
-            res = C.to_codes(C.round_clamp(v, 0, 255), dtype)
-        shape = t.shape
+            res = C.to_codes(C.round_clamp(v, 0, 255), dtype, target)
+        return C.result(res, dst, out, data, t.shape)
     if C.any_nan(t):
         raise ValueError("x: expected numbers without NaN (+-inf saturate), got NaN")
     return C.result(res, dst, out, data, shape)

@@ -109,10 +109,10 @@ def dequantize_from_int4(q, scale, zero_point=0, *, out=None, threads=None):
     if abs(zero_point) < 1 << 23:
         # q - zero_point is exact in float32 here, so float32(q) - float32(zero_point) is the
         # same value (and the first op may read the int8 codes directly)
-        diff = C.operand(flat)
+        a, o = C.first_op(flat, target)
         if zero_point:
-            diff = torch.sub(diff, C.const(float(zero_point), torch.float32, t.device))
-        res = torch.mul(diff, s, out=target)
+            a = o = torch.sub(a, C.const(float(zero_point), torch.float32, t.device), out=o)
+        res = torch.mul(a, s, out=o)
     else:
         res = torch.mul((flat.to(torch.int32) - zero_point).to(torch.float32), s, out=target)
     return C.result(res, dst, out, data, t.shape)
