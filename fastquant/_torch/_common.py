@@ -147,19 +147,37 @@ _CONSTANTS: dict = {}
 
 
 def const(value, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
-    """A 0-d tensor of ``value`` on ``device`` (cached): the operand of every arithmetic op, so
-    that no op sees a CPU scalar (see :func:`div`)."""
+    """A 0-d tensor of a fixed ``value`` (127, 127.5, 1, ...) on ``device``, cached: the operand
+    of the formulas' arithmetic, so that no op sees a CPU scalar (see :func:`div`)."""
     key = (value, dtype, device)
     c = _CONSTANTS.get(key)
     if c is None:
-        if len(_CONSTANTS) >= 512:
-            _CONSTANTS.clear()
-        c = _CONSTANTS[key] = torch.full((), value, dtype=dtype, device=device)
+        c = _CONSTANTS[key] = settled(torch.full((), value, dtype=dtype, device=device))
     return c
 
 
+def scalar(value, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
+    """A 0-d tensor of a per-call ``value`` (a scale, a zero point) on ``device``: made on the
+    current stream (a fill, no host copy), never cached, so it needs no synchronization."""
+    return torch.full((), value, dtype=dtype, device=device)
+
+
+def settled(t: torch.Tensor) -> torch.Tensor:
+    """A tensor about to be cached (a constant, a lookup table), once it is complete on its
+    device: later calls may read it from another stream. One synchronization per cached
+    tensor and device, ever."""
+    if t.device.type != "cpu":
+        accelerator = getattr(torch, "accelerator", None)
+        if accelerator is not None and hasattr(accelerator, "synchronize"):
+            accelerator.synchronize(t.device)
+        elif t.device.type == "cuda":
+            torch.cuda.synchronize(t.device)
+    return t
+
+
 def param(arr: np.ndarray, shape: tuple, device: torch.device) -> torch.Tensor:
-    """A validated host parameter array (per-channel scales or zero points) on ``device``."""
+    """A validated host parameter array (per-channel scales or zero points) on ``device``
+    (copied there on the current stream)."""
     return torch.from_numpy(np.array(arr)).reshape(shape).to(device)
 
 

@@ -19,7 +19,7 @@ _SMALL = (torch.int8, torch.uint8, torch.int16)
 def _channel(arr: np.ndarray, dims: tuple, device: torch.device) -> torch.Tensor:
     """Validated host parameters (one per channel) as a tensor broadcasting over ``dims``."""
     if arr.size == 1:
-        return C.const(arr.reshape(()).item(), C.TORCH_OF[arr.dtype], device)
+        return C.scalar(arr.reshape(()).item(), C.TORCH_OF[arr.dtype], device)
     return C.param(arr, (1, dims[1], 1), device)
 
 

@@ -20,7 +20,7 @@ def _sign_table(device: torch.device) -> torch.Tensor:
     if table is None:
         shifts = torch.arange(7, -1, -1, device=device)
         bits = (torch.arange(256, device=device).unsqueeze(1) >> shifts) & 1
-        table = _SIGN_TABLES[device] = bits.to(torch.float32) * 2 - 1
+        table = _SIGN_TABLES[device] = C.settled(bits.to(torch.float32) * 2 - 1)
     return table
 
 

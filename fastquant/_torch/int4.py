@@ -22,7 +22,7 @@ def _nibble_table(device: torch.device) -> torch.Tensor:
     if table is None:
         b = torch.arange(256, dtype=torch.int32, device=device)
         nibbles = torch.stack(((b & 0xF), (b >> 4)), dim=1)
-        table = _NIBBLES[device] = ((nibbles ^ 8) - 8).to(torch.int8)
+        table = _NIBBLES[device] = C.settled(((nibbles ^ 8) - 8).to(torch.int8))
     return table
 
 
@@ -49,7 +49,7 @@ def _scale(t: torch.Tensor, scale_method, threads) -> float:
 
 def _quantize(t: torch.Tensor, scale: float) -> torch.Tensor:
     """``clip(round(v / scale), -8, 7)`` as int8: a true float32 division by the scale."""
-    v = C.div(t, C.const(scale, torch.float32, t.device))
+    v = C.div(t, C.scalar(scale, torch.float32, t.device))
     return C.round_clamp(v, -8, 7).to(torch.int8)
 
 
@@ -85,7 +85,7 @@ def _unpack_index(rows: torch.Tensor) -> torch.Tensor:
 def _dequantize_table(codes: torch.Tensor, scale: float, zero_point: int) -> torch.Tensor:
     """``float32(codes - zero_point) * float32(scale)`` (the subtraction exact in int32)."""
     diff = (codes.to(torch.int32) - zero_point).to(torch.float32)
-    return torch.mul(diff, C.const(scale, torch.float32, codes.device))
+    return torch.mul(diff, C.scalar(scale, torch.float32, codes.device))
 
 
 def quantize_to_int4(values, scale_method="minmax", *, threads=None):
@@ -105,13 +105,13 @@ def dequantize_from_int4(q, scale, zero_point=0, *, out=None, threads=None):
     _threads.count(threads, t.numel())
     C.check_range(t, "q", -8, 7)
     flat, target = t.reshape(-1), None if dst is None else dst.view(-1)
-    s = C.const(scale, torch.float32, t.device)
+    s = C.scalar(scale, torch.float32, t.device)
     if abs(zero_point) < 1 << 23:
         # q - zero_point is exact in float32 here, so float32(q) - float32(zero_point) is the
         # same value (and the first op may read the int8 codes directly)
         a, o = C.first_op(flat, target)
         if zero_point:
-            a = o = torch.sub(a, C.const(float(zero_point), torch.float32, t.device), out=o)
+            a = o = torch.sub(a, C.scalar(float(zero_point), torch.float32, t.device), out=o)
         res = torch.mul(a, s, out=o)
     else:
         res = torch.mul((flat.to(torch.int32) - zero_point).to(torch.float32), s, out=target)
