@@ -81,11 +81,13 @@ def quantize_embeddings(x, precision, *, out=None, threads=None):
         shape = tuple(t.shape[:-1]) + (m,)
         dst = C.output(out, shape, dtype, data, (x,))
         _threads.count(threads, t.numel())
-        bits = (rows > 0).to(torch.uint8)
+        bits = (rows > 0).view(torch.uint8)  # 0 or 1 per value
         if 8 * m != n:  # zero pad to whole bytes, as packbits does
             bits = torch.nn.functional.pad(bits, (0, 8 * m - n))
-        shifts = torch.arange(7, -1, -1, dtype=torch.uint8, device=t.device)
-        packed = torch.sum(bits.view(r, m, 8) << shifts, dim=2, dtype=torch.uint8)
+        planes = bits.view(r, m, 8)  # value j of each byte is its bit 7 - j (MSB first)
+        packed = planes[:, :, 0] << 7
+        for j in range(1, 8):  # OR the bit planes in: faster than a sum over groups of 8
+            packed.bitwise_or_(planes[:, :, j] << (7 - j))
         if E._FLIP[precision]:
             packed = packed.bitwise_xor_(E._FLIP[precision])  # b - 128 mod 256, never in int8
         res = packed.view(dtype)
