@@ -533,3 +533,22 @@ def test_an_old_torch_computes_on_the_host(torch, monkeypatch):
     with fq.use_backend("torch"), pytest.warns(_backend.HostFallbackWarning, match=r"torch 2\.2\.1 is older than 2\.3"):
         q = fq.quantize_embeddings(x, "int8")
     assert_identical(q, fq.quantize_embeddings(x, "int8"))
+
+
+def test_arrays_torch_cannot_view_directly(torch):
+    """Found by the fuzzer: a one-element view with a negative or odd stride is C-contiguous to
+    NumPy but not viewable by torch; an empty out= may have any strides."""
+    buf = np.arange(-8, 8, dtype=np.int8)
+    odd = np.ndarray((1,), np.int16, buffer=np.zeros(8, np.uint8), offset=2, strides=(3,))
+    for q in (buf[6:5:-2], buf[::-2][:1], odd):
+        cross(fq.dequantize, q, "int8")
+        cross(fq.dequantize_from_int4, q, 0.5)
+        cross(fq.unpack_int8_to_int4, q)
+        cross(fq.dequantize_func, q, 0.5, 1)
+    empty = np.zeros((2, 3), np.float32)[:, :0]
+    for fn, args in ((fq.unpack_int8_to_int4, (np.zeros((2, 0), np.int8),)),
+                     (fq.dequantize_packed_int4, (np.zeros((2, 0), np.int8), 0.5))):
+        out = np.zeros((2, 0), np.int8 if fn is fq.unpack_int8_to_int4 else np.float32)
+        out = np.lib.stride_tricks.as_strided(out, strides=(0, 0)) if out.dtype == np.int8 else empty
+        with fq.use_backend("torch"):
+            assert fn(*args, out=out) is out

@@ -49,9 +49,12 @@ def describe(t: torch.Tensor) -> str:
 
 def from_host(arr: np.ndarray) -> torch.Tensor:
     """A CPU tensor over ``arr`` (C-contiguous, native: what the ``_arrays`` helpers give).
-    A read-only array is copied: torch has no read-only tensors (and warns), and the twins
-    never write into their inputs anyway."""
-    return torch.from_numpy(arr if arr.flags.writeable else arr.copy())
+    Copied first where torch cannot view it: read-only (torch has no read-only tensors, and
+    warns; the twins never write into their inputs anyway), or strides torch refuses, which
+    NumPy allows on an axis of length 1 (negative, or not a multiple of the item size)."""
+    if not arr.flags.writeable or any(st < 0 or st % arr.itemsize for st in arr.strides):
+        arr = arr.copy()
+    return torch.from_numpy(arr)
 
 
 def checked(x: torch.Tensor, name: str) -> torch.Tensor:
@@ -321,7 +324,7 @@ def result(res: torch.Tensor, dst: Optional[torch.Tensor], out: Any, data: Data,
     path); else a NumPy array for a NumPy input, a new contiguous tensor of ``shape`` on the
     input's device for a tensor input."""
     if dst is not None:
-        if res.data_ptr() != dst.data_ptr() or res.numel() != dst.numel():
+        if dst.numel() and (res.data_ptr() != dst.data_ptr() or res.numel() != dst.numel()):
             dst.view(-1).copy_(res.reshape(-1))
         return dst if data.like is not None and isinstance(out, np.ndarray) else out
     res = res.reshape(shape).contiguous()

@@ -86,7 +86,7 @@ def _gather_pairs(table: torch.Tensor, rows: torch.Tensor, n: int, target) -> to
     r, m = rows.shape
     wide = {1: torch.int16, 4: torch.int64}[table.element_size()]
     index = rows.view(torch.uint8).reshape(-1).to(torch.int32)
-    if n == 2 * m and target is not None:
+    if n == 2 * m and target is not None and index.numel():  # (an empty out may have any strides)
         torch.index_select(table.view(wide).view(256), 0, index, out=target.view(wide).view(r * m))
         return target
     pairs = torch.index_select(table.view(wide).view(256), 0, index).view(table.dtype).view(r, 2 * m)
