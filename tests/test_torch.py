@@ -29,6 +29,8 @@ from _support import assert_identical, both, float_arrays, outcome, run_python
 FLOATS = float_arrays()
 #: Where the cross-checks put their tensors (a GPU run sets it; CPU tensors otherwise).
 DEVICE = os.environ.get("FASTQUANT_TEST_DEVICE", "cpu")
+#: The host backend a result is compared with (the NumPy twins in a pure NumPy install).
+HOST = _backend.available()[0]
 EMBED = ("int8", "uint8", "binary", "ubinary")
 
 
@@ -86,7 +88,7 @@ def cross(fn, *args, **kwargs):
         res = both(fn, *args, **kwargs)
     else:
         host = [a.cpu() if isinstance(a, torch.Tensor) else a for a in args]
-        with fq.use_backend("cython"):
+        with fq.use_backend(HOST):
             want = outcome(fn, *host, **kwargs)
         res = outcome(fn, *args, **kwargs)
         if isinstance(want, tuple) and len(want) == 2 and isinstance(want[0], type):
@@ -273,7 +275,7 @@ def test_integer_tensors_convert_exactly(torch, rng):
         cross(fq.dequantize, x, "fp8")
     for codes, bad in ((torch.tensor([0, 2**63 + 5], dtype=torch.uint64), 2**63 + 5),
                        (torch.tensor([1, 2**32 - 1], dtype=torch.uint32), 2**32 - 1)):
-        for name in ("cython", "torch"):  # the same words on both paths
+        for name in (HOST, "torch"):  # the same words on both paths
             with fq.use_backend(name):
                 with pytest.raises(ValueError, match=rf"^x_q: expected codes in \[-2147483648, 2147483647\], got {bad}$"):
                     fq.dequantize_func(codes, 0.5, 0)
@@ -326,7 +328,7 @@ def test_tensor_out(torch, case, rng, casts):
     want = fn(x, *args[1:], **kwargs)
     want = want[0] if isinstance(want, tuple) else want
     assert isinstance(want, torch.Tensor) and str(want.dtype) == f"torch.{dtype}" and want.is_contiguous()
-    for name in ("cython", "torch"):
+    for name in (HOST, "torch"):
         with fq.use_backend(name):
             out = torch.full(want.shape, 99, dtype=want.dtype, device=DEVICE)
             got = fn(x, *args[1:], out=out, **kwargs)
