@@ -340,7 +340,8 @@ def torch_path(fn: Callable) -> Callable:
     torch twin ``fastquant._torch.<module>.f`` (same signature) when the first argument, the
     data, is a tensor on a device other than the CPU, when ``out=`` is a tensor, or always
     under ``use_backend("torch")``; anything else runs ``f`` itself. A NumPy array outside
-    the torch backend costs one type check and one call (about 60 ns)."""
+    the torch backend costs one type check and one call (60 ns in isolation, 0.1-0.2 us
+    measured on a loaded machine)."""
     params = list(inspect.signature(fn).parameters.values())
     kinds = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
     if not params or any(p.kind not in kinds for p in params):
