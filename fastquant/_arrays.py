@@ -135,8 +135,9 @@ def floats(x, name: str):
     if arr.dtype == np.float32:  # the common case: no cast, at most a copy to C order
         return contiguous(arr), device
     # float64 beyond float32's range becomes +-inf, as SPEC's "float32 first" says; that is
-    # data, not an accident worth a RuntimeWarning (the quantizer decides what inf means)
-    with np.errstate(over="ignore"):
+    # data, not an accident worth a RuntimeWarning (the quantizer decides what inf means); a
+    # signalling NaN becomes a quiet one ("invalid"): data too (decoders pass NaN through)
+    with np.errstate(over="ignore", invalid="ignore"):
         return contiguous(arr, np.float32), device
 
 

@@ -9,7 +9,7 @@ import numpy as np
 
 from . import _arrays as A
 from . import _threads
-from ._backend import kernels
+from ._backend import kernels, torch_path
 
 __all__ = ["affine_qparams", "quantize_func", "dequantize_func", "code_range"]
 
@@ -281,6 +281,7 @@ def _inputs(x, *arrays) -> tuple:
     return (x,) + arrays  # A.check_out skips what owns no memory (lists, scalars)
 
 
+@torch_path
 def quantize_func(x, scales, zero_point, n_bits=8, *, axis=None, signed=True, out=None, threads=None):
     """Affine quantization: ``clip(round(float32(x) / float32(scales) + float32(zero_point)),
     qmin, qmax)`` in float32, rounding half to even; ±inf saturate, NaN is a ``ValueError``.
@@ -343,6 +344,7 @@ def _codes(x_q, name: str):
     return arr.astype(np.int32, order="C"), device
 
 
+@torch_path
 def dequantize_func(x_q, scales, zero_point, *, axis=None, out=None, threads=None):
     """Affine decode: ``float32(scales) * float32(int32(x_q) - zero_point)``.
 

@@ -10,7 +10,7 @@ import numpy as np
 from . import _arrays as A
 from . import _calibrated
 from . import _threads
-from ._backend import kernels
+from ._backend import kernels, torch_path
 
 __all__ = ["calibration_ranges", "dequantize", "quantize_embeddings"]
 
@@ -69,6 +69,7 @@ def _same_dim(orig_dim, arr: np.ndarray) -> None:
         raise ValueError(f"orig_dim: expected None or q's last axis length ({last}), got {A._short(orig_dim)}")
 
 
+@torch_path
 def dequantize(q, quant, orig_dim=None, *, ranges=None, out=None, threads=None):
     """Decode embedding codes to float32.
 
@@ -160,6 +161,7 @@ def dequantize(q, quant, orig_dim=None, *, ranges=None, out=None, threads=None):
     return A.wrap(res, device)
 
 
+@torch_path
 def quantize_embeddings(x, precision, *, ranges=None, calibration_embeddings=None, out=None, threads=None):
     """Encode float embeddings (converted to float32 first); the exact inverse of
     :func:`dequantize`. NaN is a ``ValueError``; +-inf saturate.

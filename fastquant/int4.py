@@ -8,7 +8,7 @@ import numpy as np
 
 from . import _arrays as A
 from . import _threads
-from ._backend import kernels
+from ._backend import kernels, torch_path
 
 __all__ = [
     "quantize_to_int4",
@@ -77,6 +77,7 @@ def _unpacked_length(m: int, n) -> int:
     return n
 
 
+@torch_path
 def quantize_to_int4(values, scale_method: str = "minmax", *, threads=None):
     """Quantize floats to int4 codes held in int8: ``(q, scale, zero_point)``.
 
@@ -97,6 +98,7 @@ def quantize_to_int4(values, scale_method: str = "minmax", *, threads=None):
     return A.wrap(out, device), scale, 0
 
 
+@torch_path
 def dequantize_from_int4(q, scale, zero_point=0, *, out=None, threads=None):
     """``float32(q - zero_point) * float32(scale)`` for int4 codes in [-8, 7].
 
@@ -116,6 +118,7 @@ def dequantize_from_int4(q, scale, zero_point=0, *, out=None, threads=None):
     return A.wrap(res, device)
 
 
+@torch_path
 def pack_int4_to_int8(values, *, out=None, threads=None):
     """Pack int4 codes two to a byte along the last axis, the first code in the low nibble:
     ``out[..., i] = (v[..., 2i] & 0xF) | ((v[..., 2i+1] & 0xF) << 4)``; an odd last axis is
@@ -133,6 +136,7 @@ def pack_int4_to_int8(values, *, out=None, threads=None):
     return A.wrap(res, device)
 
 
+@torch_path
 def unpack_int8_to_int4(packed, n=None, *, out=None, threads=None):
     """Inverse of :func:`pack_int4_to_int8`: sign-extended int4 codes as int8, shape
     ``packed.shape[:-1] + (n,)`` with ``n`` = ``2 * packed.shape[-1]`` by default, or one
@@ -150,6 +154,7 @@ def unpack_int8_to_int4(packed, n=None, *, out=None, threads=None):
     return A.wrap(res, device)
 
 
+@torch_path
 def quantize_to_packed_int4(values, scale_method: str = "minmax", *, out=None, threads=None):
     """:func:`quantize_to_int4` and :func:`pack_int4_to_int8` in one pass:
     ``(packed, scale, zero_point)``, packed along the last axis; ``threads`` as in
@@ -169,6 +174,7 @@ def quantize_to_packed_int4(values, scale_method: str = "minmax", *, out=None, t
     return A.wrap(res, device), scale, 0
 
 
+@torch_path
 def dequantize_packed_int4(packed, scale, zero_point=0, n=None, *, out=None, threads=None):
     """:func:`unpack_int8_to_int4` and :func:`dequantize_from_int4` in one pass: packed bytes
     straight to float32, ``n`` as in :func:`unpack_int8_to_int4`; ``out`` and ``threads`` as

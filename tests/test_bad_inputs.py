@@ -20,6 +20,7 @@ import numpy as np
 import pytest
 
 import fastquant as fq
+from _oracles import require
 from _support import both
 
 try:  # torch is optional everywhere in fastquant; without it the table has no torch rows
@@ -830,10 +831,85 @@ def test_every_threaded_function_has_threads_rows():
     assert takes == set(THREADED)
 
 
+# ---------------------------------------------------------------- tensors (the torch path)
+
+#: NumPy dtypes a CPU tensor can share memory with.
+_TENSOR_DTYPES = {np.dtype(t) for t in ("int8", "uint8", "int16", "uint16", "int32", "uint32", "int64", "uint64",
+                                        "float16", "float32", "float64", "complex64", "complex128", "bool")}
+
+
+def tensor_twin_rows(rows: list) -> Iterator[Row]:
+    """Every row whose data argument is an array torch can view, with that argument as a CPU
+    tensor over the same memory (so ``out`` overlaps stay overlaps): a tensor input must be
+    refused with the same exception, naming the same argument, on every path."""
+    if torch is None:
+        return
+    import inspect
+
+    for row in rows:
+        data = next(iter(inspect.signature(row.fn).parameters))
+        value = row.kwargs.get(data)
+        if (isinstance(value, np.ndarray) and value.dtype in _TENSOR_DTYPES and value.dtype.isnative
+                and value.flags.writeable and all(st >= 0 for st in value.strides)
+                and not isinstance(row.kwargs.get("out"), torch.Tensor)):  # valid for a tensor input
+            yield dataclasses.replace(row, id=f"as_tensor-{row.id}", kwargs={**row.kwargs, data: torch.from_numpy(value)})
+
+
+def tensor_out_rows() -> Iterator[Row]:
+    """Every way a tensor ``out=`` can be wrong for a tensor input (on any backend a tensor
+    out= takes the torch path): dtype, shape, device, layout, strides, grad, overlap, kind."""
+    if torch is None:
+        return
+    floats = torch.from_numpy(FLOATS.copy())
+    codes = torch.from_numpy(CODES.copy())
+    calls = [
+        (fq.dequantize, dict(q=codes, quant="int8"), (3, 4), torch.float32),
+        (fq.dequantize, dict(q=codes, quant="binary", orig_dim=30), (3, 30), torch.float32),
+        (fq.quantize_embeddings, dict(x=floats, precision="uint8"), (3, 4), torch.uint8),
+        (fq.quantize_embeddings, dict(x=floats, precision="binary"), (3, 1), torch.int8),
+        (fq.dequantize_from_int4, dict(q=codes, scale=0.5), (3, 4), torch.float32),
+        (fq.pack_int4_to_int8, dict(values=codes), (3, 2), torch.int8),
+        (fq.unpack_int8_to_int4, dict(packed=codes, n=7), (3, 7), torch.int8),
+        (fq.quantize_to_packed_int4, dict(values=floats), (3, 2), torch.int8),
+        (fq.dequantize_packed_int4, dict(packed=codes, scale=0.5), (3, 8), torch.float32),
+        (fq.quantize_func, dict(x=floats, scales=0.5, zero_point=1, n_bits=12), (3, 4), torch.int16),
+        (fq.dequantize_func, dict(x_q=codes, scales=0.5, zero_point=1), (3, 4), torch.float32),
+    ]
+    for fn, good, shape, dtype in calls:
+        data = next(iter(good))
+        tag = "-".join(str(good[k]) for k in ("quant", "precision") if k in good)
+        tag = f"{tag}-" if tag else ""
+        other = torch.int16 if dtype != torch.int16 else torch.int8
+        grad = torch.zeros(shape) if dtype == torch.float32 else None
+        bad = {
+            "wrong_dtype": torch.empty(shape, dtype=other),
+            "wrong_shape": torch.empty(shape[:-1] + (shape[-1] + 1,), dtype=dtype),
+            "flattened": torch.empty(int(np.prod(shape)), dtype=dtype),
+            "non_contiguous": torch.empty(shape[:-1] + (2 * shape[-1],), dtype=dtype)[..., ::2],
+            "meta_device": torch.empty(shape, dtype=dtype, device="meta"),
+            "sparse": torch.zeros(shape, dtype=dtype).to_sparse(),
+            "requires_grad": grad.requires_grad_() if grad is not None else torch.empty(shape, dtype=dtype)[..., :0],
+            "same_as_input": good[data],
+        }
+        for label, value in bad.items():
+            yield call(fn, good, ValueError, "out", f"{tag}tensor_out_{label}", out=value)
+        # out over the input's own memory (the input a view of a larger buffer)
+        buf = torch.zeros(4096, dtype=torch.uint8)
+        src = good[data]
+        view_in = buf[: src.numel() * src.element_size()].view(src.dtype).view(src.shape)
+        view_in.copy_(src)
+        n_out = int(np.prod(shape)) * torch.empty((), dtype=dtype).element_size()
+        view_out = buf[:n_out].view(dtype).view(shape)
+        yield call(fn, good, ValueError, "out", f"{tag}tensor_out_overlaps_input", **{data: view_in, "out": view_out})
+        # a NumPy input never takes a tensor out (SPEC: out= is a NumPy array there)
+        yield call(fn, good, ValueError, "out", f"{tag}tensor_out_for_numpy_input",
+                   **{data: src.numpy().copy(), "out": torch.empty(shape, dtype=dtype)})
+
+
 # ---------------------------------------------------------------- the table
 
 #: One generator per codec family; a new family adds its own here.
-FAMILY_ROWS = [int4_rows, embeddings_rows, affine_rows, calibrated_rows, threads_rows]
+FAMILY_ROWS = [int4_rows, embeddings_rows, affine_rows, calibrated_rows, threads_rows, tensor_out_rows]
 FAMILY_ODD_BUT_VALID = [int4_odd_but_valid, embeddings_odd_but_valid, affine_odd_but_valid, calibrated_odd_but_valid]
 
 def _unique_ids(rows: list) -> list:
@@ -845,7 +921,8 @@ def _unique_ids(rows: list) -> list:
     return [dataclasses.replace(r, id=f"{r.names}_{r.id}") if seen[r.fn, r.id] > 1 else r for r in rows]
 
 
-ROWS = _unique_ids([row for family in FAMILY_ROWS for row in family()])
+_BASE_ROWS = _unique_ids([row for family in FAMILY_ROWS for row in family()])
+ROWS = _BASE_ROWS + list(tensor_twin_rows(_BASE_ROWS))
 ODD_BUT_VALID = [case for family in FAMILY_ODD_BUT_VALID for case in family()]
 
 
@@ -877,3 +954,11 @@ def test_every_public_function_has_rows():
     public = {name for name in fq.__all__ if callable(getattr(fq, name)) and getattr(fq, name).__module__ != "fastquant._backend"}
     covered = {row.fn.__name__ for row in ROWS}
     assert public <= covered, f"no bad-input rows for {sorted(public - covered)}"
+
+
+def test_the_table_has_torch_rows():
+    """torch is demanded in CI (tests/_oracles.py): without it the tensor rows above vanish."""
+    require("torch")
+    ids = [row.id for row in ROWS]
+    assert sum(i.startswith("as_tensor-") for i in ids) > 500
+    assert sum("tensor_out_" in i for i in ids) > 80

@@ -3,8 +3,9 @@
     python tools/fuzz/run.py TARGET [libFuzzer flags, e.g. -max_total_time=60 corpus_dir]
 
 Every input is decoded into a call by ``targets.TARGETS[TARGET]`` and run on the cython and
-the numpy backend: the results must be identical (dtype, shape, bytes) or both calls must
-raise the same ValueError/TypeError; inputs must be unchanged. Anything else (another
+the numpy backend, and on the torch backend where torch is installed (the torch path on CPU
+tensors, fastquant/_torch): the results must be identical (dtype, shape, bytes) or all calls
+must raise the same ValueError/TypeError; inputs must be unchanged. Anything else (another
 exception, a mismatch, a crash, a sanitizer report) stops the run and leaves a crash-* file
 that reproduces it: ``python tools/fuzz/run.py TARGET crash-...``.
 The Python code of fastquant is instrumented for coverage; the kernels are not (atheris needs
@@ -32,6 +33,8 @@ with atheris.instrument_imports(include=["fastquant", "targets"]):
 if fq._backend._COMPILED is None:
     raise SystemExit(f"fuzz: the compiled kernels are not importable ({fq._backend.WHY_NOT_COMPILED})")
 
+BACKENDS = ("cython", "numpy") + (("torch",) if "torch" in fq._backend.available() else ())
+
 
 def _outcome(fn, kwargs):
     try:
@@ -54,20 +57,21 @@ def one_input(build, data: bytes) -> None:
     fn, kwargs = build(fdp)
     before = {k: v.copy() for k, v in kwargs.items() if isinstance(v, np.ndarray) and k != "out"}
     outcomes = []
-    for name in ("cython", "numpy"):
+    for name in BACKENDS:
         if isinstance(kwargs.get("out"), np.ndarray):
-            kwargs["out"][...] = 0  # same starting bytes for both backends
+            kwargs["out"][...] = 0  # same starting bytes for every backend
         with fq.use_backend(name):
             kind, value = _outcome(fn, kwargs)
         outcomes.append((kind, value.copy() if kind == "ok" else value))
         for k, v in before.items():
             _same(kwargs[k], v, f"input {k} after the {name} call")
-    (ka, ra), (kb, rb) = outcomes
-    assert ka == kb, f"cython {ka} {ra!r} but numpy {kb} {rb!r} for {kwargs!r}"
-    if ka == "raised":
-        assert ra is rb, f"cython raised {ra.__name__}, numpy {rb.__name__} for {kwargs!r}"
-    else:
-        _same(ra, rb, f"result for {kwargs!r}")
+    ka, ra = outcomes[0]
+    for name, (kb, rb) in zip(BACKENDS[1:], outcomes[1:]):
+        assert ka == kb, f"cython {ka} {ra!r} but {name} {kb} {rb!r} for {kwargs!r}"
+        if ka == "raised":
+            assert ra is rb, f"cython raised {ra.__name__}, {name} {rb.__name__} for {kwargs!r}"
+        else:
+            _same(ra, rb, f"{name} result for {kwargs!r}")
 
 
 def main() -> None:
