@@ -1,0 +1,121 @@
+/* Small float formats to float32, exactly (the decode direction only):
+ *
+ *   fq_half_to_float   IEEE binary16 (fp16) bits -> float32: every value exact, subnormals
+ *                      included; +-inf stays +-inf and a NaN keeps its sign and payload
+ *                      (mantissa << 13, quiet bit untouched), as NumPy's float16 -> float32 cast.
+ *   fq_bf16_to_float   bfloat16 bits -> float32: the bits shifted left by 16.
+ *   fq_e8m0_half       OCP E8M0 scale byte -> 2**(e - 128) (half of 2**(e - 127), the value the
+ *                      GGUF MXFP4 decoder multiplies with; e = 255 gives 2**127, not NaN).
+ *   fq_ue4m3_half      unsigned E4M3 (bias 7) byte -> half its value, 0x00 and 0x7F -> 0 (the
+ *                      NVFP4 sub-block scale of GGUF; bit 7 is ignored except in 0x7F vs 0xFF).
+ *
+ * All are integer bit manipulation (plus one exact int -> float conversion for fp16
+ * subnormals), so every build gives the same bits; no F16C instruction is used, because it
+ * sets the quiet bit of a signalling NaN where NumPy's cast does not.
+ * fq_half_to_float_n converts n values and vectorizes (AVX2 on the v3 build, SSE2 baseline).
+ */
+#ifndef FQ_HALF_H
+#define FQ_HALF_H
+
+#include "fq_inline.h"
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#if defined(__AVX2__)
+#include <immintrin.h>
+#endif
+
+FQ_INLINE float fq_bits_to_float(uint32_t u) {
+    float f;
+    memcpy(&f, &u, sizeof f);
+    return f;
+}
+
+FQ_INLINE uint32_t fq_float_to_bits(float f) {
+    uint32_t u;
+    memcpy(&u, &f, sizeof u);
+    return u;
+}
+
+/* Little-endian loads from byte pointers of any alignment (GGUF is little-endian). */
+FQ_INLINE uint16_t fq_le16(const uint8_t *p) {
+    return (uint16_t)(p[0] | (p[1] << 8));
+}
+
+FQ_INLINE uint32_t fq_le32(const uint8_t *p) {
+    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
+}
+
+/* fp16 bits -> float32 bits. Normal: exponent rebiased by 127 - 15 = 112. Subnormal
+ * (m * 2**-24, m < 1024): the int -> float conversion of m is exact and so is the scaling by
+ * a power of two, done here on the exponent field. Inf/NaN: all exponent bits set, the
+ * mantissa moved up unchanged. Branch-free so that loops over it vectorize. */
+FQ_INLINE uint32_t fq_half_bits(uint16_t h) {
+    uint32_t sign = (uint32_t)(h & 0x8000u) << 16;
+    uint32_t em = h & 0x7fffu;
+    uint32_t normal = (em << 13) + 0x38000000u;
+    uint32_t special = (em << 13) | 0x7f800000u;
+    /* (float)em has exponent field E with em = 1.f * 2**(E - 127); m * 2**-24 = 2**(E-151) */
+    uint32_t sub = fq_float_to_bits((float)(int32_t)em) - (24u << 23);
+    uint32_t r = em >= 0x7c00u ? special : normal;
+    r = em < 0x0400u ? (em ? sub : 0u) : r;
+    return r | sign;
+}
+
+FQ_INLINE float fq_half_to_float(uint16_t h) {
+    return fq_bits_to_float(fq_half_bits(h));
+}
+
+/* Whether fp16 bits are +-inf or NaN (exponent all ones). */
+FQ_INLINE int fq_half_nonfinite(uint16_t h) {
+    return (h & 0x7c00u) == 0x7c00u;
+}
+
+FQ_INLINE float fq_bf16_to_float(uint16_t h) {
+    return fq_bits_to_float((uint32_t)h << 16);
+}
+
+FQ_INLINE float fq_e8m0_half(uint8_t e) {
+    return fq_bits_to_float(e < 2 ? 0x00200000u << e : (uint32_t)(e - 1) << 23);
+}
+
+/* half of (1 + m/8) * 2**(x - 7) (normal) or m * 2**-9 (x = 0): every value is m' * 2**k with
+ * m' < 16, so it is built exactly from the bits: 0.5 * m * 2**-9 = m * 2**-10 for x = 0, and
+ * for x >= 1 the float32 with exponent x - 7 - 1 and mantissa m << 20. */
+FQ_INLINE float fq_ue4m3_half(uint8_t b) {
+    uint32_t x = (b >> 3) & 0xFu, m = b & 7u;
+    if (b == 0 || b == 0x7F) return 0.0f;
+    if (x == 0) return (float)(int32_t)m * 0.0009765625f; /* m * 2**-10, exact */
+    return fq_bits_to_float(((x + 127u - 8u) << 23) | (m << 20));
+}
+
+/* d[i] = fp16 s[i] as float32 for n values (s: 2n little-endian bytes, any alignment). */
+FQ_INLINE void fq_half_to_float_n(const uint8_t *s, float *d, ptrdiff_t n) {
+    ptrdiff_t i = 0;
+#if defined(__AVX2__)
+    const __m256i m7fff = _mm256_set1_epi32(0x7fff), m8000 = _mm256_set1_epi32(0x8000);
+    const __m256i bias = _mm256_set1_epi32(0x38000000), expall = _mm256_set1_epi32(0x7f800000);
+    const __m256i lim_inf = _mm256_set1_epi32(0x7bff), lim_sub = _mm256_set1_epi32(0x0400);
+    const __m256i sub24 = _mm256_set1_epi32(24 << 23), zero = _mm256_setzero_si256();
+    for (; i + 8 <= n; i += 8) {
+        __m256i h = _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(s + 2 * i)));
+        __m256i sign = _mm256_slli_epi32(_mm256_and_si256(h, m8000), 16);
+        __m256i em = _mm256_and_si256(h, m7fff);
+        __m256i sh = _mm256_slli_epi32(em, 13);
+        __m256i normal = _mm256_add_epi32(sh, bias);
+        __m256i special = _mm256_or_si256(sh, expall);
+        __m256i sub = _mm256_sub_epi32(_mm256_castps_si256(_mm256_cvtepi32_ps(em)), sub24);
+        __m256i is_special = _mm256_cmpgt_epi32(em, lim_inf);
+        __m256i is_sub = _mm256_cmpgt_epi32(lim_sub, em);
+        __m256i r = _mm256_blendv_epi8(normal, special, is_special);
+        sub = _mm256_andnot_si256(_mm256_cmpeq_epi32(em, zero), sub);
+        r = _mm256_blendv_epi8(r, sub, is_sub);
+        _mm256_storeu_si256((__m256i *)(d + i), _mm256_or_si256(r, sign));
+    }
+#endif
+    for (; i < n; i++) d[i] = fq_half_to_float(fq_le16(s + 2 * i));
+}
+
+#endif

@@ -1,0 +1,490 @@
+/* GGUF block decoders: F32, F16, BF16, the legacy types (Q4_0 ... Q8_0), the K-quants
+ * (Q2_K ... Q6_K), the ternary types (TQ1_0, TQ2_0) and the FP4 types (MXFP4, NVFP4).
+ *
+ * Each fq_dec_<type>(x, y, nb) decodes nb whole blocks (csrc/gguf_run.h) with exactly the
+ * float32 operations of gguf-py 0.19.0's dequantize_blocks, in its order (its NumPy code is
+ * the oracle; fastquant/_twins/gguf_decode.py restates it). Products are written `scale * q`
+ * with q the small integer converted to float: exact int -> float conversions and one rounding
+ * per IEEE operation, so the plain C below, the SIMD paths and NumPy agree bit for bit
+ * (-ffp-contract=off keeps `a * b - c` two roundings). Block layouts are in docs/gguf.md.
+ *
+ * The loops are plain C written for the compiler's vectorizer (fixed trip counts, contiguous
+ * stores); the hot types also have AVX2 paths (__AVX2__, the v3 build) that give the same bits.
+ */
+#ifndef FQ_GGUF_DECODE_H
+#define FQ_GGUF_DECODE_H
+
+#include "fq_half.h"
+#include "gguf_run.h"
+#include "gguf_simd.h"
+#include "gguf_tables.h"
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+/* ------------------------------------------------------------------ plain floats */
+
+static void fq_dec_f32(const uint8_t *x, float *y, ptrdiff_t nb) {
+    memcpy(y, x, (size_t)nb * 4);
+}
+
+static void fq_dec_f16(const uint8_t *x, float *y, ptrdiff_t nb) {
+    fq_half_to_float_n(x, y, nb);
+}
+
+static void fq_dec_bf16(const uint8_t *x, float *y, ptrdiff_t nb) {
+    ptrdiff_t i = 0;
+#if FQ_GGUF_AVX2
+    for (; i + 8 <= nb; i += 8) {
+        __m256i h = _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(x + 2 * i)));
+        _mm256_storeu_si256((__m256i *)(y + i), _mm256_slli_epi32(h, 16));
+    }
+#endif
+    for (; i < nb; i++) {
+        uint32_t u = (uint32_t)fq_le16(x + 2 * i) << 16;
+        memcpy(y + i, &u, 4);
+    }
+}
+
+/* ------------------------------------------------------------------ legacy, 32 values */
+
+#if FQ_GGUF_AVX2
+/* Q5_0/Q5_1 codes at p = qh (4 bytes) | 16 nibble bytes: 32 bytes, nibble | bit j of qh << 4,
+ * value j < 16 from the low nibble of byte j, value j + 16 from its high nibble */
+FQ_INLINE __m256i fq_q5_bytes(const uint8_t *p) {
+    __m128i q = _mm_loadu_si128((const __m128i *)(p + 4));
+    __m256i nib = _mm256_set_m128i(fq_hi4(q), fq_lo4(q));
+    __m256i high = _mm256_and_si256(fq_bits_to_bytes32(fq_le32(p)), _mm256_set1_epi8(16));
+    return _mm256_or_si256(nib, high);
+}
+#endif
+
+/* Q4_0: d (fp16) | 16 bytes of nibbles; v[j] = d * (lo(q[j]) - 8), v[j+16] = d * (hi(q[j]) - 8) */
+static void fq_dec_q4_0(const uint8_t *x, float *y, ptrdiff_t nb) {
+    ptrdiff_t b;
+    int j;
+    for (b = 0; b < nb; b++, x += 18, y += 32) {
+        uint16_t h = fq_le16(x);
+#if FQ_GGUF_AVX2
+        __m256 d = _mm256_set1_ps(fq_scale16(x));
+        __m128i q = _mm_loadu_si128((const __m128i *)(x + 2)), eight = _mm_set1_epi8(8);
+        fq_mul16_i8(y, d, _mm_sub_epi8(fq_lo4(q), eight));
+        fq_mul16_i8(y + 16, d, _mm_sub_epi8(fq_hi4(q), eight));
+        (void)j;
+#else
+        float d = fq_half_to_float(h);
+        const uint8_t *q = x + 2;
+        for (j = 0; j < 16; j++) {
+            y[j] = d * (float)((q[j] & 15) - 8);
+            y[j + 16] = d * (float)((q[j] >> 4) - 8);
+        }
+#endif
+        if (fq_half_nonfinite(h)) fq_canon_nan(y, 32);
+    }
+}
+
+/* Q4_1: d | m | nibbles; v = d * nibble + m */
+static void fq_dec_q4_1(const uint8_t *x, float *y, ptrdiff_t nb) {
+    ptrdiff_t b;
+    int j;
+    for (b = 0; b < nb; b++, x += 20, y += 32) {
+        uint16_t hd = fq_le16(x), hm = fq_le16(x + 2);
+#if FQ_GGUF_AVX2
+        __m256 d = _mm256_set1_ps(fq_scale16(x)), m = _mm256_set1_ps(fq_scale16(x + 2));
+        __m128i q = _mm_loadu_si128((const __m128i *)(x + 4));
+        fq_muladd16_u8(y, d, m, fq_lo4(q));
+        fq_muladd16_u8(y + 16, d, m, fq_hi4(q));
+        (void)j;
+#else
+        float d = fq_half_to_float(hd), m = fq_half_to_float(hm);
+        const uint8_t *q = x + 4;
+        for (j = 0; j < 16; j++) {
+            y[j] = d * (float)(q[j] & 15) + m;
+            y[j + 16] = d * (float)(q[j] >> 4) + m;
+        }
+#endif
+        if (fq_half_nonfinite(hd) | fq_half_nonfinite(hm)) fq_canon_nan(y, 32);
+    }
+}
+
+/* Q5_0: d | qh (32 bits, bit j = bit 4 of value j) | nibbles; v = d * (q5 - 16) */
+static void fq_dec_q5_0(const uint8_t *x, float *y, ptrdiff_t nb) {
+    ptrdiff_t b;
+    int j;
+    for (b = 0; b < nb; b++, x += 22, y += 32) {
+        uint16_t h = fq_le16(x);
+#if FQ_GGUF_AVX2
+        __m256 d = _mm256_set1_ps(fq_scale16(x));
+        __m256i v = fq_q5_bytes(x + 2);
+        v = _mm256_sub_epi8(v, _mm256_set1_epi8(16));
+        fq_mul16_i8(y, d, _mm256_castsi256_si128(v));
+        fq_mul16_i8(y + 16, d, _mm256_extracti128_si256(v, 1));
+        (void)j;
+#else
+        float d = fq_half_to_float(h);
+        uint32_t qh = fq_le32(x + 2);
+        const uint8_t *q = x + 6;
+        for (j = 0; j < 16; j++) {
+            int lo = (int)((q[j] & 15) | (((qh >> j) & 1) << 4));
+            int hi = (int)((q[j] >> 4) | (((qh >> (j + 16)) & 1) << 4));
+            y[j] = d * (float)(lo - 16);
+            y[j + 16] = d * (float)(hi - 16);
+        }
+#endif
+        if (fq_half_nonfinite(h)) fq_canon_nan(y, 32);
+    }
+}
+
+/* Q5_1: d | m | qh | nibbles; v = d * q5 + m */
+static void fq_dec_q5_1(const uint8_t *x, float *y, ptrdiff_t nb) {
+    ptrdiff_t b;
+    int j;
+    for (b = 0; b < nb; b++, x += 24, y += 32) {
+        uint16_t hd = fq_le16(x), hm = fq_le16(x + 2);
+#if FQ_GGUF_AVX2
+        __m256 d = _mm256_set1_ps(fq_scale16(x)), m = _mm256_set1_ps(fq_scale16(x + 2));
+        __m256i v = fq_q5_bytes(x + 4);
+        fq_muladd16_u8(y, d, m, _mm256_castsi256_si128(v));
+        fq_muladd16_u8(y + 16, d, m, _mm256_extracti128_si256(v, 1));
+        (void)j;
+#else
+        float d = fq_half_to_float(hd), m = fq_half_to_float(hm);
+        uint32_t qh = fq_le32(x + 4);
+        const uint8_t *q = x + 8;
+        for (j = 0; j < 16; j++) {
+            int lo = (int)((q[j] & 15) | (((qh >> j) & 1) << 4));
+            int hi = (int)((q[j] >> 4) | (((qh >> (j + 16)) & 1) << 4));
+            y[j] = d * (float)lo + m;
+            y[j + 16] = d * (float)hi + m;
+        }
+#endif
+        if (fq_half_nonfinite(hd) | fq_half_nonfinite(hm)) fq_canon_nan(y, 32);
+    }
+}
+
+/* Q8_0: d | 32 int8; v = q * d */
+static void fq_dec_q8_0(const uint8_t *x, float *y, ptrdiff_t nb) {
+    ptrdiff_t b;
+    int j;
+    for (b = 0; b < nb; b++, x += 34, y += 32) {
+        uint16_t h = fq_le16(x);
+#if FQ_GGUF_AVX2
+        __m256 d = _mm256_set1_ps(fq_scale16(x));
+        fq_mul16_i8(y, d, _mm_loadu_si128((const __m128i *)(x + 2)));
+        fq_mul16_i8(y + 16, d, _mm_loadu_si128((const __m128i *)(x + 18)));
+        (void)j;
+#else
+        float d = fq_half_to_float(h);
+        const int8_t *q = (const int8_t *)(x + 2);
+        for (j = 0; j < 32; j++) y[j] = (float)q[j] * d;
+#endif
+        if (fq_half_nonfinite(h)) fq_canon_nan(y, 32);
+    }
+}
+
+/* ------------------------------------------------------------------ K-quants, 256 values */
+
+/* Q2_K: scales[16] (lo nibble: scale, hi: min) | qs[64] | d | dmin.
+ * value f = 128h + 32j + l (l < 32): q = (qs[32h + l] >> 2j) & 3, sub-block f / 16;
+ * v = (d * sc) * q - (dmin * mn) */
+static void fq_dec_q2_k(const uint8_t *x, float *y, ptrdiff_t nb) {
+    ptrdiff_t b;
+    int h, j, s, l;
+    for (b = 0; b < nb; b++, x += 84, y += 256) {
+        uint16_t hd = fq_le16(x + 80), hm = fq_le16(x + 82);
+        float d = fq_half_to_float(hd), dmin = fq_half_to_float(hm);
+        for (h = 0; h < 2; h++) {
+            const uint8_t *q = x + 16 + 32 * h;
+            for (j = 0; j < 4; j++) {
+                for (s = 0; s < 2; s++) {
+                    uint8_t sc = x[8 * h + 2 * j + s];
+                    float dl = d * (float)(sc & 15), ml = dmin * (float)(sc >> 4);
+                    float *o = y + 128 * h + 32 * j + 16 * s;
+#if FQ_GGUF_AVX2
+                    fq_mulsub16_u8(o, _mm256_set1_ps(dl), _mm256_set1_ps(ml),
+                                   fq_bits2(_mm_loadu_si128((const __m128i *)(q + 16 * s)), 2 * j));
+                    (void)l;
+#else
+                    for (l = 0; l < 16; l++) o[l] = dl * (float)((q[16 * s + l] >> (2 * j)) & 3) - ml;
+#endif
+                }
+            }
+        }
+        if (fq_half_nonfinite(hd) | fq_half_nonfinite(hm)) fq_canon_nan(y, 256);
+    }
+}
+
+/* Q3_K: hmask[32] | qs[64] | scales[12] (16 six-bit scales) | d.
+ * value f = 128h + 32j + l: q = ((qs[32h + l] >> 2j) & 3) - 4 * !((hmask[l] >> (4h + j)) & 1);
+ * v = (d * (scale[f / 16] - 32)) * q */
+static void fq_dec_q3_k(const uint8_t *x, float *y, ptrdiff_t nb) {
+    ptrdiff_t b;
+    int i, h, j, l;
+    for (b = 0; b < nb; b++, x += 110, y += 256) {
+        const uint8_t *hm = x, *sc = x + 96;
+        uint16_t hd = fq_le16(x + 108);
+        float d = fq_half_to_float(hd), dl[16];
+        for (i = 0; i < 16; i++) {
+            int lo = i < 8 ? sc[i] & 15 : sc[i - 8] >> 4;
+            int hi = (sc[8 + (i & 3)] >> (2 * (i >> 2))) & 3;
+            dl[i] = d * (float)((lo | (hi << 4)) - 32);
+        }
+        for (h = 0; h < 2; h++) {
+            const uint8_t *q = x + 32 + 32 * h;
+            for (j = 0; j < 4; j++) {
+                int shift = 2 * j, bit = 4 * h + j;
+                float *o = y + 128 * h + 32 * j;
+                float d0 = dl[8 * h + 2 * j], d1 = dl[8 * h + 2 * j + 1];
+#if FQ_GGUF_AVX2
+                for (l = 0; l < 32; l += 16) {
+                    __m128i lo = fq_bits2(_mm_loadu_si128((const __m128i *)(q + l)), shift);
+                    __m128i hb = _mm_srl_epi16(_mm_loadu_si128((const __m128i *)(hm + l)), _mm_cvtsi32_si128(bit));
+                    hb = _mm_xor_si128(_mm_and_si128(hb, _mm_set1_epi8(1)), _mm_set1_epi8(1));
+                    fq_mul16_i8(o + l, _mm256_set1_ps(l ? d1 : d0), _mm_sub_epi8(lo, _mm_slli_epi16(hb, 2)));
+                }
+#else
+                for (l = 0; l < 16; l++)
+                    o[l] = d0 * (float)(((q[l] >> shift) & 3) - ((((hm[l] >> bit) & 1) ^ 1) << 2));
+                for (l = 16; l < 32; l++)
+                    o[l] = d1 * (float)(((q[l] >> shift) & 3) - ((((hm[l] >> bit) & 1) ^ 1) << 2));
+#endif
+            }
+        }
+        if (fq_half_nonfinite(hd)) fq_canon_nan(y, 256);
+    }
+}
+
+/* the 6-bit scale and min of sub-block j of a Q4_K/Q5_K block (12 packed bytes) */
+FQ_INLINE void fq_k4_scale_min(const uint8_t *s, int j, int *sc, int *mn) {
+    if (j < 4) {
+        *sc = s[j] & 63;
+        *mn = s[j + 4] & 63;
+    } else {
+        *sc = (s[j + 4] & 15) | ((s[j - 4] >> 2) & 0x30);
+        *mn = (s[j + 4] >> 4) | ((s[j] >> 2) & 0x30);
+    }
+}
+
+/* Q4_K: d | dmin | scales[12] | qs[128]. Sub-block s = 2c + k (32 values): nibble k of
+ * qs[32c + l]; v = (d * sc[s]) * q - (dmin * mn[s]) */
+static void fq_dec_q4_k(const uint8_t *x, float *y, ptrdiff_t nb) {
+    ptrdiff_t b;
+    int s, l;
+    for (b = 0; b < nb; b++, x += 144, y += 256) {
+        uint16_t hd = fq_le16(x), hm = fq_le16(x + 2);
+        float d = fq_half_to_float(hd), dmin = fq_half_to_float(hm);
+        for (s = 0; s < 8; s++) {
+            int sc, mn, shift = 4 * (s & 1);
+            const uint8_t *q = x + 16 + 32 * (s >> 1);
+            float dl, ml, *o = y + 32 * s;
+            fq_k4_scale_min(x + 4, s, &sc, &mn);
+            dl = d * (float)sc;
+            ml = dmin * (float)mn;
+#if FQ_GGUF_AVX2
+            for (l = 0; l < 32; l += 16) {
+                __m128i v = _mm_loadu_si128((const __m128i *)(q + l));
+                fq_mulsub16_u8(o + l, _mm256_set1_ps(dl), _mm256_set1_ps(ml), shift ? fq_hi4(v) : fq_lo4(v));
+            }
+#else
+            for (l = 0; l < 32; l++) o[l] = dl * (float)((q[l] >> shift) & 15) - ml;
+#endif
+        }
+        if (fq_half_nonfinite(hd) | fq_half_nonfinite(hm)) fq_canon_nan(y, 256);
+    }
+}
+
+/* Q5_K: d | dmin | scales[12] | qh[32] | qs[128]; as Q4_K plus bit s of qh[l] as bit 4 */
+static void fq_dec_q5_k(const uint8_t *x, float *y, ptrdiff_t nb) {
+    ptrdiff_t b;
+    int s, l;
+    for (b = 0; b < nb; b++, x += 176, y += 256) {
+        uint16_t hd = fq_le16(x), hm = fq_le16(x + 2);
+        float d = fq_half_to_float(hd), dmin = fq_half_to_float(hm);
+        const uint8_t *qh = x + 16;
+        for (s = 0; s < 8; s++) {
+            int sc, mn, shift = 4 * (s & 1);
+            const uint8_t *q = x + 48 + 32 * (s >> 1);
+            float dl, ml, *o = y + 32 * s;
+            fq_k4_scale_min(x + 4, s, &sc, &mn);
+            dl = d * (float)sc;
+            ml = dmin * (float)mn;
+#if FQ_GGUF_AVX2
+            for (l = 0; l < 32; l += 16) {
+                __m128i v = _mm_loadu_si128((const __m128i *)(q + l));
+                __m128i hb = _mm_srl_epi16(_mm_loadu_si128((const __m128i *)(qh + l)), _mm_cvtsi32_si128(s));
+                hb = _mm_slli_epi16(_mm_and_si128(hb, _mm_set1_epi8(1)), 4);
+                fq_mulsub16_u8(o + l, _mm256_set1_ps(dl), _mm256_set1_ps(ml),
+                               _mm_or_si128(shift ? fq_hi4(v) : fq_lo4(v), hb));
+            }
+#else
+            for (l = 0; l < 32; l++)
+                o[l] = dl * (float)(((q[l] >> shift) & 15) | (((qh[l] >> s) & 1) << 4)) - ml;
+#endif
+        }
+        if (fq_half_nonfinite(hd) | fq_half_nonfinite(hm)) fq_canon_nan(y, 256);
+    }
+}
+
+/* Q6_K: ql[128] | qh[64] | scales[16] (int8) | d. Value f = 128h + r: low 4 bits from
+ * ql[64h + r % 64] >> 4 (r / 64), high 2 bits from qh[32h + r % 32] >> 2 (r / 32);
+ * v = (d * scale[f / 16]) * (q6 - 32) */
+static void fq_dec_q6_k(const uint8_t *x, float *y, ptrdiff_t nb) {
+    ptrdiff_t b;
+    int h, j, l;
+    for (b = 0; b < nb; b++, x += 210, y += 256) {
+        uint16_t hd = fq_le16(x + 208);
+        float d = fq_half_to_float(hd);
+        const int8_t *sc = (const int8_t *)(x + 192);
+        for (h = 0; h < 2; h++) {
+            const uint8_t *ql = x + 64 * h, *qh = x + 128 + 32 * h;
+            for (j = 0; j < 4; j++) { /* 32 values: r = 32j + l */
+                const uint8_t *qlj = ql + 32 * (j & 1);
+                int lshift = 4 * (j >> 1), hshift = 2 * j;
+                float d0 = d * (float)sc[8 * h + 2 * j], d1 = d * (float)sc[8 * h + 2 * j + 1];
+                float *o = y + 128 * h + 32 * j;
+#if FQ_GGUF_AVX2
+                for (l = 0; l < 32; l += 16) {
+                    __m128i v = _mm_loadu_si128((const __m128i *)(qlj + l));
+                    __m128i hv = fq_bits2(_mm_loadu_si128((const __m128i *)(qh + l)), hshift);
+                    v = _mm_or_si128(lshift ? fq_hi4(v) : fq_lo4(v), _mm_slli_epi16(hv, 4));
+                    fq_mul16_i8(o + l, _mm256_set1_ps(l ? d1 : d0), _mm_sub_epi8(v, _mm_set1_epi8(32)));
+                }
+#else
+                for (l = 0; l < 16; l++)
+                    o[l] = d0 * (float)((((qlj[l] >> lshift) & 15) | (((qh[l] >> hshift) & 3) << 4)) - 32);
+                for (l = 16; l < 32; l++)
+                    o[l] = d1 * (float)((((qlj[l] >> lshift) & 15) | (((qh[l] >> hshift) & 3) << 4)) - 32);
+#endif
+            }
+        }
+        if (fq_half_nonfinite(hd)) fq_canon_nan(y, 256);
+    }
+}
+
+/* ------------------------------------------------------------------ ternary */
+
+#if FQ_GGUF_AVX2
+/* y[0:16] = d * (digit - 1), digit = ((uint8)(p[l] * pw) * 3) >> 8 for 16 bytes at p */
+FQ_INLINE void fq_tq1_16(float *y, __m256 d, const uint8_t *p, int pw) {
+    __m256i v = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)p));
+    v = _mm256_and_si256(_mm256_mullo_epi16(v, _mm256_set1_epi16((short)pw)), _mm256_set1_epi16(255));
+    v = _mm256_srli_epi16(_mm256_mullo_epi16(v, _mm256_set1_epi16(3)), 8);
+    v = _mm256_sub_epi16(v, _mm256_set1_epi16(1));
+    fq_st_mul8(y, d, _mm256_cvtepi16_epi32(_mm256_castsi256_si128(v)));
+    fq_st_mul8(y + 8, d, _mm256_cvtepi16_epi32(_mm256_extracti128_si256(v, 1)));
+}
+#endif
+
+/* TQ1_0: qs[48] | qh[4] | d. Each byte holds base-3 digits: digit k of byte c is
+ * ((uint8)(c * 3**k) * 3) >> 8, value digit - 1. Values 0..159: byte qs[l % 32], k = l / 32;
+ * 160..239: qs[32 + r % 16], k = r / 16; 240..255: qh[r % 4], k = r / 4. v = d * (digit - 1) */
+static void fq_dec_tq1_0(const uint8_t *x, float *y, ptrdiff_t nb) {
+    static const uint8_t pow3[5] = {1, 3, 9, 27, 81};
+    ptrdiff_t b;
+    int k, l;
+    for (b = 0; b < nb; b++, x += 54, y += 256) {
+        uint16_t hd = fq_le16(x + 52);
+        float d = fq_half_to_float(hd);
+#if FQ_GGUF_AVX2
+        {
+            __m256 dv = _mm256_set1_ps(d);
+            for (k = 0; k < 5; k++) {
+                fq_tq1_16(y + 32 * k, dv, x, pow3[k]);
+                fq_tq1_16(y + 32 * k + 16, dv, x + 16, pow3[k]);
+                fq_tq1_16(y + 160 + 16 * k, dv, x + 32, pow3[k]);
+            }
+        }
+#else
+        for (k = 0; k < 5; k++)
+            for (l = 0; l < 32; l++)
+                y[32 * k + l] = d * (float)((((uint8_t)(x[l] * pow3[k]) * 3) >> 8) - 1);
+        for (k = 0; k < 5; k++)
+            for (l = 0; l < 16; l++)
+                y[160 + 16 * k + l] = d * (float)((((uint8_t)(x[32 + l] * pow3[k]) * 3) >> 8) - 1);
+#endif
+        for (k = 0; k < 4; k++)
+            for (l = 0; l < 4; l++)
+                y[240 + 4 * k + l] = d * (float)((((uint8_t)(x[48 + l] * pow3[k]) * 3) >> 8) - 1);
+        if (fq_half_nonfinite(hd)) fq_canon_nan(y, 256);
+    }
+}
+
+/* TQ2_0: qs[64] | d; value 128h + 32j + l: ((qs[32h + l] >> 2j) & 3) - 1; v = d * that */
+static void fq_dec_tq2_0(const uint8_t *x, float *y, ptrdiff_t nb) {
+    ptrdiff_t b;
+    int h, j, l;
+    for (b = 0; b < nb; b++, x += 66, y += 256) {
+        uint16_t hd = fq_le16(x + 64);
+        float d = fq_half_to_float(hd);
+#if FQ_GGUF_AVX2
+        for (h = 0; h < 2; h++)
+            for (j = 0; j < 4; j++)
+                for (l = 0; l < 32; l += 16) {
+                    __m128i v = fq_bits2(_mm_loadu_si128((const __m128i *)(x + 32 * h + l)), 2 * j);
+                    fq_mul16_i8(y + 128 * h + 32 * j + l, _mm256_set1_ps(d), _mm_sub_epi8(v, _mm_set1_epi8(1)));
+                }
+#else
+        for (h = 0; h < 2; h++)
+            for (j = 0; j < 4; j++)
+                for (l = 0; l < 32; l++)
+                    y[128 * h + 32 * j + l] = d * (float)(((x[32 * h + l] >> (2 * j)) & 3) - 1);
+#endif
+        if (fq_half_nonfinite(hd)) fq_canon_nan(y, 256);
+    }
+}
+
+/* ------------------------------------------------------------------ FP4 */
+
+/* MXFP4: e (E8M0) | 16 bytes of E2M1 nibbles; v = 2**(e - 128) * kvalues_mxfp4[nibble]
+ * (kvalues are twice the E2M1 values); never NaN (e = 255 gives 2**127, times 12 is +-inf) */
+static void fq_dec_mxfp4(const uint8_t *x, float *y, ptrdiff_t nb) {
+    ptrdiff_t b;
+    int j;
+    for (b = 0; b < nb; b++, x += 17, y += 32) {
+        float d = fq_e8m0_half(x[0]);
+        const uint8_t *q = x + 1;
+#if FQ_GGUF_AVX2
+        {
+            __m128i kv = _mm_loadu_si128((const __m128i *)fq_kvalues_mxfp4);
+            __m128i v = _mm_loadu_si128((const __m128i *)q);
+            __m256 dv = _mm256_set1_ps(d);
+            fq_mul16_i8(y, dv, _mm_shuffle_epi8(kv, fq_lo4(v)));
+            fq_mul16_i8(y + 16, dv, _mm_shuffle_epi8(kv, fq_hi4(v)));
+            (void)j;
+        }
+#else
+        for (j = 0; j < 16; j++) {
+            y[j] = d * (float)fq_kvalues_mxfp4[q[j] & 15];
+            y[j + 16] = d * (float)fq_kvalues_mxfp4[q[j] >> 4];
+        }
+#endif
+    }
+}
+
+/* NVFP4: 4 UE4M3 sub-block scales | 32 bytes of E2M1 nibbles (8 per 16-value sub-block:
+ * low nibbles first, then high); v = ue4m3_half(scale) * kvalues_mxfp4[nibble]; finite */
+static void fq_dec_nvfp4(const uint8_t *x, float *y, ptrdiff_t nb) {
+    ptrdiff_t b;
+    int s, j;
+    for (b = 0; b < nb; b++, x += 36, y += 64) {
+        for (s = 0; s < 4; s++) {
+            float d = fq_ue4m3_half(x[s]);
+            const uint8_t *q = x + 4 + 8 * s;
+#if FQ_GGUF_AVX2
+            __m128i v = _mm_loadl_epi64((const __m128i *)q);
+            v = _mm_unpacklo_epi64(fq_lo4(v), fq_hi4(v));
+            fq_mul16_i8(y + 16 * s, _mm256_set1_ps(d),
+                        _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)fq_kvalues_mxfp4), v));
+            (void)j;
+#else
+            for (j = 0; j < 8; j++) {
+                y[16 * s + j] = d * (float)fq_kvalues_mxfp4[q[j] & 15];
+                y[16 * s + 8 + j] = d * (float)fq_kvalues_mxfp4[q[j] >> 4];
+            }
+#endif
+        }
+    }
+}
+
+#endif
