@@ -146,6 +146,11 @@ static void fq_dec_iq3_s(const uint8_t *x, float *y, ptrdiff_t nb) {
     }
 }
 
+/* +-0.125 with the sign of bit 31 of s (branch-free: the flags are random bits) */
+FQ_INLINE float fq_iq1_delta(uint32_t s) {
+    return fq_bits_to_float(0x3e000000u | (s & 0x80000000u));
+}
+
 /* y[j] = dl * (g[j] + delta), j < 8; g in {-1, 0, 1}, delta = +-0.125: the sum is exact */
 FQ_INLINE void fq_iq1_8(float *y, float dl, const int8_t *g, float delta) {
 #if FQ_GGUF_AVX2
@@ -170,7 +175,7 @@ static void fq_dec_iq1_s(const uint8_t *x, float *y, ptrdiff_t nb) {
         for (ib = 0; ib < 8; ib++, y += 32) {
             unsigned h = fq_le16(x + 34 + 2 * ib);
             float dl = d * (float)(2 * ((h >> 12) & 7) + 1);
-            float delta = (h & 0x8000u) ? -0.125f : 0.125f;
+            float delta = fq_iq1_delta((uint32_t)h << 16); /* bit 15: -0.125 */
             for (l = 0; l < 4; l++)
                 fq_iq1_8(y + 8 * l, dl, fq_iq1s_grid[x[2 + 4 * ib + l] | (((h >> (3 * l)) & 7u) << 8)], delta);
         }
@@ -196,10 +201,11 @@ static void fq_dec_iq1_m(const uint8_t *x, float *y, ptrdiff_t nb) {
             unsigned s = sc[ib >> 1] >> (6 * (ib & 1));
             unsigned h0 = x[32 + 2 * ib], h1 = x[33 + 2 * ib];
             float dl0 = d * (float)(int)(2 * (s & 7) + 1), dl1 = d * (float)(int)(2 * ((s >> 3) & 7) + 1);
-            fq_iq1_8(y, dl0, fq_iq1s_grid[qs[0] | ((h0 & 7u) << 8)], (h0 & 0x08u) ? -0.125f : 0.125f);
-            fq_iq1_8(y + 8, dl0, fq_iq1s_grid[qs[1] | ((h0 & 0x70u) << 4)], (h0 & 0x80u) ? -0.125f : 0.125f);
-            fq_iq1_8(y + 16, dl1, fq_iq1s_grid[qs[2] | ((h1 & 7u) << 8)], (h1 & 0x08u) ? -0.125f : 0.125f);
-            fq_iq1_8(y + 24, dl1, fq_iq1s_grid[qs[3] | ((h1 & 0x70u) << 4)], (h1 & 0x80u) ? -0.125f : 0.125f);
+            /* bit 3 of each nibble of qh: -0.125 */
+            fq_iq1_8(y, dl0, fq_iq1s_grid[qs[0] | ((h0 & 7u) << 8)], fq_iq1_delta(h0 << 28));
+            fq_iq1_8(y + 8, dl0, fq_iq1s_grid[qs[1] | ((h0 & 0x70u) << 4)], fq_iq1_delta(h0 << 24));
+            fq_iq1_8(y + 16, dl1, fq_iq1s_grid[qs[2] | ((h1 & 7u) << 8)], fq_iq1_delta(h1 << 28));
+            fq_iq1_8(y + 24, dl1, fq_iq1s_grid[qs[3] | ((h1 & 0x70u) << 4)], fq_iq1_delta(h1 << 24));
         }
         if (fq_half_nonfinite(hd)) fq_canon_nan(yb, 256);
     }
