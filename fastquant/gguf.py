@@ -116,10 +116,24 @@ class _QuantSizes(Mapping):
 QUANT_SIZES = _QuantSizes()
 
 
+def _shape(shape) -> tuple:
+    """``shape`` as a tuple of at least one integer >= 0, else ``ValueError`` naming it."""
+    try:
+        dims = tuple(shape)
+        ok = len(dims) > 0 and all(isinstance(d, (int, np.integer)) and not isinstance(d, (bool, np.bool_))
+                                   and d >= 0 for d in dims)
+    except TypeError:
+        ok = False
+    if not ok:
+        raise ValueError(f"shape: expected a sequence of one or more integers >= 0, got {A._describe(shape)}")
+    return tuple(int(d) for d in dims)
+
+
 def quant_shape_to_byte_shape(shape: Sequence[int], quant_type) -> tuple:
     """The byte shape holding a tensor of ``shape`` in ``quant_type``: the last axis becomes
     ``shape[-1] // block_size * type_size``; ``ValueError`` unless it is whole blocks."""
     t = qtype_of(quant_type, "quant_type")
+    shape = _shape(shape)
     if shape[-1] % t.block_size != 0:
         raise ValueError(f"shape: the last axis ({shape[-1]}) is not a multiple of the {t.name} "
                          f"block size ({t.block_size})")
@@ -130,6 +144,7 @@ def quant_shape_from_byte_shape(shape: Sequence[int], quant_type) -> tuple:
     """The tensor shape that the bytes of ``shape`` hold in ``quant_type``: the last axis becomes
     ``shape[-1] // type_size * block_size``; ``ValueError`` unless it is whole blocks."""
     t = qtype_of(quant_type, "quant_type")
+    shape = _shape(shape)
     if shape[-1] % t.type_size != 0:
         raise ValueError(f"shape: the last axis ({shape[-1]} bytes) is not a multiple of the "
                          f"{t.name} type size ({t.type_size})")
