@@ -10,9 +10,9 @@
  *                      NVFP4 sub-block scale of GGUF; bit 7 is ignored except in 0x7F vs 0xFF).
  *
  * All are integer bit manipulation (plus one exact int -> float conversion for fp16
- * subnormals), so every build gives the same bits; no F16C instruction is used, because it
- * sets the quiet bit of a signalling NaN where NumPy's cast does not.
- * fq_half_to_float_n converts n values and vectorizes (AVX2 on the v3 build, SSE2 baseline).
+ * subnormals), so every build gives the same bits. F16C's conversion sets the quiet bit of a
+ * signalling NaN where NumPy's cast does not, so fq_half_to_float_n (n values, AVX2 on the
+ * v3 build) uses it only for runs of 16 values without inf, NaN or subnormals.
  */
 #ifndef FQ_HALF_H
 #define FQ_HALF_H
@@ -23,7 +23,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#if defined(__AVX2__)
+#if defined(__AVX2__) || defined(__F16C__)
 #include <immintrin.h>
 #endif
 
@@ -91,28 +91,49 @@ FQ_INLINE float fq_ue4m3_half(uint8_t b) {
     return fq_bits_to_float(((x + 127u - 8u) << 23) | (m << 20));
 }
 
-/* d[i] = fp16 s[i] as float32 for n values (s: 2n little-endian bytes, any alignment). */
-FQ_INLINE void fq_half_to_float_n(const uint8_t *s, float *d, ptrdiff_t n) {
-    ptrdiff_t i = 0;
 #if defined(__AVX2__)
+/* 8 fp16 (zero-extended into 32-bit lanes) -> 8 float32 bits, the integer method above */
+FQ_INLINE __m256i fq_half8_bits(__m256i h) {
     const __m256i m7fff = _mm256_set1_epi32(0x7fff), m8000 = _mm256_set1_epi32(0x8000);
     const __m256i bias = _mm256_set1_epi32(0x38000000), expall = _mm256_set1_epi32(0x7f800000);
     const __m256i lim_inf = _mm256_set1_epi32(0x7bff), lim_sub = _mm256_set1_epi32(0x0400);
     const __m256i sub24 = _mm256_set1_epi32(24 << 23), zero = _mm256_setzero_si256();
-    for (; i + 8 <= n; i += 8) {
-        __m256i h = _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(s + 2 * i)));
-        __m256i sign = _mm256_slli_epi32(_mm256_and_si256(h, m8000), 16);
-        __m256i em = _mm256_and_si256(h, m7fff);
-        __m256i sh = _mm256_slli_epi32(em, 13);
-        __m256i normal = _mm256_add_epi32(sh, bias);
-        __m256i special = _mm256_or_si256(sh, expall);
-        __m256i sub = _mm256_sub_epi32(_mm256_castps_si256(_mm256_cvtepi32_ps(em)), sub24);
-        __m256i is_special = _mm256_cmpgt_epi32(em, lim_inf);
-        __m256i is_sub = _mm256_cmpgt_epi32(lim_sub, em);
-        __m256i r = _mm256_blendv_epi8(normal, special, is_special);
-        sub = _mm256_andnot_si256(_mm256_cmpeq_epi32(em, zero), sub);
-        r = _mm256_blendv_epi8(r, sub, is_sub);
-        _mm256_storeu_si256((__m256i *)(d + i), _mm256_or_si256(r, sign));
+    __m256i sign = _mm256_slli_epi32(_mm256_and_si256(h, m8000), 16);
+    __m256i em = _mm256_and_si256(h, m7fff);
+    __m256i sh = _mm256_slli_epi32(em, 13);
+    __m256i normal = _mm256_add_epi32(sh, bias);
+    __m256i special = _mm256_or_si256(sh, expall);
+    __m256i sub = _mm256_sub_epi32(_mm256_castps_si256(_mm256_cvtepi32_ps(em)), sub24);
+    __m256i r = _mm256_blendv_epi8(normal, special, _mm256_cmpgt_epi32(em, lim_inf));
+    sub = _mm256_andnot_si256(_mm256_cmpeq_epi32(em, zero), sub);
+    r = _mm256_blendv_epi8(r, sub, _mm256_cmpgt_epi32(lim_sub, em));
+    return _mm256_or_si256(r, sign);
+}
+#endif
+
+/* d[i] = fp16 s[i] as float32 for n values (s: 2n little-endian bytes, any alignment).
+ * With F16C (the v3 build), 16 values whose exponents are neither all zeros nor all ones
+ * (no subnormal, inf or NaN; zeros are fine) take the hardware conversion, exact for them;
+ * the others the integer method, so every build gives the bits of fq_half_to_float. */
+FQ_INLINE void fq_half_to_float_n(const uint8_t *s, float *d, ptrdiff_t n) {
+    ptrdiff_t i = 0;
+#if defined(__AVX2__)
+    for (; i + 16 <= n; i += 16) {
+        __m256i h = _mm256_loadu_si256((const __m256i *)(s + 2 * i));
+#if defined(__F16C__)
+        const __m256i mexp = _mm256_set1_epi16(0x7c00), mman = _mm256_set1_epi16(0x03ff);
+        __m256i e = _mm256_and_si256(h, mexp), z = _mm256_setzero_si256();
+        __m256i odd = _mm256_or_si256(_mm256_cmpeq_epi16(e, mexp),
+                                      _mm256_andnot_si256(_mm256_cmpeq_epi16(_mm256_and_si256(h, mman), z),
+                                                          _mm256_cmpeq_epi16(e, z)));
+        if (_mm256_testz_si256(odd, odd)) {
+            _mm256_storeu_ps(d + i, _mm256_cvtph_ps(_mm256_castsi256_si128(h)));
+            _mm256_storeu_ps(d + i + 8, _mm256_cvtph_ps(_mm256_extracti128_si256(h, 1)));
+            continue;
+        }
+#endif
+        _mm256_storeu_si256((__m256i *)(d + i), fq_half8_bits(_mm256_cvtepu16_epi32(_mm256_castsi256_si128(h))));
+        _mm256_storeu_si256((__m256i *)(d + i + 8), fq_half8_bits(_mm256_cvtepu16_epi32(_mm256_extracti128_si256(h, 1))));
     }
 #endif
     for (; i < n; i++) d[i] = fq_half_to_float(fq_le16(s + 2 * i));
