@@ -299,6 +299,31 @@ def test_threads_split_at_blocks(name, shape, rng, monkeypatch):
     assert calls and max(calls) > 1, "never split"
 
 
+# ---------------------------------------------------------------- 64-bit sizes
+
+
+def test_c_loops_over_blocks_use_ptrdiff_t():
+    """The C decoders count blocks and values with ptrdiff_t (64-bit), never int: a static
+    check of every loop bounded by a count the caller passes (nb, n, total, pending...)."""
+    from pathlib import Path
+    import re
+
+    csrc = Path(__file__).resolve().parent.parent / "csrc"
+    if not csrc.is_dir():
+        pytest.skip("csrc/ is not next to the tests (installed test run)")
+    checked = 0
+    for header in ["fq_half.h", "gguf_run.h", "gguf_decode.h", "gguf_decode_iq.h"]:
+        for function in re.split(r"\n(?=static |FQ_INLINE )", (csrc / header).read_text()):
+            wide = set()
+            for decl in re.findall(r"\bptrdiff_t\s+([^;()]+);", function):
+                wide.update(re.findall(r"(?:^|,)\s*\**(\w+)", decl))
+            for var, bound in re.findall(r"for \((?:ptrdiff_t )?(\w+) = [^;]*; \w+(?: \+ \d+)? <=? (\w+);", function):
+                if bound in ("nb", "n", "total"):
+                    assert var in wide, f"{header}: loop index {var} over {bound} is not ptrdiff_t"
+                    checked += 1
+    assert checked >= 20, f"only {checked} loops found: has the check gone stale?"
+
+
 # ---------------------------------------------------------------- torch
 
 
