@@ -23,9 +23,17 @@
 #include <stdint.h>
 #include <string.h>
 
-#if defined(__AVX2__) || defined(__F16C__)
+#if !defined(FQ_NO_SIMD) && defined(__AVX2__)
 #include <immintrin.h>
+#define FQ_HALF_AVX2 1
+#elif !defined(FQ_NO_SIMD) && (defined(__SSE2__) || defined(_M_X64) || (defined(_M_IX86_FP) && _M_IX86_FP >= 2))
+#include <emmintrin.h>
+#define FQ_HALF_SSE2 1
 #endif
+
+/* The decoders' byte input and float output never overlap (the wrapper checks out=): saying
+ * so lets the compiler vectorize the plain C loops (a uint8_t pointer may alias anything). */
+#define FQ_RESTRICT __restrict
 
 FQ_INLINE float fq_bits_to_float(uint32_t u) {
     float f;
@@ -91,7 +99,7 @@ FQ_INLINE float fq_ue4m3_half(uint8_t b) {
     return fq_bits_to_float(((x + 127u - 8u) << 23) | (m << 20));
 }
 
-#if defined(__AVX2__)
+#if defined(FQ_HALF_AVX2)
 /* 8 fp16 (zero-extended into 32-bit lanes) -> 8 float32 bits, the integer method above */
 FQ_INLINE __m256i fq_half8_bits(__m256i h) {
     const __m256i m7fff = _mm256_set1_epi32(0x7fff), m8000 = _mm256_set1_epi32(0x8000);
@@ -111,13 +119,31 @@ FQ_INLINE __m256i fq_half8_bits(__m256i h) {
 }
 #endif
 
+#if defined(FQ_HALF_SSE2)
+/* 4 fp16 (zero-extended into 32-bit lanes) -> 4 float32 bits: the same, SSE2 selects */
+FQ_INLINE __m128i fq_half4_bits(__m128i h) {
+    __m128i sign = _mm_slli_epi32(_mm_and_si128(h, _mm_set1_epi32(0x8000)), 16);
+    __m128i em = _mm_and_si128(h, _mm_set1_epi32(0x7fff));
+    __m128i sh = _mm_slli_epi32(em, 13);
+    __m128i normal = _mm_add_epi32(sh, _mm_set1_epi32(0x38000000));
+    __m128i special = _mm_or_si128(sh, _mm_set1_epi32(0x7f800000));
+    __m128i sub = _mm_sub_epi32(_mm_castps_si128(_mm_cvtepi32_ps(em)), _mm_set1_epi32(24 << 23));
+    __m128i is_special = _mm_cmpgt_epi32(em, _mm_set1_epi32(0x7bff));
+    __m128i is_sub = _mm_cmpgt_epi32(_mm_set1_epi32(0x0400), em);
+    __m128i r = _mm_or_si128(_mm_and_si128(is_special, special), _mm_andnot_si128(is_special, normal));
+    sub = _mm_andnot_si128(_mm_cmpeq_epi32(em, _mm_setzero_si128()), sub);
+    r = _mm_or_si128(_mm_and_si128(is_sub, sub), _mm_andnot_si128(is_sub, r));
+    return _mm_or_si128(r, sign);
+}
+#endif
+
 /* d[i] = fp16 s[i] as float32 for n values (s: 2n little-endian bytes, any alignment).
  * With F16C (the v3 build), 16 values whose exponents are neither all zeros nor all ones
  * (no subnormal, inf or NaN; zeros are fine) take the hardware conversion, exact for them;
  * the others the integer method, so every build gives the bits of fq_half_to_float. */
-FQ_INLINE void fq_half_to_float_n(const uint8_t *s, float *d, ptrdiff_t n) {
+FQ_INLINE void fq_half_to_float_n(const uint8_t *FQ_RESTRICT s, float *FQ_RESTRICT d, ptrdiff_t n) {
     ptrdiff_t i = 0;
-#if defined(__AVX2__)
+#if defined(FQ_HALF_AVX2)
     for (; i + 16 <= n; i += 16) {
         __m256i h = _mm256_loadu_si256((const __m256i *)(s + 2 * i));
 #if defined(__F16C__)
@@ -134,6 +160,12 @@ FQ_INLINE void fq_half_to_float_n(const uint8_t *s, float *d, ptrdiff_t n) {
 #endif
         _mm256_storeu_si256((__m256i *)(d + i), fq_half8_bits(_mm256_cvtepu16_epi32(_mm256_castsi256_si128(h))));
         _mm256_storeu_si256((__m256i *)(d + i + 8), fq_half8_bits(_mm256_cvtepu16_epi32(_mm256_extracti128_si256(h, 1))));
+    }
+#elif defined(FQ_HALF_SSE2)
+    for (; i + 8 <= n; i += 8) {
+        __m128i h = _mm_loadu_si128((const __m128i *)(s + 2 * i)), z = _mm_setzero_si128();
+        _mm_storeu_si128((__m128i *)(d + i), fq_half4_bits(_mm_unpacklo_epi16(h, z)));
+        _mm_storeu_si128((__m128i *)(d + i + 4), fq_half4_bits(_mm_unpackhi_epi16(h, z)));
     }
 #endif
     for (; i < n; i++) d[i] = fq_half_to_float(fq_le16(s + 2 * i));

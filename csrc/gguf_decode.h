@@ -25,20 +25,21 @@
 
 /* ------------------------------------------------------------------ plain floats */
 
-static void fq_dec_f32(const uint8_t *x, float *y, ptrdiff_t nb) {
+static void fq_dec_f32(const uint8_t *FQ_RESTRICT x, float *FQ_RESTRICT y, ptrdiff_t nb) {
     memcpy(y, x, (size_t)nb * 4);
 }
 
-static void fq_dec_f16(const uint8_t *x, float *y, ptrdiff_t nb) {
+static void fq_dec_f16(const uint8_t *FQ_RESTRICT x, float *FQ_RESTRICT y, ptrdiff_t nb) {
     fq_half_to_float_n(x, y, nb);
 }
 
-static void fq_dec_bf16(const uint8_t *x, float *y, ptrdiff_t nb) {
+static void fq_dec_bf16(const uint8_t *FQ_RESTRICT x, float *FQ_RESTRICT y, ptrdiff_t nb) {
     ptrdiff_t i = 0;
-#if FQ_GGUF_AVX2
-    for (; i + 8 <= nb; i += 8) {
-        __m256i h = _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(x + 2 * i)));
-        _mm256_storeu_si256((__m256i *)(y + i), _mm256_slli_epi32(h, 16));
+#if FQ_GGUF_SIMD
+    for (; i + 8 <= nb; i += 8) { /* 16-bit lanes under zero lanes: h << 16 */
+        __m128i h = fq_load16(x + 2 * i), z = _mm_setzero_si128();
+        _mm_storeu_si128((__m128i *)(y + i), _mm_unpacklo_epi16(z, h));
+        _mm_storeu_si128((__m128i *)(y + i + 4), _mm_unpackhi_epi16(z, h));
     }
 #endif
     for (; i < nb; i++) {
@@ -49,26 +50,26 @@ static void fq_dec_bf16(const uint8_t *x, float *y, ptrdiff_t nb) {
 
 /* ------------------------------------------------------------------ legacy, 32 values */
 
-#if FQ_GGUF_AVX2
-/* Q5_0/Q5_1 codes at p = qh (4 bytes) | 16 nibble bytes: 32 bytes, nibble | bit j of qh << 4,
- * value j < 16 from the low nibble of byte j, value j + 16 from its high nibble */
-FQ_INLINE __m256i fq_q5_bytes(const uint8_t *p) {
-    __m128i q = _mm_loadu_si128((const __m128i *)(p + 4));
-    __m256i nib = _mm256_set_m128i(fq_hi4(q), fq_lo4(q));
-    __m256i high = _mm256_and_si256(fq_bits_to_bytes32(fq_le32(p)), _mm256_set1_epi8(16));
-    return _mm256_or_si256(nib, high);
+#if FQ_GGUF_SIMD
+/* Q5_0/Q5_1 codes at p = qh (4 bytes) | 16 nibble bytes: values 0..15 (lo) are the low
+ * nibbles of the 16 bytes, values 16..31 (hi) the high nibbles, each | bit j of qh << 4 */
+FQ_INLINE void fq_q5_bytes(const uint8_t *p, __m128i *lo, __m128i *hi) {
+    __m128i q = fq_load16(p + 4), sixteen = _mm_set1_epi8(16);
+    uint32_t qh = fq_le32(p);
+    *lo = _mm_or_si128(fq_lo4(q), _mm_and_si128(fq_bits_to_bytes16(qh & 0xffffu), sixteen));
+    *hi = _mm_or_si128(fq_hi4(q), _mm_and_si128(fq_bits_to_bytes16(qh >> 16), sixteen));
 }
 #endif
 
 /* Q4_0: d (fp16) | 16 bytes of nibbles; v[j] = d * (lo(q[j]) - 8), v[j+16] = d * (hi(q[j]) - 8) */
-static void fq_dec_q4_0(const uint8_t *x, float *y, ptrdiff_t nb) {
+static void fq_dec_q4_0(const uint8_t *FQ_RESTRICT x, float *FQ_RESTRICT y, ptrdiff_t nb) {
     ptrdiff_t b;
     int j;
     for (b = 0; b < nb; b++, x += 18, y += 32) {
         uint16_t h = fq_le16(x);
-#if FQ_GGUF_AVX2
-        __m256 d = _mm256_set1_ps(fq_scale16(x));
-        __m128i q = _mm_loadu_si128((const __m128i *)(x + 2)), eight = _mm_set1_epi8(8);
+#if FQ_GGUF_SIMD
+        float d = fq_scale16(x);
+        __m128i q = fq_load16(x + 2), eight = _mm_set1_epi8(8);
         fq_mul16_i8(y, d, _mm_sub_epi8(fq_lo4(q), eight));
         fq_mul16_i8(y + 16, d, _mm_sub_epi8(fq_hi4(q), eight));
         (void)j;
@@ -85,14 +86,14 @@ static void fq_dec_q4_0(const uint8_t *x, float *y, ptrdiff_t nb) {
 }
 
 /* Q4_1: d | m | nibbles; v = d * nibble + m */
-static void fq_dec_q4_1(const uint8_t *x, float *y, ptrdiff_t nb) {
+static void fq_dec_q4_1(const uint8_t *FQ_RESTRICT x, float *FQ_RESTRICT y, ptrdiff_t nb) {
     ptrdiff_t b;
     int j;
     for (b = 0; b < nb; b++, x += 20, y += 32) {
         uint16_t hd = fq_le16(x), hm = fq_le16(x + 2);
-#if FQ_GGUF_AVX2
-        __m256 d = _mm256_set1_ps(fq_scale16(x)), m = _mm256_set1_ps(fq_scale16(x + 2));
-        __m128i q = _mm_loadu_si128((const __m128i *)(x + 4));
+#if FQ_GGUF_SIMD
+        float d = fq_scale16(x), m = fq_scale16(x + 2);
+        __m128i q = fq_load16(x + 4);
         fq_muladd16_u8(y, d, m, fq_lo4(q));
         fq_muladd16_u8(y + 16, d, m, fq_hi4(q));
         (void)j;
@@ -109,17 +110,17 @@ static void fq_dec_q4_1(const uint8_t *x, float *y, ptrdiff_t nb) {
 }
 
 /* Q5_0: d | qh (32 bits, bit j = bit 4 of value j) | nibbles; v = d * (q5 - 16) */
-static void fq_dec_q5_0(const uint8_t *x, float *y, ptrdiff_t nb) {
+static void fq_dec_q5_0(const uint8_t *FQ_RESTRICT x, float *FQ_RESTRICT y, ptrdiff_t nb) {
     ptrdiff_t b;
     int j;
     for (b = 0; b < nb; b++, x += 22, y += 32) {
         uint16_t h = fq_le16(x);
-#if FQ_GGUF_AVX2
-        __m256 d = _mm256_set1_ps(fq_scale16(x));
-        __m256i v = fq_q5_bytes(x + 2);
-        v = _mm256_sub_epi8(v, _mm256_set1_epi8(16));
-        fq_mul16_i8(y, d, _mm256_castsi256_si128(v));
-        fq_mul16_i8(y + 16, d, _mm256_extracti128_si256(v, 1));
+#if FQ_GGUF_SIMD
+        float d = fq_scale16(x);
+        __m128i lo, hi, sixteen = _mm_set1_epi8(16);
+        fq_q5_bytes(x + 2, &lo, &hi);
+        fq_mul16_i8(y, d, _mm_sub_epi8(lo, sixteen));
+        fq_mul16_i8(y + 16, d, _mm_sub_epi8(hi, sixteen));
         (void)j;
 #else
         float d = fq_half_to_float(h);
@@ -137,16 +138,17 @@ static void fq_dec_q5_0(const uint8_t *x, float *y, ptrdiff_t nb) {
 }
 
 /* Q5_1: d | m | qh | nibbles; v = d * q5 + m */
-static void fq_dec_q5_1(const uint8_t *x, float *y, ptrdiff_t nb) {
+static void fq_dec_q5_1(const uint8_t *FQ_RESTRICT x, float *FQ_RESTRICT y, ptrdiff_t nb) {
     ptrdiff_t b;
     int j;
     for (b = 0; b < nb; b++, x += 24, y += 32) {
         uint16_t hd = fq_le16(x), hm = fq_le16(x + 2);
-#if FQ_GGUF_AVX2
-        __m256 d = _mm256_set1_ps(fq_scale16(x)), m = _mm256_set1_ps(fq_scale16(x + 2));
-        __m256i v = fq_q5_bytes(x + 4);
-        fq_muladd16_u8(y, d, m, _mm256_castsi256_si128(v));
-        fq_muladd16_u8(y + 16, d, m, _mm256_extracti128_si256(v, 1));
+#if FQ_GGUF_SIMD
+        float d = fq_scale16(x), m = fq_scale16(x + 2);
+        __m128i lo, hi;
+        fq_q5_bytes(x + 4, &lo, &hi);
+        fq_muladd16_u8(y, d, m, lo);
+        fq_muladd16_u8(y + 16, d, m, hi);
         (void)j;
 #else
         float d = fq_half_to_float(hd), m = fq_half_to_float(hm);
@@ -164,15 +166,15 @@ static void fq_dec_q5_1(const uint8_t *x, float *y, ptrdiff_t nb) {
 }
 
 /* Q8_0: d | 32 int8; v = q * d */
-static void fq_dec_q8_0(const uint8_t *x, float *y, ptrdiff_t nb) {
+static void fq_dec_q8_0(const uint8_t *FQ_RESTRICT x, float *FQ_RESTRICT y, ptrdiff_t nb) {
     ptrdiff_t b;
     int j;
     for (b = 0; b < nb; b++, x += 34, y += 32) {
         uint16_t h = fq_le16(x);
-#if FQ_GGUF_AVX2
-        __m256 d = _mm256_set1_ps(fq_scale16(x));
-        fq_mul16_i8(y, d, _mm_loadu_si128((const __m128i *)(x + 2)));
-        fq_mul16_i8(y + 16, d, _mm_loadu_si128((const __m128i *)(x + 18)));
+#if FQ_GGUF_SIMD
+        float d = fq_scale16(x);
+        fq_mul16_i8(y, d, fq_load16(x + 2));
+        fq_mul16_i8(y + 16, d, fq_load16(x + 18));
         (void)j;
 #else
         float d = fq_half_to_float(h);
@@ -188,7 +190,7 @@ static void fq_dec_q8_0(const uint8_t *x, float *y, ptrdiff_t nb) {
 /* Q2_K: scales[16] (lo nibble: scale, hi: min) | qs[64] | d | dmin.
  * value f = 128h + 32j + l (l < 32): q = (qs[32h + l] >> 2j) & 3, sub-block f / 16;
  * v = (d * sc) * q - (dmin * mn) */
-static void fq_dec_q2_k(const uint8_t *x, float *y, ptrdiff_t nb) {
+static void fq_dec_q2_k(const uint8_t *FQ_RESTRICT x, float *FQ_RESTRICT y, ptrdiff_t nb) {
     ptrdiff_t b;
     int h, j, s, l;
     for (b = 0; b < nb; b++, x += 84, y += 256) {
@@ -201,9 +203,8 @@ static void fq_dec_q2_k(const uint8_t *x, float *y, ptrdiff_t nb) {
                     uint8_t sc = x[8 * h + 2 * j + s];
                     float dl = d * (float)(sc & 15), ml = dmin * (float)(sc >> 4);
                     float *o = y + 128 * h + 32 * j + 16 * s;
-#if FQ_GGUF_AVX2
-                    fq_mulsub16_u8(o, _mm256_set1_ps(dl), _mm256_set1_ps(ml),
-                                   fq_bits2(_mm_loadu_si128((const __m128i *)(q + 16 * s)), 2 * j));
+#if FQ_GGUF_SIMD
+                    fq_mulsub16_u8(o, dl, ml, fq_bits2(fq_load16(q + 16 * s), 2 * j));
                     (void)l;
 #else
                     for (l = 0; l < 16; l++) o[l] = dl * (float)((q[16 * s + l] >> (2 * j)) & 3) - ml;
@@ -218,7 +219,7 @@ static void fq_dec_q2_k(const uint8_t *x, float *y, ptrdiff_t nb) {
 /* Q3_K: hmask[32] | qs[64] | scales[12] (16 six-bit scales) | d.
  * value f = 128h + 32j + l: q = ((qs[32h + l] >> 2j) & 3) - 4 * !((hmask[l] >> (4h + j)) & 1);
  * v = (d * (scale[f / 16] - 32)) * q */
-static void fq_dec_q3_k(const uint8_t *x, float *y, ptrdiff_t nb) {
+static void fq_dec_q3_k(const uint8_t *FQ_RESTRICT x, float *FQ_RESTRICT y, ptrdiff_t nb) {
     ptrdiff_t b;
     int i, h, j, l;
     for (b = 0; b < nb; b++, x += 110, y += 256) {
@@ -236,12 +237,11 @@ static void fq_dec_q3_k(const uint8_t *x, float *y, ptrdiff_t nb) {
                 int shift = 2 * j, bit = 4 * h + j;
                 float *o = y + 128 * h + 32 * j;
                 float d0 = dl[8 * h + 2 * j], d1 = dl[8 * h + 2 * j + 1];
-#if FQ_GGUF_AVX2
-                for (l = 0; l < 32; l += 16) {
-                    __m128i lo = fq_bits2(_mm_loadu_si128((const __m128i *)(q + l)), shift);
-                    __m128i hb = _mm_srl_epi16(_mm_loadu_si128((const __m128i *)(hm + l)), _mm_cvtsi32_si128(bit));
-                    hb = _mm_xor_si128(_mm_and_si128(hb, _mm_set1_epi8(1)), _mm_set1_epi8(1));
-                    fq_mul16_i8(o + l, _mm256_set1_ps(l ? d1 : d0), _mm_sub_epi8(lo, _mm_slli_epi16(hb, 2)));
+#if FQ_GGUF_SIMD
+                for (l = 0; l < 32; l += 16) { /* a clear hmask bit subtracts 4 */
+                    __m128i lo = fq_bits2(fq_load16(q + l), shift);
+                    __m128i hb = _mm_xor_si128(fq_bit1(fq_load16(hm + l), bit), _mm_set1_epi8(1));
+                    fq_mul16_i8(o + l, l ? d1 : d0, _mm_sub_epi8(lo, _mm_slli_epi16(hb, 2)));
                 }
 #else
                 for (l = 0; l < 16; l++)
@@ -268,7 +268,7 @@ FQ_INLINE void fq_k4_scale_min(const uint8_t *s, int j, int *sc, int *mn) {
 
 /* Q4_K: d | dmin | scales[12] | qs[128]. Sub-block s = 2c + k (32 values): nibble k of
  * qs[32c + l]; v = (d * sc[s]) * q - (dmin * mn[s]) */
-static void fq_dec_q4_k(const uint8_t *x, float *y, ptrdiff_t nb) {
+static void fq_dec_q4_k(const uint8_t *FQ_RESTRICT x, float *FQ_RESTRICT y, ptrdiff_t nb) {
     ptrdiff_t b;
     int s, l;
     for (b = 0; b < nb; b++, x += 144, y += 256) {
@@ -281,10 +281,10 @@ static void fq_dec_q4_k(const uint8_t *x, float *y, ptrdiff_t nb) {
             fq_k4_scale_min(x + 4, s, &sc, &mn);
             dl = d * (float)sc;
             ml = dmin * (float)mn;
-#if FQ_GGUF_AVX2
+#if FQ_GGUF_SIMD
             for (l = 0; l < 32; l += 16) {
-                __m128i v = _mm_loadu_si128((const __m128i *)(q + l));
-                fq_mulsub16_u8(o + l, _mm256_set1_ps(dl), _mm256_set1_ps(ml), shift ? fq_hi4(v) : fq_lo4(v));
+                __m128i v = fq_load16(q + l);
+                fq_mulsub16_u8(o + l, dl, ml, shift ? fq_hi4(v) : fq_lo4(v));
             }
 #else
             for (l = 0; l < 32; l++) o[l] = dl * (float)((q[l] >> shift) & 15) - ml;
@@ -295,7 +295,7 @@ static void fq_dec_q4_k(const uint8_t *x, float *y, ptrdiff_t nb) {
 }
 
 /* Q5_K: d | dmin | scales[12] | qh[32] | qs[128]; as Q4_K plus bit s of qh[l] as bit 4 */
-static void fq_dec_q5_k(const uint8_t *x, float *y, ptrdiff_t nb) {
+static void fq_dec_q5_k(const uint8_t *FQ_RESTRICT x, float *FQ_RESTRICT y, ptrdiff_t nb) {
     ptrdiff_t b;
     int s, l;
     for (b = 0; b < nb; b++, x += 176, y += 256) {
@@ -309,13 +309,10 @@ static void fq_dec_q5_k(const uint8_t *x, float *y, ptrdiff_t nb) {
             fq_k4_scale_min(x + 4, s, &sc, &mn);
             dl = d * (float)sc;
             ml = dmin * (float)mn;
-#if FQ_GGUF_AVX2
+#if FQ_GGUF_SIMD
             for (l = 0; l < 32; l += 16) {
-                __m128i v = _mm_loadu_si128((const __m128i *)(q + l));
-                __m128i hb = _mm_srl_epi16(_mm_loadu_si128((const __m128i *)(qh + l)), _mm_cvtsi32_si128(s));
-                hb = _mm_slli_epi16(_mm_and_si128(hb, _mm_set1_epi8(1)), 4);
-                fq_mulsub16_u8(o + l, _mm256_set1_ps(dl), _mm256_set1_ps(ml),
-                               _mm_or_si128(shift ? fq_hi4(v) : fq_lo4(v), hb));
+                __m128i v = fq_load16(q + l), hb = _mm_slli_epi16(fq_bit1(fq_load16(qh + l), s), 4);
+                fq_mulsub16_u8(o + l, dl, ml, _mm_or_si128(shift ? fq_hi4(v) : fq_lo4(v), hb));
             }
 #else
             for (l = 0; l < 32; l++)
@@ -329,7 +326,7 @@ static void fq_dec_q5_k(const uint8_t *x, float *y, ptrdiff_t nb) {
 /* Q6_K: ql[128] | qh[64] | scales[16] (int8) | d. Value f = 128h + r: low 4 bits from
  * ql[64h + r % 64] >> 4 (r / 64), high 2 bits from qh[32h + r % 32] >> 2 (r / 32);
  * v = (d * scale[f / 16]) * (q6 - 32) */
-static void fq_dec_q6_k(const uint8_t *x, float *y, ptrdiff_t nb) {
+static void fq_dec_q6_k(const uint8_t *FQ_RESTRICT x, float *FQ_RESTRICT y, ptrdiff_t nb) {
     ptrdiff_t b;
     int h, j, l;
     for (b = 0; b < nb; b++, x += 210, y += 256) {
@@ -343,12 +340,11 @@ static void fq_dec_q6_k(const uint8_t *x, float *y, ptrdiff_t nb) {
                 int lshift = 4 * (j >> 1), hshift = 2 * j;
                 float d0 = d * (float)sc[8 * h + 2 * j], d1 = d * (float)sc[8 * h + 2 * j + 1];
                 float *o = y + 128 * h + 32 * j;
-#if FQ_GGUF_AVX2
+#if FQ_GGUF_SIMD
                 for (l = 0; l < 32; l += 16) {
-                    __m128i v = _mm_loadu_si128((const __m128i *)(qlj + l));
-                    __m128i hv = fq_bits2(_mm_loadu_si128((const __m128i *)(qh + l)), hshift);
+                    __m128i v = fq_load16(qlj + l), hv = fq_bits2(fq_load16(qh + l), hshift);
                     v = _mm_or_si128(lshift ? fq_hi4(v) : fq_lo4(v), _mm_slli_epi16(hv, 4));
-                    fq_mul16_i8(o + l, _mm256_set1_ps(l ? d1 : d0), _mm_sub_epi8(v, _mm_set1_epi8(32)));
+                    fq_mul16_i8(o + l, l ? d1 : d0, _mm_sub_epi8(v, _mm_set1_epi8(32)));
                 }
 #else
                 for (l = 0; l < 16; l++)
@@ -364,36 +360,36 @@ static void fq_dec_q6_k(const uint8_t *x, float *y, ptrdiff_t nb) {
 
 /* ------------------------------------------------------------------ ternary */
 
-#if FQ_GGUF_AVX2
-/* y[0:16] = d * (digit - 1), digit = ((uint8)(p[l] * pw) * 3) >> 8 for 16 bytes at p */
-FQ_INLINE void fq_tq1_16(float *y, __m256 d, const uint8_t *p, int pw) {
-    __m256i v = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)p));
-    v = _mm256_and_si256(_mm256_mullo_epi16(v, _mm256_set1_epi16((short)pw)), _mm256_set1_epi16(255));
-    v = _mm256_srli_epi16(_mm256_mullo_epi16(v, _mm256_set1_epi16(3)), 8);
-    v = _mm256_sub_epi16(v, _mm256_set1_epi16(1));
-    fq_st_mul8(y, d, _mm256_cvtepi16_epi32(_mm256_castsi256_si128(v)));
-    fq_st_mul8(y + 8, d, _mm256_cvtepi16_epi32(_mm256_extracti128_si256(v, 1)));
+#if FQ_GGUF_SIMD
+/* 8 bytes (zero-extended into 16-bit lanes) -> ((uint8)(b * pw) * 3 >> 8) - 1 */
+FQ_INLINE __m128i fq_trit8(__m128i b16, int pw) {
+    __m128i v = _mm_and_si128(_mm_mullo_epi16(b16, _mm_set1_epi16((short)pw)), _mm_set1_epi16(255));
+    v = _mm_srli_epi16(_mm_mullo_epi16(v, _mm_set1_epi16(3)), 8);
+    return _mm_sub_epi16(v, _mm_set1_epi16(1));
+}
+
+/* y[0:16] = d * (digit - 1) for the digit of weight pw of 16 bytes at p */
+FQ_INLINE void fq_tq1_16(float *y, float d, const uint8_t *p, int pw) {
+    __m128i q = fq_load16(p), z = _mm_setzero_si128();
+    fq_mul16_i16(y, d, fq_trit8(_mm_unpacklo_epi8(q, z), pw), fq_trit8(_mm_unpackhi_epi8(q, z), pw));
 }
 #endif
 
 /* TQ1_0: qs[48] | qh[4] | d. Each byte holds base-3 digits: digit k of byte c is
  * ((uint8)(c * 3**k) * 3) >> 8, value digit - 1. Values 0..159: byte qs[l % 32], k = l / 32;
  * 160..239: qs[32 + r % 16], k = r / 16; 240..255: qh[r % 4], k = r / 4. v = d * (digit - 1) */
-static void fq_dec_tq1_0(const uint8_t *x, float *y, ptrdiff_t nb) {
+static void fq_dec_tq1_0(const uint8_t *FQ_RESTRICT x, float *FQ_RESTRICT y, ptrdiff_t nb) {
     static const uint8_t pow3[5] = {1, 3, 9, 27, 81};
     ptrdiff_t b;
     int k, l;
     for (b = 0; b < nb; b++, x += 54, y += 256) {
         uint16_t hd = fq_le16(x + 52);
         float d = fq_half_to_float(hd);
-#if FQ_GGUF_AVX2
-        {
-            __m256 dv = _mm256_set1_ps(d);
-            for (k = 0; k < 5; k++) {
-                fq_tq1_16(y + 32 * k, dv, x, pow3[k]);
-                fq_tq1_16(y + 32 * k + 16, dv, x + 16, pow3[k]);
-                fq_tq1_16(y + 160 + 16 * k, dv, x + 32, pow3[k]);
-            }
+#if FQ_GGUF_SIMD
+        for (k = 0; k < 5; k++) {
+            fq_tq1_16(y + 32 * k, d, x, pow3[k]);
+            fq_tq1_16(y + 32 * k + 16, d, x + 16, pow3[k]);
+            fq_tq1_16(y + 160 + 16 * k, d, x + 32, pow3[k]);
         }
 #else
         for (k = 0; k < 5; k++)
@@ -411,18 +407,18 @@ static void fq_dec_tq1_0(const uint8_t *x, float *y, ptrdiff_t nb) {
 }
 
 /* TQ2_0: qs[64] | d; value 128h + 32j + l: ((qs[32h + l] >> 2j) & 3) - 1; v = d * that */
-static void fq_dec_tq2_0(const uint8_t *x, float *y, ptrdiff_t nb) {
+static void fq_dec_tq2_0(const uint8_t *FQ_RESTRICT x, float *FQ_RESTRICT y, ptrdiff_t nb) {
     ptrdiff_t b;
     int h, j, l;
     for (b = 0; b < nb; b++, x += 66, y += 256) {
         uint16_t hd = fq_le16(x + 64);
         float d = fq_half_to_float(hd);
-#if FQ_GGUF_AVX2
+#if FQ_GGUF_SIMD
         for (h = 0; h < 2; h++)
             for (j = 0; j < 4; j++)
                 for (l = 0; l < 32; l += 16) {
-                    __m128i v = fq_bits2(_mm_loadu_si128((const __m128i *)(x + 32 * h + l)), 2 * j);
-                    fq_mul16_i8(y + 128 * h + 32 * j + l, _mm256_set1_ps(d), _mm_sub_epi8(v, _mm_set1_epi8(1)));
+                    __m128i v = fq_bits2(fq_load16(x + 32 * h + l), 2 * j);
+                    fq_mul16_i8(y + 128 * h + 32 * j + l, d, _mm_sub_epi8(v, _mm_set1_epi8(1)));
                 }
 #else
         for (h = 0; h < 2; h++)
@@ -444,13 +440,11 @@ static void fq_dec_mxfp4(const uint8_t *x, float *y, ptrdiff_t nb) {
     for (b = 0; b < nb; b++, x += 17, y += 32) {
         float d = fq_e8m0_half(x[0]);
         const uint8_t *q = x + 1;
-#if FQ_GGUF_AVX2
+#if FQ_GGUF_SIMD == 2
         {
-            __m128i kv = _mm_loadu_si128((const __m128i *)fq_kvalues_mxfp4);
-            __m128i v = _mm_loadu_si128((const __m128i *)q);
-            __m256 dv = _mm256_set1_ps(d);
-            fq_mul16_i8(y, dv, _mm_shuffle_epi8(kv, fq_lo4(v)));
-            fq_mul16_i8(y + 16, dv, _mm_shuffle_epi8(kv, fq_hi4(v)));
+            __m128i v = fq_load16(q);
+            fq_mul16_i8(y, d, fq_lookup16(fq_kvalues_mxfp4, fq_lo4(v)));
+            fq_mul16_i8(y + 16, d, fq_lookup16(fq_kvalues_mxfp4, fq_hi4(v)));
             (void)j;
         }
 #else
@@ -471,11 +465,10 @@ static void fq_dec_nvfp4(const uint8_t *x, float *y, ptrdiff_t nb) {
         for (s = 0; s < 4; s++) {
             float d = fq_ue4m3_half(x[s]);
             const uint8_t *q = x + 4 + 8 * s;
-#if FQ_GGUF_AVX2
-            __m128i v = _mm_loadl_epi64((const __m128i *)q);
+#if FQ_GGUF_SIMD == 2
+            __m128i v = fq_load8(q);
             v = _mm_unpacklo_epi64(fq_lo4(v), fq_hi4(v));
-            fq_mul16_i8(y + 16 * s, _mm256_set1_ps(d),
-                        _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)fq_kvalues_mxfp4), v));
+            fq_mul16_i8(y + 16 * s, d, fq_lookup16(fq_kvalues_mxfp4, v));
             (void)j;
 #else
             for (j = 0; j < 8; j++) {

@@ -22,8 +22,8 @@
 
 /* y[j] = (db * g[j]) with its sign flipped where bit j of signs is set, j < 8 */
 FQ_INLINE void fq_iq_signed8(float *y, float db, const uint8_t *g, unsigned signs) {
-#if FQ_GGUF_AVX2
-    fq_st_signed8(y, _mm256_set1_ps(db), fq_u8x8(g), signs);
+#if FQ_GGUF_SIMD
+    fq_st_signed8(y, db, fq_load8(g), signs);
 #else
     int j;
     for (j = 0; j < 8; j++) {
@@ -35,8 +35,8 @@ FQ_INLINE void fq_iq_signed8(float *y, float db, const uint8_t *g, unsigned sign
 
 /* the same for two 4-value grid entries g0, g1 */
 FQ_INLINE void fq_iq_signed4x2(float *y, float db, const uint8_t *g0, const uint8_t *g1, unsigned signs) {
-#if FQ_GGUF_AVX2
-    fq_st_signed8(y, _mm256_set1_ps(db), fq_u8x4x2(g0, g1), signs);
+#if FQ_GGUF_SIMD
+    fq_st_signed8(y, db, fq_load4x2(g0, g1), signs);
 #else
     uint8_t g[8];
     memcpy(g, g0, 4);
@@ -153,9 +153,8 @@ FQ_INLINE float fq_iq1_delta(uint32_t s) {
 
 /* y[j] = dl * (g[j] + delta), j < 8; g in {-1, 0, 1}, delta = +-0.125: the sum is exact */
 FQ_INLINE void fq_iq1_8(float *y, float dl, const int8_t *g, float delta) {
-#if FQ_GGUF_AVX2
-    __m256 v = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)g)));
-    _mm256_storeu_ps(y, _mm256_mul_ps(_mm256_set1_ps(dl), _mm256_add_ps(v, _mm256_set1_ps(delta))));
+#if FQ_GGUF_SIMD
+    fq_st_iq1_8(y, dl, g, delta);
 #else
     int j;
     for (j = 0; j < 8; j++) y[j] = dl * ((float)g[j] + delta);
@@ -219,10 +218,10 @@ static void fq_dec_iq4_nl(const uint8_t *x, float *y, ptrdiff_t nb) {
         uint16_t hd = fq_le16(x);
         float d = fq_half_to_float(hd);
         const uint8_t *q = x + 2;
-#if FQ_GGUF_AVX2
-        __m128i kv = _mm_loadu_si128((const __m128i *)fq_kvalues_iq4nl), v = _mm_loadu_si128((const __m128i *)q);
-        fq_mul16_i8(y, _mm256_set1_ps(d), _mm_shuffle_epi8(kv, fq_lo4(v)));
-        fq_mul16_i8(y + 16, _mm256_set1_ps(d), _mm_shuffle_epi8(kv, fq_hi4(v)));
+#if FQ_GGUF_SIMD == 2
+        __m128i v = fq_load16(q);
+        fq_mul16_i8(y, d, fq_lookup16(fq_kvalues_iq4nl, fq_lo4(v)));
+        fq_mul16_i8(y + 16, d, fq_lookup16(fq_kvalues_iq4nl, fq_hi4(v)));
         (void)j;
 #else
         for (j = 0; j < 16; j++) {
@@ -248,10 +247,10 @@ static void fq_dec_iq4_xs(const uint8_t *x, float *y, ptrdiff_t nb) {
             int ls = (x[4 + j / 2] >> (4 * (j & 1))) & 15, hs = (sh >> (2 * j)) & 3;
             float dl = d * (float)((ls | (hs << 4)) - 32);
             const uint8_t *q = x + 8 + 16 * j;
-#if FQ_GGUF_AVX2
-            __m128i kv = _mm_loadu_si128((const __m128i *)fq_kvalues_iq4nl), v = _mm_loadu_si128((const __m128i *)q);
-            fq_mul16_i8(y, _mm256_set1_ps(dl), _mm_shuffle_epi8(kv, fq_lo4(v)));
-            fq_mul16_i8(y + 16, _mm256_set1_ps(dl), _mm_shuffle_epi8(kv, fq_hi4(v)));
+#if FQ_GGUF_SIMD == 2
+            __m128i v = fq_load16(q);
+            fq_mul16_i8(y, dl, fq_lookup16(fq_kvalues_iq4nl, fq_lo4(v)));
+            fq_mul16_i8(y + 16, dl, fq_lookup16(fq_kvalues_iq4nl, fq_hi4(v)));
             (void)l;
 #else
             for (l = 0; l < 16; l++) {

@@ -1,8 +1,12 @@
-/* AVX2 building blocks of the GGUF decoders (the v3 build; __AVX2__ and __F16C__ guard them).
+/* SIMD building blocks of the GGUF decoders: AVX2 (+F16C) on the v3 build, SSE2 on the x86-64
+ * baseline (and MSVC's x64 builds), nothing elsewhere or with -DFQ_NO_SIMD (then the decoders
+ * run their plain C, which gives the same bits).
  *
- * Every helper is the float32 operation of the plain C (and of NumPy): small integers are
- * converted exactly, then one IEEE multiply (and one add or subtract, never fused) per value.
- * fp16 block scales are converted with F16C, which is exact for every finite value and for
+ * FQ_GGUF_SIMD is 2 (AVX2), 1 (SSE2) or 0. Every helper is the float32 operation of the plain
+ * C (and of NumPy): small integers are converted exactly, then one IEEE multiply (and one add
+ * or subtract, never fused) per value. Helpers take 16 bytes (one __m128i) of codes and write
+ * 16 floats, or a grid entry of 8 values, so the decoders are written once for both widths.
+ * fp16 block scales are converted with F16C on the v3 build: exact for every finite value and
  * +-inf; it sets the quiet bit of a signalling NaN, but blocks with a NaN scale are rewritten
  * by fq_canon_nan anyway, so no output bit depends on it.
  */
@@ -11,40 +15,33 @@
 
 #include "fq_half.h"
 
-#if defined(__AVX2__) && defined(__F16C__)
+#if !defined(FQ_NO_SIMD) && defined(__AVX2__) && defined(__F16C__)
+#define FQ_GGUF_SIMD 2
 #include <immintrin.h>
-#define FQ_GGUF_AVX2 1
+#elif !defined(FQ_NO_SIMD) && (defined(__SSE2__) || defined(_M_X64) || (defined(_M_IX86_FP) && _M_IX86_FP >= 2))
+#define FQ_GGUF_SIMD 1
+#include <emmintrin.h>
+#else
+#define FQ_GGUF_SIMD 0
+#endif
+
+#if FQ_GGUF_SIMD
 
 /* the fp16 scale at p (little-endian, any alignment) */
 FQ_INLINE float fq_scale16(const uint8_t *p) {
+#if FQ_GGUF_SIMD == 2
     return _cvtsh_ss(fq_le16(p));
+#else
+    return fq_half_to_float(fq_le16(p));
+#endif
 }
 
-/* y[0:8] = d * (float)q[0:8] for 8 int32 */
-FQ_INLINE void fq_st_mul8(float *y, __m256 d, __m256i q) {
-    _mm256_storeu_ps(y, _mm256_mul_ps(d, _mm256_cvtepi32_ps(q)));
+FQ_INLINE __m128i fq_load16(const uint8_t *p) {
+    return _mm_loadu_si128((const __m128i *)p);
 }
 
-/* y[0:16] = d * q for 16 signed bytes */
-FQ_INLINE void fq_mul16_i8(float *y, __m256 d, __m128i q) {
-    fq_st_mul8(y, d, _mm256_cvtepi8_epi32(q));
-    fq_st_mul8(y + 8, d, _mm256_cvtepi8_epi32(_mm_unpackhi_epi64(q, q)));
-}
-
-/* y[0:16] = d * q + m for 16 unsigned bytes (two roundings) */
-FQ_INLINE void fq_muladd16_u8(float *y, __m256 d, __m256 m, __m128i q) {
-    __m256 a = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(q));
-    __m256 b = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_unpackhi_epi64(q, q)));
-    _mm256_storeu_ps(y, _mm256_add_ps(_mm256_mul_ps(d, a), m));
-    _mm256_storeu_ps(y + 8, _mm256_add_ps(_mm256_mul_ps(d, b), m));
-}
-
-/* y[0:16] = d * q - m for 16 unsigned bytes (two roundings) */
-FQ_INLINE void fq_mulsub16_u8(float *y, __m256 d, __m256 m, __m128i q) {
-    __m256 a = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(q));
-    __m256 b = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_unpackhi_epi64(q, q)));
-    _mm256_storeu_ps(y, _mm256_sub_ps(_mm256_mul_ps(d, a), m));
-    _mm256_storeu_ps(y + 8, _mm256_sub_ps(_mm256_mul_ps(d, b), m));
+FQ_INLINE __m128i fq_load8(const uint8_t *p) {
+    return _mm_loadl_epi64((const __m128i *)p);
 }
 
 /* the low and high nibbles of 16 bytes */
@@ -61,38 +58,146 @@ FQ_INLINE __m128i fq_bits2(__m128i q, int shift) {
     return _mm_and_si128(_mm_srl_epi16(q, _mm_cvtsi32_si128(shift)), _mm_set1_epi8(3));
 }
 
-/* 32 bytes, byte j = 0xFF if bit j of x is set, else 0 */
-FQ_INLINE __m256i fq_bits_to_bytes32(uint32_t x) {
-    const __m256i spread = _mm256_set_epi64x(0x0303030303030303LL, 0x0202020202020202LL,
-                                             0x0101010101010101LL, 0x0000000000000000LL);
-    const __m256i sel = _mm256_set1_epi64x((long long)0x8040201008040201ULL);
-    __m256i b = _mm256_shuffle_epi8(_mm256_set1_epi32((int)x), spread);
-    return _mm256_cmpeq_epi8(_mm256_and_si256(b, sel), sel);
+/* bit `shift` of 16 bytes, as 0 or 1 */
+FQ_INLINE __m128i fq_bit1(__m128i q, int shift) {
+    return _mm_and_si128(_mm_srl_epi16(q, _mm_cvtsi32_si128(shift)), _mm_set1_epi8(1));
 }
 
-/* 8 int32 lanes, lane j = 0x80000000 if bit j of s is set, else 0: the sign flips of 8 values */
-FQ_INLINE __m256i fq_sign_mask8(unsigned s) {
-    const __m256i sel = _mm256_setr_epi32(1, 2, 4, 8, 16, 32, 64, 128);
-    __m256i b = _mm256_and_si256(_mm256_set1_epi32((int)s), sel);
-    return _mm256_slli_epi32(_mm256_cmpeq_epi32(b, sel), 31);
+/* 16 bytes, byte j = 0xFF if bit j of x is set, else 0 (x < 2**16) */
+FQ_INLINE __m128i fq_bits_to_bytes16(unsigned x) {
+    const __m128i sel = _mm_set_epi32((int)0x80402010, 0x08040201, (int)0x80402010, 0x08040201);
+    __m128i b = _mm_unpacklo_epi64(_mm_set1_epi8((char)(x & 255)), _mm_set1_epi8((char)((x >> 8) & 255)));
+    return _mm_cmpeq_epi8(_mm_and_si128(b, sel), sel);
 }
 
-/* 8 unsigned bytes at p as floats */
-FQ_INLINE __m256 fq_u8x8(const uint8_t *p) {
-    return _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)p)));
+#if FQ_GGUF_SIMD == 2
+/* t[q] for 16 indices q < 16 into the 16-entry int8 table t (SSSE3's pshufb; the SSE2 build
+ * decodes the table types in plain C: a byte-by-byte lookup through memory stalls there) */
+FQ_INLINE __m128i fq_lookup16(const int8_t *t, __m128i q) {
+    return _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)t), q);
 }
-
-/* 4 + 4 unsigned bytes at p and q as 8 floats */
-FQ_INLINE __m256 fq_u8x4x2(const uint8_t *p, const uint8_t *q) {
-    __m128i b = _mm_unpacklo_epi32(_mm_cvtsi32_si128((int)fq_le32(p)), _mm_cvtsi32_si128((int)fq_le32(q)));
-    return _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(b));
-}
-
-/* y[0:8] = (db * g) ^ sign flips (g: 8 floats) */
-FQ_INLINE void fq_st_signed8(float *y, __m256 db, __m256 g, unsigned signs) {
-    __m256 v = _mm256_mul_ps(db, g);
-    _mm256_storeu_ps(y, _mm256_xor_ps(v, _mm256_castsi256_ps(fq_sign_mask8(signs))));
-}
-
 #endif
+
+#if FQ_GGUF_SIMD == 1
+/* 8 int16 lanes -> two 4-lane int32 vectors, sign- or zero-extended */
+FQ_INLINE void fq_i16_to_i32(__m128i v, __m128i *lo, __m128i *hi) {
+    *lo = _mm_srai_epi32(_mm_unpacklo_epi16(v, v), 16);
+    *hi = _mm_srai_epi32(_mm_unpackhi_epi16(v, v), 16);
+}
+
+FQ_INLINE void fq_st4(float *y, __m128 v) {
+    _mm_storeu_ps(y, v);
+}
+#endif
+
+/* y[0:16] = d * q for 16 signed bytes */
+FQ_INLINE void fq_mul16_i8(float *y, float d, __m128i q) {
+#if FQ_GGUF_SIMD == 2
+    __m256 dv = _mm256_set1_ps(d);
+    _mm256_storeu_ps(y, _mm256_mul_ps(dv, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(q))));
+    _mm256_storeu_ps(y + 8, _mm256_mul_ps(dv, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_unpackhi_epi64(q, q)))));
+#else
+    __m128 dv = _mm_set1_ps(d);
+    __m128i w[4];
+    fq_i16_to_i32(_mm_srai_epi16(_mm_unpacklo_epi8(q, q), 8), &w[0], &w[1]);
+    fq_i16_to_i32(_mm_srai_epi16(_mm_unpackhi_epi8(q, q), 8), &w[2], &w[3]);
+    fq_st4(y, _mm_mul_ps(dv, _mm_cvtepi32_ps(w[0])));
+    fq_st4(y + 4, _mm_mul_ps(dv, _mm_cvtepi32_ps(w[1])));
+    fq_st4(y + 8, _mm_mul_ps(dv, _mm_cvtepi32_ps(w[2])));
+    fq_st4(y + 12, _mm_mul_ps(dv, _mm_cvtepi32_ps(w[3])));
+#endif
+}
+
+/* y[0:16] = d * q + m (sub = 0) or d * q - m (sub = 1) for 16 unsigned bytes, two roundings */
+FQ_INLINE void fq_muladd16_u8_(float *y, float d, float m, __m128i q, int sub) {
+#if FQ_GGUF_SIMD == 2
+    __m256 dv = _mm256_set1_ps(d), mv = _mm256_set1_ps(m);
+    __m256 a = _mm256_mul_ps(dv, _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(q)));
+    __m256 b = _mm256_mul_ps(dv, _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_unpackhi_epi64(q, q))));
+    _mm256_storeu_ps(y, sub ? _mm256_sub_ps(a, mv) : _mm256_add_ps(a, mv));
+    _mm256_storeu_ps(y + 8, sub ? _mm256_sub_ps(b, mv) : _mm256_add_ps(b, mv));
+#else
+    __m128 dv = _mm_set1_ps(d), mv = _mm_set1_ps(m);
+    __m128i z = _mm_setzero_si128(), lo = _mm_unpacklo_epi8(q, z), hi = _mm_unpackhi_epi8(q, z);
+    __m128i w[4];
+    int k;
+    w[0] = _mm_unpacklo_epi16(lo, z);
+    w[1] = _mm_unpackhi_epi16(lo, z);
+    w[2] = _mm_unpacklo_epi16(hi, z);
+    w[3] = _mm_unpackhi_epi16(hi, z);
+    for (k = 0; k < 4; k++) {
+        __m128 a = _mm_mul_ps(dv, _mm_cvtepi32_ps(w[k]));
+        fq_st4(y + 4 * k, sub ? _mm_sub_ps(a, mv) : _mm_add_ps(a, mv));
+    }
+#endif
+}
+
+FQ_INLINE void fq_muladd16_u8(float *y, float d, float m, __m128i q) {
+    fq_muladd16_u8_(y, d, m, q, 0);
+}
+
+FQ_INLINE void fq_mulsub16_u8(float *y, float d, float m, __m128i q) {
+    fq_muladd16_u8_(y, d, m, q, 1);
+}
+
+/* y[0:16] = d * v for 16 int16 lanes held in two __m128i of 8 (TQ1_0's digits) */
+FQ_INLINE void fq_mul16_i16(float *y, float d, __m128i a, __m128i b) {
+#if FQ_GGUF_SIMD == 2
+    __m256 dv = _mm256_set1_ps(d);
+    _mm256_storeu_ps(y, _mm256_mul_ps(dv, _mm256_cvtepi32_ps(_mm256_cvtepi16_epi32(a))));
+    _mm256_storeu_ps(y + 8, _mm256_mul_ps(dv, _mm256_cvtepi32_ps(_mm256_cvtepi16_epi32(b))));
+#else
+    __m128 dv = _mm_set1_ps(d);
+    __m128i w[4];
+    fq_i16_to_i32(a, &w[0], &w[1]);
+    fq_i16_to_i32(b, &w[2], &w[3]);
+    fq_st4(y, _mm_mul_ps(dv, _mm_cvtepi32_ps(w[0])));
+    fq_st4(y + 4, _mm_mul_ps(dv, _mm_cvtepi32_ps(w[1])));
+    fq_st4(y + 8, _mm_mul_ps(dv, _mm_cvtepi32_ps(w[2])));
+    fq_st4(y + 12, _mm_mul_ps(dv, _mm_cvtepi32_ps(w[3])));
+#endif
+}
+
+/* y[0:8] = (db * g[0:8]) with the sign flipped where bit j of `signs` is set; g holds the 8
+ * unsigned bytes of a grid entry in its low 64 bits */
+FQ_INLINE void fq_st_signed8(float *y, float db, __m128i g, unsigned signs) {
+#if FQ_GGUF_SIMD == 2
+    const __m256i sel = _mm256_setr_epi32(1, 2, 4, 8, 16, 32, 64, 128);
+    __m256 v = _mm256_mul_ps(_mm256_set1_ps(db), _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(g)));
+    __m256i s = _mm256_and_si256(_mm256_set1_epi32((int)signs), sel);
+    __m256i flip = _mm256_slli_epi32(_mm256_cmpeq_epi32(s, sel), 31);
+    _mm256_storeu_ps(y, _mm256_xor_ps(v, _mm256_castsi256_ps(flip)));
+#else
+    const __m128i sel_lo = _mm_setr_epi32(1, 2, 4, 8), sel_hi = _mm_setr_epi32(16, 32, 64, 128);
+    __m128i z = _mm_setzero_si128(), g16 = _mm_unpacklo_epi8(g, z), s = _mm_set1_epi32((int)signs);
+    __m128 dv = _mm_set1_ps(db);
+    __m128 a = _mm_mul_ps(dv, _mm_cvtepi32_ps(_mm_unpacklo_epi16(g16, z)));
+    __m128 b = _mm_mul_ps(dv, _mm_cvtepi32_ps(_mm_unpackhi_epi16(g16, z)));
+    __m128i fa = _mm_slli_epi32(_mm_cmpeq_epi32(_mm_and_si128(s, sel_lo), sel_lo), 31);
+    __m128i fb = _mm_slli_epi32(_mm_cmpeq_epi32(_mm_and_si128(s, sel_hi), sel_hi), 31);
+    fq_st4(y, _mm_xor_ps(a, _mm_castsi128_ps(fa)));
+    fq_st4(y + 4, _mm_xor_ps(b, _mm_castsi128_ps(fb)));
+#endif
+}
+
+/* the 4 bytes at p and the 4 at q as the low 64 bits of a vector (two 4-value grid entries) */
+FQ_INLINE __m128i fq_load4x2(const uint8_t *p, const uint8_t *q) {
+    return _mm_unpacklo_epi32(_mm_cvtsi32_si128((int)fq_le32(p)), _mm_cvtsi32_si128((int)fq_le32(q)));
+}
+
+/* y[0:8] = dl * (g[j] + delta) for 8 signed bytes g (an IQ1 grid entry) */
+FQ_INLINE void fq_st_iq1_8(float *y, float dl, const int8_t *g, float delta) {
+#if FQ_GGUF_SIMD == 2
+    __m256 v = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)g)));
+    _mm256_storeu_ps(y, _mm256_mul_ps(_mm256_set1_ps(dl), _mm256_add_ps(v, _mm256_set1_ps(delta))));
+#else
+    __m128i q = _mm_loadl_epi64((const __m128i *)g), lo, hi;
+    __m128 dv = _mm_set1_ps(dl), de = _mm_set1_ps(delta);
+    fq_i16_to_i32(_mm_srai_epi16(_mm_unpacklo_epi8(q, q), 8), &lo, &hi);
+    fq_st4(y, _mm_mul_ps(dv, _mm_add_ps(_mm_cvtepi32_ps(lo), de)));
+    fq_st4(y + 4, _mm_mul_ps(dv, _mm_add_ps(_mm_cvtepi32_ps(hi), de)));
+#endif
+}
+
+#endif /* FQ_GGUF_SIMD */
 #endif
