@@ -137,11 +137,33 @@ FQ_INLINE __m128i fq_half4_bits(__m128i h) {
 }
 #endif
 
-/* d[i] = fp16 s[i] as float32 for n values (s: 2n little-endian bytes, any alignment).
+#if defined(FQ_HALF_AVX2) || defined(FQ_HALF_SSE2)
+/* d[0:4] = v, streaming (d 16-byte aligned) when nt */
+FQ_INLINE void fq_half_st4(float *d, __m128 v, int nt) {
+    if (nt)
+        _mm_stream_ps(d, v);
+    else
+        _mm_storeu_ps(d, v);
+}
+#endif
+
+#if defined(FQ_HALF_AVX2)
+FQ_INLINE void fq_half_st8(float *d, __m256 v, int nt) {
+    if (nt) {
+        _mm_stream_ps(d, _mm256_castps256_ps128(v));
+        _mm_stream_ps(d + 4, _mm256_extractf128_ps(v, 1));
+    } else {
+        _mm256_storeu_ps(d, v);
+    }
+}
+#endif
+
+/* d[i] = fp16 s[i] as float32 for n values (s: 2n little-endian bytes, any alignment);
+ * nt: streaming stores (d 16-byte aligned) for all but a tail of fewer than 8 values.
  * With F16C (the v3 build), 16 values whose exponents are neither all zeros nor all ones
  * (no subnormal, inf or NaN; zeros are fine) take the hardware conversion, exact for them;
  * the others the integer method, so every build gives the bits of fq_half_to_float. */
-FQ_INLINE void fq_half_to_float_n(const uint8_t *FQ_RESTRICT s, float *FQ_RESTRICT d, ptrdiff_t n) {
+FQ_INLINE void fq_half_to_float_n(const uint8_t *FQ_RESTRICT s, float *FQ_RESTRICT d, ptrdiff_t n, int nt) {
     ptrdiff_t i = 0;
 #if defined(FQ_HALF_AVX2)
     for (; i + 16 <= n; i += 16) {
@@ -153,20 +175,22 @@ FQ_INLINE void fq_half_to_float_n(const uint8_t *FQ_RESTRICT s, float *FQ_RESTRI
                                       _mm256_andnot_si256(_mm256_cmpeq_epi16(_mm256_and_si256(h, mman), z),
                                                           _mm256_cmpeq_epi16(e, z)));
         if (_mm256_testz_si256(odd, odd)) {
-            _mm256_storeu_ps(d + i, _mm256_cvtph_ps(_mm256_castsi256_si128(h)));
-            _mm256_storeu_ps(d + i + 8, _mm256_cvtph_ps(_mm256_extracti128_si256(h, 1)));
+            fq_half_st8(d + i, _mm256_cvtph_ps(_mm256_castsi256_si128(h)), nt);
+            fq_half_st8(d + i + 8, _mm256_cvtph_ps(_mm256_extracti128_si256(h, 1)), nt);
             continue;
         }
 #endif
-        _mm256_storeu_si256((__m256i *)(d + i), fq_half8_bits(_mm256_cvtepu16_epi32(_mm256_castsi256_si128(h))));
-        _mm256_storeu_si256((__m256i *)(d + i + 8), fq_half8_bits(_mm256_cvtepu16_epi32(_mm256_extracti128_si256(h, 1))));
+        fq_half_st8(d + i, _mm256_castsi256_ps(fq_half8_bits(_mm256_cvtepu16_epi32(_mm256_castsi256_si128(h)))), nt);
+        fq_half_st8(d + i + 8, _mm256_castsi256_ps(fq_half8_bits(_mm256_cvtepu16_epi32(_mm256_extracti128_si256(h, 1)))), nt);
     }
 #elif defined(FQ_HALF_SSE2)
     for (; i + 8 <= n; i += 8) {
         __m128i h = _mm_loadu_si128((const __m128i *)(s + 2 * i)), z = _mm_setzero_si128();
-        _mm_storeu_si128((__m128i *)(d + i), fq_half4_bits(_mm_unpacklo_epi16(h, z)));
-        _mm_storeu_si128((__m128i *)(d + i + 4), fq_half4_bits(_mm_unpackhi_epi16(h, z)));
+        fq_half_st4(d + i, _mm_castsi128_ps(fq_half4_bits(_mm_unpacklo_epi16(h, z))), nt);
+        fq_half_st4(d + i + 4, _mm_castsi128_ps(fq_half4_bits(_mm_unpackhi_epi16(h, z))), nt);
     }
+#else
+    (void)nt;
 #endif
     for (; i < n; i++) d[i] = fq_half_to_float(fq_le16(s + 2 * i));
 }

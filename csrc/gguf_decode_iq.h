@@ -21,11 +21,12 @@
 #include <string.h>
 
 /* y[j] = (db * g[j]) with its sign flipped where bit j of signs is set, j < 8 */
-FQ_INLINE void fq_iq_signed8(float *y, float db, const uint8_t *g, unsigned signs) {
+FQ_INLINE void fq_iq_signed8(float *y, float db, const uint8_t *g, unsigned signs, int nt) {
 #if FQ_GGUF_SIMD
-    fq_st_signed8(y, db, fq_load8(g), signs);
+    fq_st_signed8(y, db, fq_load8(g), signs, nt);
 #else
     int j;
+    (void)nt;
     for (j = 0; j < 8; j++) {
         uint32_t u = fq_float_to_bits(db * (float)g[j]) ^ (((signs >> j) & 1u) << 31);
         memcpy(y + j, &u, 4);
@@ -34,21 +35,22 @@ FQ_INLINE void fq_iq_signed8(float *y, float db, const uint8_t *g, unsigned sign
 }
 
 /* the same for two 4-value grid entries g0, g1 */
-FQ_INLINE void fq_iq_signed4x2(float *y, float db, const uint8_t *g0, const uint8_t *g1, unsigned signs) {
+FQ_INLINE void fq_iq_signed4x2(float *y, float db, const uint8_t *g0, const uint8_t *g1, unsigned signs, int nt) {
 #if FQ_GGUF_SIMD
-    fq_st_signed8(y, db, fq_load4x2(g0, g1), signs);
+    fq_st_signed8(y, db, fq_load4x2(g0, g1), signs, nt);
 #else
     uint8_t g[8];
     memcpy(g, g0, 4);
     memcpy(g + 4, g1, 4);
-    fq_iq_signed8(y, db, g, signs);
+    fq_iq_signed8(y, db, g, signs, nt);
 #endif
 }
 
 /* IQ2_XXS: d | 8 groups of (4 grid bytes, uint32 aux). Group of 32 values: db = d * (0.5 +
  * (aux >> 28)) * 0.25; value 8l + j = db * iq2xxs_grid[byte l][j] * sign, the sign bits of
  * part l being ksigns[(aux >> 7l) & 127] */
-static void fq_dec_iq2_xxs(const uint8_t *x, float *y, ptrdiff_t nb) {
+FQ_ALWAYS_INLINE void fq_dec_iq2_xxs_(const uint8_t *x, float *y, ptrdiff_t nb, int nt) {
+    (void)nt;
     ptrdiff_t b;
     int ib, l;
     for (b = 0; b < nb; b++, x += 66) {
@@ -60,15 +62,24 @@ static void fq_dec_iq2_xxs(const uint8_t *x, float *y, ptrdiff_t nb) {
             uint32_t aux = fq_le32(g + 4);
             float db = d * (0.5f + (float)(aux >> 28)) * 0.25f;
             for (l = 0; l < 4; l++)
-                fq_iq_signed8(y + 8 * l, db, fq_iq2xxs_grid[g[l]], fq_ksigns[(aux >> (7 * l)) & 127]);
+                fq_iq_signed8(y + 8 * l, db, fq_iq2xxs_grid[g[l]], fq_ksigns[(aux >> (7 * l)) & 127], nt);
         }
         if (fq_half_nonfinite(hd)) fq_canon_nan(yb, 256);
     }
 }
 
+static void fq_dec_iq2_xxs(const uint8_t *x, float *y, ptrdiff_t nb) {
+    fq_dec_iq2_xxs_(x, y, nb, 0);
+}
+
+static void fq_dec_iq2_xxs_nt(const uint8_t *x, float *y, ptrdiff_t nb) {
+    fq_dec_iq2_xxs_(x, y, nb, 1);
+}
+
 /* IQ2_XS: d | 32 uint16 (9-bit grid index, 7-bit sign index) | 8 scale bytes (two nibbles).
  * Entry k (8 values): db = d * (0.5 + nibble k/2) * 0.25 */
-static void fq_dec_iq2_xs(const uint8_t *x, float *y, ptrdiff_t nb) {
+FQ_ALWAYS_INLINE void fq_dec_iq2_xs_(const uint8_t *x, float *y, ptrdiff_t nb, int nt) {
+    (void)nt;
     ptrdiff_t b;
     int k;
     for (b = 0; b < nb; b++, x += 74) {
@@ -78,15 +89,24 @@ static void fq_dec_iq2_xs(const uint8_t *x, float *y, ptrdiff_t nb) {
         for (k = 0; k < 16; k++) db[k] = d * (0.5f + (float)((x[66 + k / 2] >> (4 * (k & 1))) & 15)) * 0.25f;
         for (k = 0; k < 32; k++, y += 8) {
             uint16_t q = fq_le16(x + 2 + 2 * k);
-            fq_iq_signed8(y, db[k / 2], fq_iq2xs_grid[q & 511], fq_ksigns[q >> 9]);
+            fq_iq_signed8(y, db[k / 2], fq_iq2xs_grid[q & 511], fq_ksigns[q >> 9], nt);
         }
         if (fq_half_nonfinite(hd)) fq_canon_nan(yb, 256);
     }
 }
 
+static void fq_dec_iq2_xs(const uint8_t *x, float *y, ptrdiff_t nb) {
+    fq_dec_iq2_xs_(x, y, nb, 0);
+}
+
+static void fq_dec_iq2_xs_nt(const uint8_t *x, float *y, ptrdiff_t nb) {
+    fq_dec_iq2_xs_(x, y, nb, 1);
+}
+
 /* IQ2_S: d | qs[32] | signs[32] | qh[8] | scales[8]. Entry k: grid index qs[k] plus bits
  * 2(k % 4) of qh[k / 4] as bits 8-9; signs[k] as the 8 sign bits; db as IQ2_XS */
-static void fq_dec_iq2_s(const uint8_t *x, float *y, ptrdiff_t nb) {
+FQ_ALWAYS_INLINE void fq_dec_iq2_s_(const uint8_t *x, float *y, ptrdiff_t nb, int nt) {
+    (void)nt;
     ptrdiff_t b;
     int k;
     for (b = 0; b < nb; b++, x += 82) {
@@ -96,16 +116,25 @@ static void fq_dec_iq2_s(const uint8_t *x, float *y, ptrdiff_t nb) {
         for (k = 0; k < 16; k++) db[k] = d * (0.5f + (float)((x[74 + k / 2] >> (4 * (k & 1))) & 15)) * 0.25f;
         for (k = 0; k < 32; k++, y += 8) {
             unsigned idx = x[2 + k] | (((x[66 + k / 4] >> (2 * (k & 3))) & 3u) << 8);
-            fq_iq_signed8(y, db[k / 2], fq_iq2s_grid[idx], x[34 + k]);
+            fq_iq_signed8(y, db[k / 2], fq_iq2s_grid[idx], x[34 + k], nt);
         }
         if (fq_half_nonfinite(hd)) fq_canon_nan(yb, 256);
     }
 }
 
+static void fq_dec_iq2_s(const uint8_t *x, float *y, ptrdiff_t nb) {
+    fq_dec_iq2_s_(x, y, nb, 0);
+}
+
+static void fq_dec_iq2_s_nt(const uint8_t *x, float *y, ptrdiff_t nb) {
+    fq_dec_iq2_s_(x, y, nb, 1);
+}
+
 /* IQ3_XXS: d | qs[64] (grid bytes, 4 values each) | 8 uint32 aux (scale, 4 x 7 sign bits).
  * Group ib: db = d * (0.5 + (aux >> 28)) * 0.5; part l = grid[qs[8ib + 2l]] then
  * grid[qs[8ib + 2l + 1]], signs ksigns[(aux >> 7l) & 127] */
-static void fq_dec_iq3_xxs(const uint8_t *x, float *y, ptrdiff_t nb) {
+FQ_ALWAYS_INLINE void fq_dec_iq3_xxs_(const uint8_t *x, float *y, ptrdiff_t nb, int nt) {
+    (void)nt;
     ptrdiff_t b;
     int ib, l;
     for (b = 0; b < nb; b++, x += 98) {
@@ -118,15 +147,24 @@ static void fq_dec_iq3_xxs(const uint8_t *x, float *y, ptrdiff_t nb) {
             float db = d * (0.5f + (float)(aux >> 28)) * 0.5f;
             for (l = 0; l < 4; l++)
                 fq_iq_signed4x2(y + 8 * l, db, fq_iq3xxs_grid[q[2 * l]], fq_iq3xxs_grid[q[2 * l + 1]],
-                                fq_ksigns[(aux >> (7 * l)) & 127]);
+                                fq_ksigns[(aux >> (7 * l)) & 127], nt);
         }
         if (fq_half_nonfinite(hd)) fq_canon_nan(yb, 256);
     }
 }
 
+static void fq_dec_iq3_xxs(const uint8_t *x, float *y, ptrdiff_t nb) {
+    fq_dec_iq3_xxs_(x, y, nb, 0);
+}
+
+static void fq_dec_iq3_xxs_nt(const uint8_t *x, float *y, ptrdiff_t nb) {
+    fq_dec_iq3_xxs_(x, y, nb, 1);
+}
+
 /* IQ3_S: d | qs[64] | qh[8] | signs[32] | scales[4]. Entry k: grid index qs[k] plus bit k % 8
  * of qh[k / 8] as bit 8; group ib: db = d * (1 + 2 * nibble ib of scales) */
-static void fq_dec_iq3_s(const uint8_t *x, float *y, ptrdiff_t nb) {
+FQ_ALWAYS_INLINE void fq_dec_iq3_s_(const uint8_t *x, float *y, ptrdiff_t nb, int nt) {
+    (void)nt;
     ptrdiff_t b;
     int ib, l;
     for (b = 0; b < nb; b++, x += 110) {
@@ -139,11 +177,19 @@ static void fq_dec_iq3_s(const uint8_t *x, float *y, ptrdiff_t nb) {
                 int k = 8 * ib + 2 * l;
                 unsigned i0 = x[2 + k] | (((x[66 + k / 8] >> (k & 7)) & 1u) << 8);
                 unsigned i1 = x[3 + k] | (((x[66 + (k + 1) / 8] >> ((k + 1) & 7)) & 1u) << 8);
-                fq_iq_signed4x2(y + 8 * l, db, fq_iq3s_grid[i0], fq_iq3s_grid[i1], x[74 + 4 * ib + l]);
+                fq_iq_signed4x2(y + 8 * l, db, fq_iq3s_grid[i0], fq_iq3s_grid[i1], x[74 + 4 * ib + l], nt);
             }
         }
         if (fq_half_nonfinite(hd)) fq_canon_nan(yb, 256);
     }
+}
+
+static void fq_dec_iq3_s(const uint8_t *x, float *y, ptrdiff_t nb) {
+    fq_dec_iq3_s_(x, y, nb, 0);
+}
+
+static void fq_dec_iq3_s_nt(const uint8_t *x, float *y, ptrdiff_t nb) {
+    fq_dec_iq3_s_(x, y, nb, 1);
 }
 
 /* +-0.125 with the sign of bit 31 of s (branch-free: the flags are random bits) */
@@ -152,11 +198,12 @@ FQ_INLINE float fq_iq1_delta(uint32_t s) {
 }
 
 /* y[j] = dl * (g[j] + delta), j < 8; g in {-1, 0, 1}, delta = +-0.125: the sum is exact */
-FQ_INLINE void fq_iq1_8(float *y, float dl, const int8_t *g, float delta) {
+FQ_INLINE void fq_iq1_8(float *y, float dl, const int8_t *g, float delta, int nt) {
 #if FQ_GGUF_SIMD
-    fq_st_iq1_8(y, dl, g, delta);
+    fq_st_iq1_8(y, dl, g, delta, nt);
 #else
     int j;
+    (void)nt;
     for (j = 0; j < 8; j++) y[j] = dl * ((float)g[j] + delta);
 #endif
 }
@@ -164,7 +211,8 @@ FQ_INLINE void fq_iq1_8(float *y, float dl, const int8_t *g, float delta) {
 /* IQ1_S: d | qs[32] | 8 uint16 qh. Group ib (32 values), h = qh[ib]: dl = d * (2 * ((h >> 12)
  * & 7) + 1), delta = -0.125 if bit 15 else 0.125; part l: grid index qs[4ib + l] plus
  * ((h >> 3l) & 7) << 8 */
-static void fq_dec_iq1_s(const uint8_t *x, float *y, ptrdiff_t nb) {
+FQ_ALWAYS_INLINE void fq_dec_iq1_s_(const uint8_t *x, float *y, ptrdiff_t nb, int nt) {
+    (void)nt;
     ptrdiff_t b;
     int ib, l;
     for (b = 0; b < nb; b++, x += 50) {
@@ -176,16 +224,25 @@ static void fq_dec_iq1_s(const uint8_t *x, float *y, ptrdiff_t nb) {
             float dl = d * (float)(2 * ((h >> 12) & 7) + 1);
             float delta = fq_iq1_delta((uint32_t)h << 16); /* bit 15: -0.125 */
             for (l = 0; l < 4; l++)
-                fq_iq1_8(y + 8 * l, dl, fq_iq1s_grid[x[2 + 4 * ib + l] | (((h >> (3 * l)) & 7u) << 8)], delta);
+                fq_iq1_8(y + 8 * l, dl, fq_iq1s_grid[x[2 + 4 * ib + l] | (((h >> (3 * l)) & 7u) << 8)], delta, nt);
         }
         if (fq_half_nonfinite(hd)) fq_canon_nan(yb, 256);
     }
 }
 
+static void fq_dec_iq1_s(const uint8_t *x, float *y, ptrdiff_t nb) {
+    fq_dec_iq1_s_(x, y, nb, 0);
+}
+
+static void fq_dec_iq1_s_nt(const uint8_t *x, float *y, ptrdiff_t nb) {
+    fq_dec_iq1_s_(x, y, nb, 1);
+}
+
 /* IQ1_M: qs[32] | qh[16] | 4 uint16 sc. The fp16 d is the top nibbles of sc[0..3]; half hh of
  * group ib: dl = d * (2 * ((sc[ib / 2] >> (6 (ib % 2) + 3 hh)) & 7) + 1); entry k = 4ib + 2hh +
  * p: nibble k % 2 of qh[k / 2] gives grid bits 8-10 (low 3) and the delta sign (bit 3) */
-static void fq_dec_iq1_m(const uint8_t *x, float *y, ptrdiff_t nb) {
+FQ_ALWAYS_INLINE void fq_dec_iq1_m_(const uint8_t *x, float *y, ptrdiff_t nb, int nt) {
+    (void)nt;
     ptrdiff_t b;
     int ib;
     for (b = 0; b < nb; b++, x += 56) {
@@ -201,17 +258,26 @@ static void fq_dec_iq1_m(const uint8_t *x, float *y, ptrdiff_t nb) {
             unsigned h0 = x[32 + 2 * ib], h1 = x[33 + 2 * ib];
             float dl0 = d * (float)(int)(2 * (s & 7) + 1), dl1 = d * (float)(int)(2 * ((s >> 3) & 7) + 1);
             /* bit 3 of each nibble of qh: -0.125 */
-            fq_iq1_8(y, dl0, fq_iq1s_grid[qs[0] | ((h0 & 7u) << 8)], fq_iq1_delta(h0 << 28));
-            fq_iq1_8(y + 8, dl0, fq_iq1s_grid[qs[1] | ((h0 & 0x70u) << 4)], fq_iq1_delta(h0 << 24));
-            fq_iq1_8(y + 16, dl1, fq_iq1s_grid[qs[2] | ((h1 & 7u) << 8)], fq_iq1_delta(h1 << 28));
-            fq_iq1_8(y + 24, dl1, fq_iq1s_grid[qs[3] | ((h1 & 0x70u) << 4)], fq_iq1_delta(h1 << 24));
+            fq_iq1_8(y, dl0, fq_iq1s_grid[qs[0] | ((h0 & 7u) << 8)], fq_iq1_delta(h0 << 28), nt);
+            fq_iq1_8(y + 8, dl0, fq_iq1s_grid[qs[1] | ((h0 & 0x70u) << 4)], fq_iq1_delta(h0 << 24), nt);
+            fq_iq1_8(y + 16, dl1, fq_iq1s_grid[qs[2] | ((h1 & 7u) << 8)], fq_iq1_delta(h1 << 28), nt);
+            fq_iq1_8(y + 24, dl1, fq_iq1s_grid[qs[3] | ((h1 & 0x70u) << 4)], fq_iq1_delta(h1 << 24), nt);
         }
         if (fq_half_nonfinite(hd)) fq_canon_nan(yb, 256);
     }
 }
 
+static void fq_dec_iq1_m(const uint8_t *x, float *y, ptrdiff_t nb) {
+    fq_dec_iq1_m_(x, y, nb, 0);
+}
+
+static void fq_dec_iq1_m_nt(const uint8_t *x, float *y, ptrdiff_t nb) {
+    fq_dec_iq1_m_(x, y, nb, 1);
+}
+
 /* IQ4_NL: d | 16 bytes of nibbles; v = d * kvalues_iq4nl[nibble] (low nibbles first) */
-static void fq_dec_iq4_nl(const uint8_t *x, float *y, ptrdiff_t nb) {
+FQ_ALWAYS_INLINE void fq_dec_iq4_nl_(const uint8_t *x, float *y, ptrdiff_t nb, int nt) {
+    (void)nt;
     ptrdiff_t b;
     int j;
     for (b = 0; b < nb; b++, x += 18, y += 32) {
@@ -220,8 +286,8 @@ static void fq_dec_iq4_nl(const uint8_t *x, float *y, ptrdiff_t nb) {
         const uint8_t *q = x + 2;
 #if FQ_GGUF_SIMD == 2
         __m128i v = fq_load16(q);
-        fq_mul16_i8(y, d, fq_lookup16(fq_kvalues_iq4nl, fq_lo4(v)));
-        fq_mul16_i8(y + 16, d, fq_lookup16(fq_kvalues_iq4nl, fq_hi4(v)));
+        fq_mul16_i8(y, d, fq_lookup16(fq_kvalues_iq4nl, fq_lo4(v)), nt);
+        fq_mul16_i8(y + 16, d, fq_lookup16(fq_kvalues_iq4nl, fq_hi4(v)), nt);
         (void)j;
 #else
         for (j = 0; j < 16; j++) {
@@ -233,10 +299,19 @@ static void fq_dec_iq4_nl(const uint8_t *x, float *y, ptrdiff_t nb) {
     }
 }
 
+static void fq_dec_iq4_nl(const uint8_t *x, float *y, ptrdiff_t nb) {
+    fq_dec_iq4_nl_(x, y, nb, 0);
+}
+
+static void fq_dec_iq4_nl_nt(const uint8_t *x, float *y, ptrdiff_t nb) {
+    fq_dec_iq4_nl_(x, y, nb, 1);
+}
+
 /* IQ4_XS: d | scales_h (uint16) | scales_l[4] | qs[128]. Group j (32 values): scale
  * ((nibble j of scales_l) | ((scales_h >> 2j) & 3) << 4) - 32; dl = d * scale; 16 low
  * nibbles of qs[16j..] then the 16 high ones through kvalues_iq4nl */
-static void fq_dec_iq4_xs(const uint8_t *x, float *y, ptrdiff_t nb) {
+FQ_ALWAYS_INLINE void fq_dec_iq4_xs_(const uint8_t *x, float *y, ptrdiff_t nb, int nt) {
+    (void)nt;
     ptrdiff_t b;
     int j, l;
     for (b = 0; b < nb; b++, x += 136) {
@@ -249,8 +324,8 @@ static void fq_dec_iq4_xs(const uint8_t *x, float *y, ptrdiff_t nb) {
             const uint8_t *q = x + 8 + 16 * j;
 #if FQ_GGUF_SIMD == 2
             __m128i v = fq_load16(q);
-            fq_mul16_i8(y, dl, fq_lookup16(fq_kvalues_iq4nl, fq_lo4(v)));
-            fq_mul16_i8(y + 16, dl, fq_lookup16(fq_kvalues_iq4nl, fq_hi4(v)));
+            fq_mul16_i8(y, dl, fq_lookup16(fq_kvalues_iq4nl, fq_lo4(v)), nt);
+            fq_mul16_i8(y + 16, dl, fq_lookup16(fq_kvalues_iq4nl, fq_hi4(v)), nt);
             (void)l;
 #else
             for (l = 0; l < 16; l++) {
@@ -261,6 +336,14 @@ static void fq_dec_iq4_xs(const uint8_t *x, float *y, ptrdiff_t nb) {
         }
         if (fq_half_nonfinite(hd)) fq_canon_nan(yb, 256);
     }
+}
+
+static void fq_dec_iq4_xs(const uint8_t *x, float *y, ptrdiff_t nb) {
+    fq_dec_iq4_xs_(x, y, nb, 0);
+}
+
+static void fq_dec_iq4_xs_nt(const uint8_t *x, float *y, ptrdiff_t nb) {
+    fq_dec_iq4_xs_(x, y, nb, 1);
 }
 
 #endif
