@@ -8,8 +8,11 @@
  * per IEEE operation, so the plain C below, the SIMD paths and NumPy agree bit for bit
  * (-ffp-contract=off keeps `a * b - c` two roundings). Block layouts are in docs/gguf.md.
  *
- * The loops are plain C written for the compiler's vectorizer (fixed trip counts, contiguous
- * stores); the hot types also have AVX2 paths (__AVX2__, the v3 build) that give the same bits.
+ * Each type is one always-inlined body fq_dec_<type>_(x, y, nb, nt) and two entry points:
+ * fq_dec_<type> (ordinary stores) and fq_dec_<type>_nt (streaming stores, y 16-byte aligned).
+ * The SIMD branch (gguf_simd.h: AVX2 on the v3 build, SSE2 on the baseline) and the plain C
+ * branch (other CPUs, or -DFQ_NO_SIMD) give the same bits; the plain C is written for the
+ * compiler's vectorizer (fixed trip counts, contiguous stores, restrict pointers).
  */
 #ifndef FQ_GGUF_DECODE_H
 #define FQ_GGUF_DECODE_H
@@ -44,7 +47,7 @@ static void fq_dec_f32_nt(const uint8_t *x, float *y, ptrdiff_t nb) {
 }
 
 FQ_ALWAYS_INLINE void fq_dec_f16_(const uint8_t *FQ_RESTRICT x, float *FQ_RESTRICT y, ptrdiff_t nb, int nt) {
-    (void)nt;
+    (void)nt; /* the SIMD stores read it; plain C writes ordinarily */
     fq_half_to_float_n(x, y, nb, nt);
 }
 
@@ -57,8 +60,8 @@ static void fq_dec_f16_nt(const uint8_t *x, float *y, ptrdiff_t nb) {
 }
 
 FQ_ALWAYS_INLINE void fq_dec_bf16_(const uint8_t *FQ_RESTRICT x, float *FQ_RESTRICT y, ptrdiff_t nb, int nt) {
-    (void)nt;
     ptrdiff_t i = 0;
+    (void)nt; /* the SIMD stores read it; plain C writes ordinarily */
 #if FQ_GGUF_SIMD
     for (; i + 8 <= nb; i += 8) { /* 16-bit lanes under zero lanes: h << 16 */
         __m128i h = fq_load16(x + 2 * i), z = _mm_setzero_si128();
@@ -95,9 +98,9 @@ FQ_INLINE void fq_q5_bytes(const uint8_t *p, __m128i *lo, __m128i *hi) {
 
 /* Q4_0: d (fp16) | 16 bytes of nibbles; v[j] = d * (lo(q[j]) - 8), v[j+16] = d * (hi(q[j]) - 8) */
 FQ_ALWAYS_INLINE void fq_dec_q4_0_(const uint8_t *FQ_RESTRICT x, float *FQ_RESTRICT y, ptrdiff_t nb, int nt) {
-    (void)nt;
     ptrdiff_t b;
     int j;
+    (void)nt; /* the SIMD stores read it; plain C writes ordinarily */
     for (b = 0; b < nb; b++, x += 18, y += 32) {
         uint16_t h = fq_le16(x);
 #if FQ_GGUF_SIMD
@@ -128,9 +131,9 @@ static void fq_dec_q4_0_nt(const uint8_t *x, float *y, ptrdiff_t nb) {
 
 /* Q4_1: d | m | nibbles; v = d * nibble + m */
 FQ_ALWAYS_INLINE void fq_dec_q4_1_(const uint8_t *FQ_RESTRICT x, float *FQ_RESTRICT y, ptrdiff_t nb, int nt) {
-    (void)nt;
     ptrdiff_t b;
     int j;
+    (void)nt; /* the SIMD stores read it; plain C writes ordinarily */
     for (b = 0; b < nb; b++, x += 20, y += 32) {
         uint16_t hd = fq_le16(x), hm = fq_le16(x + 2);
 #if FQ_GGUF_SIMD
@@ -161,9 +164,9 @@ static void fq_dec_q4_1_nt(const uint8_t *x, float *y, ptrdiff_t nb) {
 
 /* Q5_0: d | qh (32 bits, bit j = bit 4 of value j) | nibbles; v = d * (q5 - 16) */
 FQ_ALWAYS_INLINE void fq_dec_q5_0_(const uint8_t *FQ_RESTRICT x, float *FQ_RESTRICT y, ptrdiff_t nb, int nt) {
-    (void)nt;
     ptrdiff_t b;
     int j;
+    (void)nt; /* the SIMD stores read it; plain C writes ordinarily */
     for (b = 0; b < nb; b++, x += 22, y += 32) {
         uint16_t h = fq_le16(x);
 #if FQ_GGUF_SIMD
@@ -198,9 +201,9 @@ static void fq_dec_q5_0_nt(const uint8_t *x, float *y, ptrdiff_t nb) {
 
 /* Q5_1: d | m | qh | nibbles; v = d * q5 + m */
 FQ_ALWAYS_INLINE void fq_dec_q5_1_(const uint8_t *FQ_RESTRICT x, float *FQ_RESTRICT y, ptrdiff_t nb, int nt) {
-    (void)nt;
     ptrdiff_t b;
     int j;
+    (void)nt; /* the SIMD stores read it; plain C writes ordinarily */
     for (b = 0; b < nb; b++, x += 24, y += 32) {
         uint16_t hd = fq_le16(x), hm = fq_le16(x + 2);
 #if FQ_GGUF_SIMD
@@ -235,9 +238,9 @@ static void fq_dec_q5_1_nt(const uint8_t *x, float *y, ptrdiff_t nb) {
 
 /* Q8_0: d | 32 int8; v = q * d */
 FQ_ALWAYS_INLINE void fq_dec_q8_0_(const uint8_t *FQ_RESTRICT x, float *FQ_RESTRICT y, ptrdiff_t nb, int nt) {
-    (void)nt;
     ptrdiff_t b;
     int j;
+    (void)nt; /* the SIMD stores read it; plain C writes ordinarily */
     for (b = 0; b < nb; b++, x += 34, y += 32) {
         uint16_t h = fq_le16(x);
 #if FQ_GGUF_SIMD
@@ -268,9 +271,9 @@ static void fq_dec_q8_0_nt(const uint8_t *x, float *y, ptrdiff_t nb) {
  * value f = 128h + 32j + l (l < 32): q = (qs[32h + l] >> 2j) & 3, sub-block f / 16;
  * v = (d * sc) * q - (dmin * mn) */
 FQ_ALWAYS_INLINE void fq_dec_q2_k_(const uint8_t *FQ_RESTRICT x, float *FQ_RESTRICT y, ptrdiff_t nb, int nt) {
-    (void)nt;
     ptrdiff_t b;
     int h, j, s, l;
+    (void)nt; /* the SIMD stores read it; plain C writes ordinarily */
     for (b = 0; b < nb; b++, x += 84, y += 256) {
         uint16_t hd = fq_le16(x + 80), hm = fq_le16(x + 82);
         float d = fq_half_to_float(hd), dmin = fq_half_to_float(hm);
@@ -306,9 +309,9 @@ static void fq_dec_q2_k_nt(const uint8_t *x, float *y, ptrdiff_t nb) {
  * value f = 128h + 32j + l: q = ((qs[32h + l] >> 2j) & 3) - 4 * !((hmask[l] >> (4h + j)) & 1);
  * v = (d * (scale[f / 16] - 32)) * q */
 FQ_ALWAYS_INLINE void fq_dec_q3_k_(const uint8_t *FQ_RESTRICT x, float *FQ_RESTRICT y, ptrdiff_t nb, int nt) {
-    (void)nt;
     ptrdiff_t b;
     int i, h, j, l;
+    (void)nt; /* the SIMD stores read it; plain C writes ordinarily */
     for (b = 0; b < nb; b++, x += 110, y += 256) {
         const uint8_t *hm = x, *sc = x + 96;
         uint16_t hd = fq_le16(x + 108);
@@ -364,9 +367,9 @@ FQ_INLINE void fq_k4_scale_min(const uint8_t *s, int j, int *sc, int *mn) {
 /* Q4_K: d | dmin | scales[12] | qs[128]. Sub-block s = 2c + k (32 values): nibble k of
  * qs[32c + l]; v = (d * sc[s]) * q - (dmin * mn[s]) */
 FQ_ALWAYS_INLINE void fq_dec_q4_k_(const uint8_t *FQ_RESTRICT x, float *FQ_RESTRICT y, ptrdiff_t nb, int nt) {
-    (void)nt;
     ptrdiff_t b;
     int s, l;
+    (void)nt; /* the SIMD stores read it; plain C writes ordinarily */
     for (b = 0; b < nb; b++, x += 144, y += 256) {
         uint16_t hd = fq_le16(x), hm = fq_le16(x + 2);
         float d = fq_half_to_float(hd), dmin = fq_half_to_float(hm);
@@ -400,9 +403,9 @@ static void fq_dec_q4_k_nt(const uint8_t *x, float *y, ptrdiff_t nb) {
 
 /* Q5_K: d | dmin | scales[12] | qh[32] | qs[128]; as Q4_K plus bit s of qh[l] as bit 4 */
 FQ_ALWAYS_INLINE void fq_dec_q5_k_(const uint8_t *FQ_RESTRICT x, float *FQ_RESTRICT y, ptrdiff_t nb, int nt) {
-    (void)nt;
     ptrdiff_t b;
     int s, l;
+    (void)nt; /* the SIMD stores read it; plain C writes ordinarily */
     for (b = 0; b < nb; b++, x += 176, y += 256) {
         uint16_t hd = fq_le16(x), hm = fq_le16(x + 2);
         float d = fq_half_to_float(hd), dmin = fq_half_to_float(hm);
@@ -440,9 +443,9 @@ static void fq_dec_q5_k_nt(const uint8_t *x, float *y, ptrdiff_t nb) {
  * ql[64h + r % 64] >> 4 (r / 64), high 2 bits from qh[32h + r % 32] >> 2 (r / 32);
  * v = (d * scale[f / 16]) * (q6 - 32) */
 FQ_ALWAYS_INLINE void fq_dec_q6_k_(const uint8_t *FQ_RESTRICT x, float *FQ_RESTRICT y, ptrdiff_t nb, int nt) {
-    (void)nt;
     ptrdiff_t b;
     int h, j, l;
+    (void)nt; /* the SIMD stores read it; plain C writes ordinarily */
     for (b = 0; b < nb; b++, x += 210, y += 256) {
         uint16_t hd = fq_le16(x + 208);
         float d = fq_half_to_float(hd);
@@ -502,10 +505,10 @@ FQ_INLINE void fq_tq1_16(float *y, float d, const uint8_t *p, int pw, int nt) {
  * ((uint8)(c * 3**k) * 3) >> 8, value digit - 1. Values 0..159: byte qs[l % 32], k = l / 32;
  * 160..239: qs[32 + r % 16], k = r / 16; 240..255: qh[r % 4], k = r / 4. v = d * (digit - 1) */
 FQ_ALWAYS_INLINE void fq_dec_tq1_0_(const uint8_t *FQ_RESTRICT x, float *FQ_RESTRICT y, ptrdiff_t nb, int nt) {
-    (void)nt;
     static const uint8_t pow3[5] = {1, 3, 9, 27, 81};
     ptrdiff_t b;
     int k, l;
+    (void)nt; /* the SIMD stores read it; plain C writes ordinarily */
     for (b = 0; b < nb; b++, x += 54, y += 256) {
         uint16_t hd = fq_le16(x + 52);
         float d = fq_half_to_float(hd);
@@ -549,9 +552,9 @@ static void fq_dec_tq1_0_nt(const uint8_t *x, float *y, ptrdiff_t nb) {
 
 /* TQ2_0: qs[64] | d; value 128h + 32j + l: ((qs[32h + l] >> 2j) & 3) - 1; v = d * that */
 FQ_ALWAYS_INLINE void fq_dec_tq2_0_(const uint8_t *FQ_RESTRICT x, float *FQ_RESTRICT y, ptrdiff_t nb, int nt) {
-    (void)nt;
     ptrdiff_t b;
     int h, j, l;
+    (void)nt; /* the SIMD stores read it; plain C writes ordinarily */
     for (b = 0; b < nb; b++, x += 66, y += 256) {
         uint16_t hd = fq_le16(x + 64);
         float d = fq_half_to_float(hd);
@@ -585,9 +588,9 @@ static void fq_dec_tq2_0_nt(const uint8_t *x, float *y, ptrdiff_t nb) {
 /* MXFP4: e (E8M0) | 16 bytes of E2M1 nibbles; v = 2**(e - 128) * kvalues_mxfp4[nibble]
  * (kvalues are twice the E2M1 values); never NaN (e = 255 gives 2**127, times 12 is +-inf) */
 FQ_ALWAYS_INLINE void fq_dec_mxfp4_(const uint8_t *x, float *y, ptrdiff_t nb, int nt) {
-    (void)nt;
     ptrdiff_t b;
     int j;
+    (void)nt; /* the SIMD stores read it; plain C writes ordinarily */
     for (b = 0; b < nb; b++, x += 17, y += 32) {
         float d = fq_e8m0_half(x[0]);
         const uint8_t *q = x + 1;
@@ -618,9 +621,9 @@ static void fq_dec_mxfp4_nt(const uint8_t *x, float *y, ptrdiff_t nb) {
 /* NVFP4: 4 UE4M3 sub-block scales | 32 bytes of E2M1 nibbles (8 per 16-value sub-block:
  * low nibbles first, then high); v = ue4m3_half(scale) * kvalues_mxfp4[nibble]; finite */
 FQ_ALWAYS_INLINE void fq_dec_nvfp4_(const uint8_t *x, float *y, ptrdiff_t nb, int nt) {
-    (void)nt;
     ptrdiff_t b;
     int s, j;
+    (void)nt; /* the SIMD stores read it; plain C writes ordinarily */
     for (b = 0; b < nb; b++, x += 36, y += 64) {
         for (s = 0; s < 4; s++) {
             float d = fq_ue4m3_half(x[s]);

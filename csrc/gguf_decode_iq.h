@@ -50,9 +50,9 @@ FQ_INLINE void fq_iq_signed4x2(float *y, float db, const uint8_t *g0, const uint
  * (aux >> 28)) * 0.25; value 8l + j = db * iq2xxs_grid[byte l][j] * sign, the sign bits of
  * part l being ksigns[(aux >> 7l) & 127] */
 FQ_ALWAYS_INLINE void fq_dec_iq2_xxs_(const uint8_t *x, float *y, ptrdiff_t nb, int nt) {
-    (void)nt;
     ptrdiff_t b;
     int ib, l;
+    (void)nt; /* the SIMD stores read it; plain C writes ordinarily */
     for (b = 0; b < nb; b++, x += 66) {
         uint16_t hd = fq_le16(x);
         float d = fq_half_to_float(hd);
@@ -79,9 +79,9 @@ static void fq_dec_iq2_xxs_nt(const uint8_t *x, float *y, ptrdiff_t nb) {
 /* IQ2_XS: d | 32 uint16 (9-bit grid index, 7-bit sign index) | 8 scale bytes (two nibbles).
  * Entry k (8 values): db = d * (0.5 + nibble k/2) * 0.25 */
 FQ_ALWAYS_INLINE void fq_dec_iq2_xs_(const uint8_t *x, float *y, ptrdiff_t nb, int nt) {
-    (void)nt;
     ptrdiff_t b;
     int k;
+    (void)nt; /* the SIMD stores read it; plain C writes ordinarily */
     for (b = 0; b < nb; b++, x += 74) {
         uint16_t hd = fq_le16(x);
         float d = fq_half_to_float(hd), db[16];
@@ -106,9 +106,9 @@ static void fq_dec_iq2_xs_nt(const uint8_t *x, float *y, ptrdiff_t nb) {
 /* IQ2_S: d | qs[32] | signs[32] | qh[8] | scales[8]. Entry k: grid index qs[k] plus bits
  * 2(k % 4) of qh[k / 4] as bits 8-9; signs[k] as the 8 sign bits; db as IQ2_XS */
 FQ_ALWAYS_INLINE void fq_dec_iq2_s_(const uint8_t *x, float *y, ptrdiff_t nb, int nt) {
-    (void)nt;
     ptrdiff_t b;
     int k;
+    (void)nt; /* the SIMD stores read it; plain C writes ordinarily */
     for (b = 0; b < nb; b++, x += 82) {
         uint16_t hd = fq_le16(x);
         float d = fq_half_to_float(hd), db[16];
@@ -134,9 +134,9 @@ static void fq_dec_iq2_s_nt(const uint8_t *x, float *y, ptrdiff_t nb) {
  * Group ib: db = d * (0.5 + (aux >> 28)) * 0.5; part l = grid[qs[8ib + 2l]] then
  * grid[qs[8ib + 2l + 1]], signs ksigns[(aux >> 7l) & 127] */
 FQ_ALWAYS_INLINE void fq_dec_iq3_xxs_(const uint8_t *x, float *y, ptrdiff_t nb, int nt) {
-    (void)nt;
     ptrdiff_t b;
     int ib, l;
+    (void)nt; /* the SIMD stores read it; plain C writes ordinarily */
     for (b = 0; b < nb; b++, x += 98) {
         uint16_t hd = fq_le16(x);
         float d = fq_half_to_float(hd);
@@ -164,9 +164,9 @@ static void fq_dec_iq3_xxs_nt(const uint8_t *x, float *y, ptrdiff_t nb) {
 /* IQ3_S: d | qs[64] | qh[8] | signs[32] | scales[4]. Entry k: grid index qs[k] plus bit k % 8
  * of qh[k / 8] as bit 8; group ib: db = d * (1 + 2 * nibble ib of scales) */
 FQ_ALWAYS_INLINE void fq_dec_iq3_s_(const uint8_t *x, float *y, ptrdiff_t nb, int nt) {
-    (void)nt;
     ptrdiff_t b;
     int ib, l;
+    (void)nt; /* the SIMD stores read it; plain C writes ordinarily */
     for (b = 0; b < nb; b++, x += 110) {
         uint16_t hd = fq_le16(x);
         float d = fq_half_to_float(hd);
@@ -212,9 +212,9 @@ FQ_INLINE void fq_iq1_8(float *y, float dl, const int8_t *g, float delta, int nt
  * & 7) + 1), delta = -0.125 if bit 15 else 0.125; part l: grid index qs[4ib + l] plus
  * ((h >> 3l) & 7) << 8 */
 FQ_ALWAYS_INLINE void fq_dec_iq1_s_(const uint8_t *x, float *y, ptrdiff_t nb, int nt) {
-    (void)nt;
     ptrdiff_t b;
     int ib, l;
+    (void)nt; /* the SIMD stores read it; plain C writes ordinarily */
     for (b = 0; b < nb; b++, x += 50) {
         uint16_t hd = fq_le16(x);
         float d = fq_half_to_float(hd);
@@ -242,9 +242,9 @@ static void fq_dec_iq1_s_nt(const uint8_t *x, float *y, ptrdiff_t nb) {
  * group ib: dl = d * (2 * ((sc[ib / 2] >> (6 (ib % 2) + 3 hh)) & 7) + 1); entry k = 4ib + 2hh +
  * p: nibble k % 2 of qh[k / 2] gives grid bits 8-10 (low 3) and the delta sign (bit 3) */
 FQ_ALWAYS_INLINE void fq_dec_iq1_m_(const uint8_t *x, float *y, ptrdiff_t nb, int nt) {
-    (void)nt;
     ptrdiff_t b;
     int ib;
+    (void)nt; /* the SIMD stores read it; plain C writes ordinarily */
     for (b = 0; b < nb; b++, x += 56) {
         unsigned sc[4];
         uint16_t hd;
@@ -277,9 +277,9 @@ static void fq_dec_iq1_m_nt(const uint8_t *x, float *y, ptrdiff_t nb) {
 
 /* IQ4_NL: d | 16 bytes of nibbles; v = d * kvalues_iq4nl[nibble] (low nibbles first) */
 FQ_ALWAYS_INLINE void fq_dec_iq4_nl_(const uint8_t *x, float *y, ptrdiff_t nb, int nt) {
-    (void)nt;
     ptrdiff_t b;
     int j;
+    (void)nt; /* the SIMD stores read it; plain C writes ordinarily */
     for (b = 0; b < nb; b++, x += 18, y += 32) {
         uint16_t hd = fq_le16(x);
         float d = fq_half_to_float(hd);
@@ -311,9 +311,9 @@ static void fq_dec_iq4_nl_nt(const uint8_t *x, float *y, ptrdiff_t nb) {
  * ((nibble j of scales_l) | ((scales_h >> 2j) & 3) << 4) - 32; dl = d * scale; 16 low
  * nibbles of qs[16j..] then the 16 high ones through kvalues_iq4nl */
 FQ_ALWAYS_INLINE void fq_dec_iq4_xs_(const uint8_t *x, float *y, ptrdiff_t nb, int nt) {
-    (void)nt;
     ptrdiff_t b;
     int j, l;
+    (void)nt; /* the SIMD stores read it; plain C writes ordinarily */
     for (b = 0; b < nb; b++, x += 136) {
         uint16_t hd = fq_le16(x);
         unsigned sh = fq_le16(x + 2);

@@ -12,7 +12,7 @@ import fastquant.gguf as fg
 from fastquant import _arrays, _backend, _threads
 from _gguf_support import FP16_SCALES, SPECIAL_HALVES, assert_same_as_oracle, random_blocks, with_scales
 from _oracles import require
-from _support import assert_identical, both, compiled_names
+from _support import assert_identical, both, compiled_names, run_python
 
 try:
     import torch
@@ -193,6 +193,15 @@ def test_sizes_and_shapes_equal_gguf_py(gguf):
         except NotImplementedError:
             pass
     assert decoded == set(TYPES)
+
+
+def test_fastquant_never_imports_gguf():
+    """gguf-py is a test dependency only: decoding (and the bench cases) import none of it."""
+    code = ("import sys, numpy as np, fastquant.gguf as q, fastquant._bench.cases as c\n"
+            "q.dequantize(np.zeros(18, np.uint8), 'Q4_0'); c.select(['gguf'])\n"
+            "assert not [m for m in sys.modules if m == 'gguf' or m.startswith('gguf.')], sorted(sys.modules)\n")
+    res = run_python(["-c", code])
+    assert res.returncode == 0, res.stderr
 
 
 def test_drop_in_import(gguf, rng):
