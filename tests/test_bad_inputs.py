@@ -796,6 +796,89 @@ def affine_odd_but_valid() -> Iterator[tuple]:
             x_q=CODES, scales=torch.tensor(0.25, dtype=torch.float16), zero_point=np.int8(1))
 
 
+# ---------------------------------------------------------------- gguf (fastquant.gguf)
+
+Q4_0_BYTES = (np.arange(3 * 36) * 37 % 256).astype(np.uint8).reshape(3, 36)  # 2 blocks a row
+
+
+def gguf_rows() -> Iterator[Row]:
+    from fastquant import gguf
+
+    fn = gguf.dequantize
+    good = dict(data=Q4_0_BYTES, qtype="Q4_0")
+    tagged = [
+        *array_rows(fn, good, "data", "bytes", packs_axis=True),
+        *out_rows(fn, good, "data", (3, 64), np.float32),
+    ]
+    for label, value in {"zero": 0, "negative": -1, "float": 1.5, "str": "2", "bool": True, "list": [2]}.items():
+        tagged.append(call(fn, good, ValueError, "threads", f"threads_{label}", threads=value))
+    for label, value in {
+        "unknown_name": "Q9_9", "padded_name": " Q4_0", "empty": "", "None": None, "unknown_id": 99,
+        "negative_id": -1, "float_id": 2.0, "bool": True, "list": ["Q4_0"], "bytes": b"Q4_0",
+        "object": object(), "huge_list": HUGE_LIST, "huge_int": 10**5000,
+    }.items():
+        tagged.append(call(fn, good, ValueError, "qtype", label, qtype=value))
+    for label, value in {
+        "not_whole_blocks": Q4_0_BYTES[:, :35], "one_byte_short": np.zeros(17, np.uint8),
+        "int16_not_whole_blocks": np.zeros((2, 10), np.int16), "list_above_255": [[0] * 17 + [256]],
+        "list_negative": [-1] * 18,
+    }.items():
+        tagged.append(call(fn, good, ValueError, "data", label, data=value))
+    for qtype, label, value, exc in [
+        ("F32", "float64_values", np.ones((2, 3)), TypeError), ("F32", "float16_values", np.ones(4, np.float16), TypeError),
+        ("F16", "float32_values", np.ones(4, np.float32), TypeError), ("BF16", "float32_values", np.ones(4, np.float32), TypeError),
+        ("F32", "bytes_not_whole_floats", np.zeros((2, 6), np.uint8), ValueError),
+        ("F16", "odd_bytes", np.zeros(3, np.uint8), ValueError), ("F32", "0d_float32", np.float32(1.0), ValueError),
+        ("IQ2_XXS", "float32_as_bytes", np.zeros(66, np.float32), TypeError),
+    ]:
+        tagged.append(call(fn, good, exc, "data", f"{qtype}_{label}", data=value, qtype=qtype))
+    if torch is not None:
+        tagged.append(call(fn, good, TypeError, "data", "F16_torch_bfloat16", data=torch.ones(4, dtype=torch.bfloat16), qtype="F16"))
+        tagged.append(call(fn, good, TypeError, "data", "BF16_torch_float32", data=torch.ones(4), qtype="BF16"))
+    for row in tagged:
+        yield dataclasses.replace(row, id=f"gguf-{row.id}")
+
+    for shape_fn in (gguf.quant_shape_to_byte_shape, gguf.quant_shape_from_byte_shape):
+        good = dict(shape=(4, 288), quant_type="Q4_0")
+        for label, value in {"not_whole": (4, 289), "empty": (), "int": 5, "None": None, "float_dim": (4, 288.0),
+                             "negative": (-288,), "str": "288", "bool_dim": (True,)}.items():
+            yield call(shape_fn, good, ValueError, "shape", label, shape=value)
+        for label, value in {"unknown": "Q9_9", "None": None, "float": 2.5}.items():
+            yield call(shape_fn, good, ValueError, "quant_type", f"quant_type_{label}", quant_type=value)
+
+
+def gguf_odd_but_valid() -> Iterator[tuple]:
+    from fastquant import gguf
+
+    fn = gguf.dequantize
+    for label, data, qtype in [
+        ("32_dims", np.zeros((1,) * 31 + (36,), np.uint8), "Q4_0"),
+        ("empty_rows", np.zeros((0, 36), np.uint8), "Q4_0"),
+        ("empty_last_axis", np.zeros((4, 0), np.uint8), "Q6_K"),
+        ("empty_list", [], "Q4_0"),
+        ("broadcast_zero_stride", np.broadcast_to(Q4_0_BYTES[0], (5, 36)), "Q4_0"),
+        ("negative_strides", Q4_0_BYTES[::-1, ::-1], "Q4_0"),
+        ("int8_bytes", Q4_0_BYTES.view(np.int8), "IQ4_NL"),
+        ("big_endian_int16", Q4_0_BYTES.view(">i2"), "Q4_0"),
+        ("uint64", Q4_0_BYTES[:, :32].copy().view(np.uint64), "F16"),
+        ("memoryview", memoryview(Q4_0_BYTES[0].tobytes()), "Q4_0"),
+        ("bytearray", bytearray(Q4_0_BYTES[0].tobytes()), "Q4_0"),
+        ("readonly", _readonly(Q4_0_BYTES), "Q4_0"),
+        ("list_of_bytes", Q4_0_BYTES.tolist(), "Q4_0"),
+        ("float32_values", FLOATS, "F32"),
+        ("float16_values", FLOATS.astype(np.float16), "F16"),
+        ("big_endian_float32", FLOATS.astype(">f4"), "F32"),
+        ("enum_like_int", Q4_0_BYTES, np.int64(2)),
+    ]:
+        yield f"gguf_dequantize-{label}", fn, dict(data=data, qtype=qtype)
+    if torch is not None:
+        for dt in (torch.uint8, torch.int8, torch.int16, torch.int32):
+            yield f"gguf_dequantize-torch_{str(dt).removeprefix('torch.')}", fn, dict(
+                data=torch.from_numpy(Q4_0_BYTES.copy()).view(dt), qtype="Q4_0")
+        yield "gguf_dequantize-torch_bfloat16_BF16", fn, dict(data=torch.ones(3, dtype=torch.bfloat16), qtype="BF16")
+        yield "gguf_dequantize-torch_transposed", fn, dict(data=torch.from_numpy(Q4_0_BYTES.copy()).T.contiguous().T, qtype="Q4_0")
+
+
 # ---------------------------------------------------------------- threads=
 
 #: A valid call of every public function that takes ``threads=`` (small data: threads= is
@@ -909,8 +992,9 @@ def tensor_out_rows() -> Iterator[Row]:
 # ---------------------------------------------------------------- the table
 
 #: One generator per codec family; a new family adds its own here.
-FAMILY_ROWS = [int4_rows, embeddings_rows, affine_rows, calibrated_rows, threads_rows, tensor_out_rows]
-FAMILY_ODD_BUT_VALID = [int4_odd_but_valid, embeddings_odd_but_valid, affine_odd_but_valid, calibrated_odd_but_valid]
+FAMILY_ROWS = [int4_rows, embeddings_rows, affine_rows, calibrated_rows, gguf_rows, threads_rows, tensor_out_rows]
+FAMILY_ODD_BUT_VALID = [int4_odd_but_valid, embeddings_odd_but_valid, affine_odd_but_valid, calibrated_odd_but_valid,
+                        gguf_odd_but_valid]
 
 def _unique_ids(rows: list) -> list:
     """Labels repeat across arguments of one function ("huge_list" for n_bits and signed):

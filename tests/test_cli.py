@@ -78,7 +78,10 @@ def test_bench_quick_json_has_documented_fields_and_agreement(tmp_path):
         assert row["speedup"] == pytest.approx(row["numpy_s"] / row["cython_s"])
         assert row["gbps"] == pytest.approx(row["bytes"] / row["cython_s"] / 1e9)
         # the streaming-store reference: float32 outputs only, measured in this run
-        if row["op"].startswith("dequantize"):  # the decoders: float32 outputs
+        if row["op"].startswith("gguf.dequantize"):  # GGUF decoders: whole blocks, at most n values
+            assert 0 < row["out_bytes"] <= 4 * row["size"]
+            assert row["stream_s"] > 0 and row["stream_gbps"] > 0
+        elif row["op"].startswith("dequantize"):  # the decoders: float32 outputs
             assert row["out_bytes"] == 4 * row["size"]
             assert row["stream_s"] > 0 and row["stream_gbps"] > 0
             assert row["pct_stream"] == pytest.approx(100 * row["stream_s"] / row["cython_s"])
@@ -204,7 +207,7 @@ def test_bench_threads_reaches_every_case_and_the_stream_reference(monkeypatch):
     seen = []
     monkeypatch.setattr(_threads, "count", lambda threads, size, real=_threads.count: seen.append(threads) or real(threads, size))
     cases = [c for c in C.CASES if c.takes_threads]
-    assert {c.family for c in cases} == {"int4", "embeddings", "affine"}
+    assert {c.family for c in cases} == {"int4", "embeddings", "affine", "gguf"}
     rows = runner.run([c for c in cases if c.op in ("dequantize[int8]", "quantize_func[8bit]")], [4096],
                       repeat=1, min_sample=0, threads=2)
     assert seen and set(seen) == {2}
@@ -224,7 +227,7 @@ def test_bench_threads_option(tmp_path):
 # --- the registry -----------------------------------------------------------------------------
 
 def test_every_family_has_cases():
-    assert {c.family for c in C.select()} == {"int4", "embeddings", "affine"}
+    assert {c.family for c in C.select()} == {"int4", "embeddings", "affine", "gguf"}
 
 
 def test_a_case_without_its_function_is_an_error():
@@ -244,8 +247,14 @@ def test_case_data_is_seeded_and_sized(case):
         lengths = [x for x in a if isinstance(x, int) and not isinstance(x, bool)]
         row = 1024 if n == 2048 else n
         # inputs hold n values (floats, codes), or n packed nibbles/bits whose unpacked row
-        # length (n=, orig_dim=) is passed along
-        if arrays[0].size == n:
+        # length (n=, orig_dim=) is passed along, or GGUF blocks of the row's whole blocks
+        if case.family == "gguf":
+            from fastquant import gguf
+
+            t = gguf.qtype_of(a[1])
+            assert arrays[0].dtype == np.uint8
+            assert gguf.quant_shape_from_byte_shape(arrays[0].shape, t)[-1] == max(t.block_size, row // t.block_size * t.block_size)
+        elif arrays[0].size == n:
             assert arrays[0].shape[-1] == row
         else:
             per_byte = 2 if case.family == "int4" else 8
@@ -260,7 +269,8 @@ def test_case_bytes_counted(case):
     out = C.main_array(result)
     arrays = [x for x in a if isinstance(x, np.ndarray)]
     assert case.bytes_moved(a, result) == sum(x.nbytes for x in arrays) + out.nbytes
-    assert max(x.size for x in arrays + [out]) == 2048  # n counts the logical values
+    # n counts the logical values (GGUF: the decoded floats; its input is bytes)
+    assert (out.size if case.family == "gguf" else max(x.size for x in arrays + [out])) == 2048
 
 
 @pytest.mark.parametrize("text, n, label", [("16", 16, "16"), ("4K", 4096, "4K"), ("1m", 2**20, "1M"),

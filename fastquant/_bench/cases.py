@@ -11,6 +11,7 @@ Adding a codec means adding entries to :data:`CASES` below, nothing else.
 from __future__ import annotations
 
 import dataclasses
+import importlib
 from typing import Callable, Mapping, Optional
 
 import numpy as np
@@ -69,6 +70,50 @@ def calibrated_ranges(n: int, rng) -> np.ndarray:
     256 rows (some values of the data fall outside them, as in real use)."""
     sample = rng.standard_normal((256, shape(n)[-1]), dtype=np.float32)
     return np.vstack([sample.min(axis=0), sample.max(axis=0)])
+#: Byte offsets of the fp16 scales in each GGUF block type: benchmark blocks get moderate
+#: finite scales there (random bytes would make 1 in 32 blocks inf/NaN, unlike a real model).
+GGUF_FP16_SCALES = {
+    "Q4_0": (0,), "Q4_1": (0, 2), "Q5_0": (0,), "Q5_1": (0, 2), "Q8_0": (0,),
+    "Q2_K": (80, 82), "Q3_K": (108,), "Q4_K": (0, 2), "Q5_K": (0, 2), "Q6_K": (208,),
+    "TQ1_0": (52,), "TQ2_0": (64,), "IQ2_XXS": (0,), "IQ2_XS": (0,), "IQ2_S": (0,),
+    "IQ3_XXS": (0,), "IQ3_S": (0,), "IQ1_S": (0,), "IQ4_NL": (0,), "IQ4_XS": (0,),
+}
+
+
+def gguf_bytes(name: str, values_shape: tuple, rng) -> np.ndarray:
+    """GGUF ``name`` blocks holding a tensor of ``values_shape`` (last axis whole blocks): F32,
+    F16 and BF16 of standard normal values, other types random bytes with moderate finite
+    fp16 scales (IQ1_M: its packed scale's top exponent bit cleared)."""
+    from fastquant import gguf
+
+    t = gguf.qtype_of(name)
+    if t.block_size == 1:
+        v = rng.standard_normal(values_shape, dtype=np.float32)
+        if name == "F16":
+            v = v.astype(np.float16)
+        elif name == "BF16":
+            v = (v.view(np.uint32) >> 16).astype(np.uint16)
+        return v.view(np.uint8)
+    data = rng.integers(0, 256, gguf.quant_shape_to_byte_shape(values_shape, t), dtype=np.uint8)
+    blocks = data.reshape(-1, t.type_size)
+    scales = (rng.random(blocks.shape[0], dtype=np.float32) * 0.02 + 1e-3).astype(np.float16)
+    for at in GGUF_FP16_SCALES.get(name, ()):
+        blocks[:, at:at + 2] = scales.view(np.uint8).reshape(-1, 2)
+    if name == "IQ1_M":
+        blocks[:, 55] &= 0xBF
+    return data
+
+
+def gguf_maker(name: str):
+    """Case arguments for ``n`` values: (bytes, qtype), the last axis cut to whole blocks."""
+    def make(n, rng):
+        from fastquant import gguf
+
+        bs = gguf.qtype_of(name).block_size
+        s = shape(n)
+        s = s[:-1] + (max(bs, s[-1] // bs * bs),)
+        return gguf_bytes(name, s, rng), name
+    return make
 
 
 def last(n: int) -> int:
@@ -98,8 +143,10 @@ class Case:
         return self.make(n, np.random.default_rng([seed, n]))
 
     def function(self) -> Optional[Callable]:
-        """The public function, or None when this branch does not have it."""
-        return getattr(fastquant, self.func, None)
+        """The public function, or None when this branch does not have it. ``func`` names a
+        function of the ``fastquant`` namespace, or ``module.function`` of a fastquant module
+        that is not re-exported there (``gguf.dequantize``)."""
+        return _lookup(self.func)
 
     def call(self, args: tuple, out: Optional[np.ndarray] = None, threads: Optional[int] = None):
         """Run the public call on the active backend (``out`` and ``threads`` only if given,
@@ -112,7 +159,7 @@ class Case:
             kwargs["out"] = out
         if threads is not None and self.takes_threads:
             kwargs["threads"] = threads
-        return getattr(fastquant, self.func)(*args, **kwargs)
+        return _lookup(self.func)(*args, **kwargs)
 
     def new_out(self, result) -> np.ndarray:
         """An empty array to pass as ``out=``, shaped like the array ``result`` holds."""
@@ -121,6 +168,16 @@ class Case:
     def bytes_moved(self, args: tuple, result) -> int:
         """Bytes read (array arguments) plus bytes written (the output array)."""
         return sum(a.nbytes for a in args if isinstance(a, np.ndarray)) + main_array(result).nbytes
+
+
+def _lookup(func: str) -> Optional[Callable]:
+    if "." not in func:
+        return getattr(fastquant, func, None)
+    module, name = func.rsplit(".", 1)
+    try:
+        return getattr(importlib.import_module(f"fastquant.{module}"), name, None)
+    except ImportError:
+        return None
 
 
 def main_array(result) -> np.ndarray:
@@ -171,6 +228,11 @@ def _cases():
                lambda n, r: (floats(n, r), 8 / 255, 3, 8))
     yield Case("dequantize_func[8bit]", "affine", "dequantize_func",
                lambda n, r: (int8_codes(n, r), 8 / 255, 3))
+    # gguf: dequantize(bytes, qtype) for every type gguf-py decodes (fastquant.gguf)
+    from fastquant.gguf import DECODE_TYPES
+
+    for name in DECODE_TYPES:
+        yield Case(f"gguf.dequantize[{name}]", "gguf", "gguf.dequantize", gguf_maker(name))
 
 
 CASES: tuple = tuple(_cases())

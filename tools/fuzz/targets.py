@@ -193,6 +193,46 @@ def dequantize_func(per_channel: bool):
     return build
 
 
+BYTE_DTYPES = ["u1", "u1", "u1", "i1", "<u2", ">i2", "<u4"]
+
+
+def gguf_dequantize(qtype: str):
+    """``fastquant.gguf.dequantize(data, qtype)`` on the fuzzer's bytes: mostly whole blocks
+    (so the decoder runs on every byte pattern: inf/NaN/subnormal scales, any grid index),
+    sometimes a ragged last axis; now and then F32/F16 values, a view, an ``out=``."""
+    from fastquant import gguf
+
+    t = gguf.qtype_of(qtype)
+
+    def build(fdp):
+        dtype = np.dtype(fdp.PickValueInList(BYTE_DTYPES))
+        lead = tuple(fdp.ConsumeIntInRange(0, 3) for _ in range(fdp.ConsumeIntInRange(0, 2)))
+        blocks = fdp.ConsumeIntInRange(0, 4)
+        nbytes = blocks * t.type_size + (fdp.ConsumeIntInRange(-1, 1) if fdp.ConsumeIntInRange(0, 7) == 0 else 0)
+        nbytes = max(nbytes, 0)
+        if nbytes % dtype.itemsize:
+            dtype = np.dtype(np.uint8)
+        count = math.prod(lead) * nbytes
+        raw = fdp.ConsumeBytes(count).ljust(count, b"\0")
+        data = np.frombuffer(raw, np.uint8).reshape(lead + (nbytes,)).copy().view(dtype)
+        if data.ndim > 1 and fdp.ConsumeIntInRange(0, 3) == 0:
+            data = data[::-1]
+        if qtype in ("F32", "F16") and fdp.ConsumeIntInRange(0, 3) == 0 and nbytes % 4 == 0:
+            data = np.ascontiguousarray(data).view(np.uint8).view("<f4" if qtype == "F32" else "<f2")
+        shape = None
+        if data.ndim and data.nbytes // max(1, math.prod(data.shape[:-1])) % t.type_size == 0:
+            shape = data.shape[:-1] + (data.shape[-1] * data.dtype.itemsize // t.type_size * t.block_size,)
+        return gguf.dequantize, maybe_out(fdp, dict(data=data, qtype=qtype), np.float32, shape)
+
+    return build
+
+
+def _gguf_targets() -> dict:
+    from fastquant.gguf import DECODE_TYPES
+
+    return {f"gguf_dequantize_{name.lower()}": gguf_dequantize(name) for name in DECODE_TYPES}
+
+
 #: name -> builder(fdp) -> (function, kwargs); one per decode function
 TARGETS = {
     "dequantize_from_int4": dequantize_from_int4,
@@ -202,4 +242,5 @@ TARGETS = {
     **{f"dequantize_ranges_{quant}": dequantize_ranges(quant) for quant in ("int8", "uint8")},
     "dequantize_func_per_tensor": dequantize_func(per_channel=False),
     "dequantize_func_per_channel": dequantize_func(per_channel=True),
+    **_gguf_targets(),
 }
