@@ -1,4 +1,4 @@
-"""Every public function of SPEC 2-4 on a torch device: the torch path against a device copy of
+"""Every public function of SPEC 2-4 and 10 on a torch device: the torch path against a device copy of
 the result's bytes, and against host round trips (the tensor to the host, decoded there,
 copied back: with the compiled kernels, as fastquant 0.1 did, and with the NumPy twins, as the
 seed's code did). Each result is checked bit for bit against the compiled kernels.
@@ -58,6 +58,8 @@ def cases(n: int, device: torch.device) -> list:
     nib = torch.randint(-8, 8, (rows, 1024), dtype=torch.int8, generator=g).to(device)
     packed = codes[:, :512].contiguous()
     signs = codes[:, :128].contiguous()
+    lo = (torch.randn(1024, generator=g) * 0.3 - 1).numpy()
+    ranges = np.vstack([lo, lo + 2]).astype(np.float32)  # calibrated ranges (SPEC 10), validated on the host
     return [
         ("dequantize int8", "decode", fq.dequantize, (codes, "int8"), {}),
         ("dequantize uint8", "decode", fq.dequantize, (codes.view(torch.uint8), "uint8"), {}),
@@ -71,7 +73,11 @@ def cases(n: int, device: torch.device) -> list:
         ("dequantize_func int8", "decode", fq.dequantize_func, (codes, 0.37, 3), {}),
         ("dequantize_func per-channel", "decode", fq.dequantize_func,
          (codes, torch.linspace(0.1, 2, 1024), torch.arange(1024) - 512), {"axis": 1}),
+        ("dequantize int8 ranges", "decode", fq.dequantize, (codes, "int8"), {"ranges": ranges}),
+        ("dequantize uint8 ranges", "decode", fq.dequantize, (codes.view(torch.uint8), "uint8"), {"ranges": ranges}),
         ("quantize_embeddings int8", "encode", fq.quantize_embeddings, (floats, "int8"), {}),
+        ("quantize_embeddings int8 ranges", "encode", fq.quantize_embeddings, (floats, "int8"), {"ranges": ranges}),
+        ("calibration_ranges", "encode", fq.calibration_ranges, (floats,), {}),
         ("quantize_embeddings ubinary", "encode", fq.quantize_embeddings, (floats, "ubinary"), {}),
         ("quantize_to_int4", "encode", fq.quantize_to_int4, (floats, "absmax"), {}),
         ("pack_int4_to_int8", "encode", fq.pack_int4_to_int8, (nib,), {}),

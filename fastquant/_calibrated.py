@@ -75,14 +75,20 @@ def params_of_ranges(ranges, d: int) -> np.ndarray:
     return _params(r, "ranges")
 
 
+def check_calibration_shape(shape: tuple, name: str, d=None) -> None:
+    """``ValueError`` naming ``name`` unless calibration embeddings of ``shape`` are (n >= 1, d)
+    (any D when ``d`` is None)."""
+    if len(shape) != 2 or shape[0] == 0 or (d is not None and shape[1] != d):
+        want = "D" if d is None else str(d)
+        why = "" if d is None else f" ({d}: the last axis of x)"
+        raise ValueError(f"{name}: expected a 2-D array of shape (n, {want}) with n >= 1 rows{why}, got shape {shape}")
+
+
 def calibrate(embeddings, name: str, d=None, threads=None):
     """``(ranges, device)``: per-dimension (min, max) of the rows of ``embeddings`` (n >= 1, D)
     as float32 (2, D), zeros as +0.0; validated, so that the ranges always encode."""
     arr, device = A.floats(embeddings, name)
-    if arr.ndim != 2 or arr.shape[0] == 0 or (d is not None and arr.shape[1] != d):
-        want = "D" if d is None else str(d)
-        why = "" if d is None else f" ({d}: the last axis of x)"
-        raise ValueError(f"{name}: expected a 2-D array of shape (n, {want}) with n >= 1 rows{why}, got shape {arr.shape}")
+    check_calibration_shape(arr.shape, name, d)
     rows, dims = arr.shape
     res = np.empty((2, dims), _F32)
     k = kernels().ranges8_minmax
@@ -121,9 +127,8 @@ def _last_axis(arr: np.ndarray, name: str) -> int:
     return arr.shape[-1]
 
 
-def encode(x, precision: str, ranges, calibration_embeddings, out, threads):
-    """``quantize_embeddings(x, precision, ranges=..., calibration_embeddings=...)`` for a
-    checked ``precision`` and one of the two given."""
+def check_encode_choice(precision: str, ranges, calibration_embeddings) -> None:
+    """The checks of the arguments that select the calibrated encoder, before any data."""
     if precision not in CODES:
         given = "ranges" if ranges is not None else "calibration_embeddings"
         raise ValueError(f"{given}: only the 'int8' and 'uint8' precisions take ranges, got precision {precision!r}")
@@ -132,6 +137,17 @@ def encode(x, precision: str, ranges, calibration_embeddings, out, threads):
             "calibration_embeddings: give ranges or calibration_embeddings, not both "
             "(calibration_ranges(calibration_embeddings) gives the ranges)"
         )
+
+
+def check_decode_choice(quant: str) -> None:
+    if quant not in CODES:
+        raise ValueError(f"ranges: only 'int8' and 'uint8' codes take ranges, got quant {quant!r}")
+
+
+def encode(x, precision: str, ranges, calibration_embeddings, out, threads):
+    """``quantize_embeddings(x, precision, ranges=..., calibration_embeddings=...)`` for a
+    checked ``precision`` and one of the two given."""
+    check_encode_choice(precision, ranges, calibration_embeddings)
     arr, device = A.floats(x, "x")
     d = _last_axis(arr, "x")
     if ranges is not None:
@@ -151,8 +167,7 @@ def encode(x, precision: str, ranges, calibration_embeddings, out, threads):
 
 def decode(q, quant: str, orig_dim, ranges, out, threads):
     """``dequantize(q, quant, orig_dim, ranges=...)`` for a checked ``quant``."""
-    if quant not in CODES:
-        raise ValueError(f"ranges: only 'int8' and 'uint8' codes take ranges, got quant {quant!r}")
+    check_decode_choice(quant)
     from .embeddings import _same_dim  # the same orig_dim rule as without ranges
 
     dtype, lo, hi = CODES[quant]

@@ -220,6 +220,7 @@ def quantize_embeddings(x, precision, *, ranges=None, calibration_embeddings=Non
     return A.wrap(res, device)
 
 
+@torch_path
 def calibration_ranges(embeddings, *, threads=None):
     """Per-dimension ranges of calibration embeddings, for ``ranges=`` (SPEC 10).
 

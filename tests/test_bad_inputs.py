@@ -957,10 +957,14 @@ def tensor_out_rows() -> Iterator[Row]:
         (fq.dequantize_packed_int4, dict(packed=codes, scale=0.5), (3, 8), torch.float32),
         (fq.quantize_func, dict(x=floats, scales=0.5, zero_point=1, n_bits=12), (3, 4), torch.int16),
         (fq.dequantize_func, dict(x_q=codes, scales=0.5, zero_point=1), (3, 4), torch.float32),
+        (fq.quantize_embeddings, dict(x=floats, precision="int8", ranges=RANGES), (3, 4), torch.int8),
+        (fq.quantize_embeddings, dict(x=floats, precision="uint8", calibration_embeddings=CALIBRATION), (3, 4), torch.uint8),
+        (fq.dequantize, dict(q=codes, quant="int8", ranges=RANGES), (3, 4), torch.float32),
     ]
     for fn, good, shape, dtype in calls:
         data = next(iter(good))
-        tag = "-".join(str(good[k]) for k in ("quant", "precision") if k in good)
+        tag = "-".join([str(good[k]) for k in ("quant", "precision") if k in good]
+                       + [k for k in ("ranges", "calibration_embeddings") if k in good])
         tag = f"{tag}-" if tag else ""
         other = torch.int16 if dtype != torch.int16 else torch.int8
         grad = torch.zeros(shape) if dtype == torch.float32 else None

@@ -234,12 +234,65 @@ def test_affine_decoder(torch, dtype, rng, casts):
                 cross(fq.dequantize_func, data, np.linspace(0.1, 2, ch), np.zeros(ch, np.int32), axis=-1)
 
 
+# ---------------------------------------------------------------- calibrated ranges (SPEC 10)
+
+def _ranges(d: int, rng) -> np.ndarray:
+    """(2, d) float32 minima and maxima, every third dimension with a zero step."""
+    lo = (rng.standard_normal(d) * 2).astype(np.float32)
+    hi = (lo + np.abs(rng.standard_normal(d)) * 3).astype(np.float32)
+    hi[::3] = lo[::3]
+    return np.vstack([lo, hi])
+
+
+@pytest.mark.parametrize("precision", ["int8", "uint8"])
+def test_calibrated_codec(torch, precision, rng, casts):
+    """``ranges=`` (as an array and as a tensor), ``calibration_embeddings=`` (reduced on the
+    tensor's device) and ``calibration_ranges`` over the shared float inputs, and the decoder
+    of the codes they give."""
+    checked = 0
+    for name, x in torch_cases(torch, FLOATS).items():
+        d = x.shape[-1]
+        r = _ranges(d, rng)
+        for ranges in (r, as_tensor(torch, r)):
+            q = cross(fq.quantize_embeddings, x, precision, ranges=ranges)
+            cross(fq.dequantize, q, precision, ranges=ranges)
+        cal = x.reshape(-1, d)
+        cross(fq.calibration_ranges, cal)
+        cross(fq.quantize_embeddings, x, precision, calibration_embeddings=cal)
+        checked += 1
+    assert checked == 2 * len(FLOATS)
+    for name, c in torch_cases(torch, code_cases(rng)).items():  # every code, layouts, empty
+        codes = c if precision == "int8" else (c.view(torch.uint8) if isinstance(c, torch.Tensor) else c.view(np.uint8))
+        if codes.ndim:
+            cross(fq.dequantize, codes, precision, ranges=_ranges(codes.shape[-1], rng))
+
+
+@pytest.mark.parametrize("given", ["ranges", "calibration_embeddings"])
+def test_calibrated_floor_of_true_quotients(torch, given):
+    """Quotients ``(x - start) / step`` within an ulp of an integer, for steps of every
+    exponent: a reciprocal multiply (CUDA's division by a CPU scalar) floors some of them
+    differently. With calibration embeddings the steps are divided out on the device too."""
+    rng = np.random.default_rng(7)
+    d = 256
+    exps = rng.integers(-30, 30, d).astype(np.float64)
+    lo = (rng.uniform(-1, 1, d) * 2.0**exps).astype(np.float32)
+    hi = (lo + rng.uniform(0.01, 300, d) * 2.0**exps).astype(np.float32)
+    steps = ((hi - lo) / np.float32(255)).astype(np.float32)
+    k = rng.integers(0, 257, (16, d)).astype(np.float32)
+    x = (lo + k * steps).astype(np.float32)
+    x[1::2] = np.nextafter(x[1::2], np.where(rng.random((8, d)) < 0.5, -np.inf, np.inf).astype(np.float32))
+    r = np.vstack([lo, hi])
+    for data in (x, as_tensor(torch, x)):
+        for precision in ("int8", "uint8"):
+            cross(fq.quantize_embeddings, data, precision, **{given: as_tensor(torch, r)})
+
+
 def test_every_public_function_is_cross_checked_here():
-    """Each function with a torch twin appears above (SPEC 2-4: affine_qparams and
-    code_range take Python numbers and have none)."""
+    """Each function with a torch twin appears above (SPEC 2-4 and 10: affine_qparams
+    and code_range take Python numbers and have none)."""
     source = Path(__file__).read_text(encoding="utf-8")
     hooked = {n for n in fq.__all__ if getattr(getattr(fq, n), "torch_path", False)}
-    assert hooked == {"dequantize", "quantize_embeddings", "quantize_to_int4", "dequantize_from_int4",
+    assert hooked == {"dequantize", "quantize_embeddings", "calibration_ranges", "quantize_to_int4", "dequantize_from_int4",
                       "pack_int4_to_int8", "unpack_int8_to_int4", "quantize_to_packed_int4",
                       "dequantize_packed_int4", "quantize_func", "dequantize_func"}
     missing = [n for n in hooked if not re.search(rf"cross\(fq\.{n}\b|fq\.{n}, \(", source)]
@@ -285,6 +338,9 @@ def test_integer_tensors_convert_exactly(torch, rng):
 
 # ---------------------------------------------------------------- tensors in, tensors out
 
+#: (2, 5) ranges for the (3, 5) data of the ``out=`` calls, one zero step.
+RANGES = np.array([[-3.0, -2.0, -1.0, 0.0, 0.5], [3.0, 2.0, -1.0, 0.5, 4.0]], np.float32)
+
 OUT_CALLS = {
     "dequantize-int8": (fq.dequantize, ("codes", "int8"), {}, "float32"),
     "dequantize-uint8": (fq.dequantize, ("bytes", "uint8"), {}, "float32"),
@@ -306,6 +362,11 @@ OUT_CALLS = {
     "quantize_func-uint16": (fq.quantize_func, ("floats", 0.01, 9, 16), {"signed": False}, "uint16"),
     "dequantize_func": (fq.dequantize_func, ("codes", 0.1, 3), {}, "float32"),
     "dequantize_func-per_channel": (fq.dequantize_func, ("codes", [1.0, 2.0, 3.0], [0, 1, 2]), {"axis": 0}, "float32"),
+    "quantize_embeddings-int8-ranges": (fq.quantize_embeddings, ("floats", "int8"), {"ranges": RANGES}, "int8"),
+    "quantize_embeddings-uint8-calibration": (fq.quantize_embeddings, ("floats", "uint8"),
+                                              {"calibration_embeddings": RANGES * 0.5}, "uint8"),
+    "dequantize-int8-ranges": (fq.dequantize, ("codes", "int8"), {"ranges": RANGES}, "float32"),
+    "dequantize-uint8-ranges": (fq.dequantize, ("bytes", "uint8"), {"ranges": RANGES}, "float32"),
 }
 
 
@@ -390,6 +451,9 @@ def test_the_torch_path_makes_no_host_copy(torch, monkeypatch, rng):
     cases = [(fn, (_data(torch, args[0], rng),) + tuple(args[1:]), kwargs) for fn, args, kwargs, _ in OUT_CALLS.values()]
     cases.append((fq.quantize_to_int4, (_data(torch, "floats", rng), "absmax"), {}))
     cases.append((fq.dequantize_func, (_data(torch, "floats", rng) * 9, 0.5, 0), {}))
+    floats = _data(torch, "floats", rng)
+    cases.append((fq.calibration_ranges, (floats,), {}))
+    cases.append((fq.quantize_embeddings, (floats, "int8"), {"calibration_embeddings": floats}))
     want = [fn(*args, **kwargs) for fn, args, kwargs in cases]
 
     def closed(*_, **__):

@@ -7,6 +7,7 @@ import torch
 from .. import _arrays as A
 from .. import _threads
 from .. import embeddings as E
+from . import _calibrated
 from . import _common as C
 
 _DTYPE = {"int8": torch.int8, "uint8": torch.uint8, "binary": torch.int8, "ubinary": torch.uint8}
@@ -24,9 +25,11 @@ def _sign_table(device: torch.device) -> torch.Tensor:
     return table
 
 
-def dequantize(q, quant, orig_dim=None, *, out=None, threads=None):
+def dequantize(q, quant, orig_dim=None, *, ranges=None, out=None, threads=None):
     """:func:`fastquant.embeddings.dequantize` with torch operations."""
     quant = A.choice(quant, "quant", E.QUANTS)
+    if ranges is not None:  # SPEC 10
+        return _calibrated.decode(q, quant, orig_dim, ranges, out, threads)
     if quant == "fp8":
         data = C.floats_passthrough(q, "q")
         E._same_dim(orig_dim, data.t)
@@ -69,9 +72,11 @@ def dequantize(q, quant, orig_dim=None, *, out=None, threads=None):
     return C.result(res, dst, out, data, t.shape)
 
 
-def quantize_embeddings(x, precision, *, out=None, threads=None):
+def quantize_embeddings(x, precision, *, ranges=None, calibration_embeddings=None, out=None, threads=None):
     """:func:`fastquant.embeddings.quantize_embeddings` with torch operations."""
     precision = A.choice(precision, "precision", E.PRECISIONS)
+    if ranges is not None or calibration_embeddings is not None:  # SPEC 10
+        return _calibrated.encode(x, precision, ranges, calibration_embeddings, out, threads)
     data = C.floats(x, "x")
     t, dtype = data.t, _DTYPE[precision]
     if precision in E._FLIP:
@@ -108,3 +113,8 @@ def quantize_embeddings(x, precision, *, out=None, threads=None):
     if C.any_nan(t):
         raise ValueError("x: expected numbers without NaN (+-inf saturate), got NaN")
     return C.result(res, dst, out, data, shape)
+
+
+def calibration_ranges(embeddings, *, threads=None):
+    """:func:`fastquant.embeddings.calibration_ranges` with torch operations."""
+    return _calibrated.calibration_ranges(embeddings, threads)
