@@ -62,6 +62,14 @@ def _dim(dim) -> int:
     return int(dim)
 
 
+def _buffer(buf) -> np.ndarray:
+    """``buf`` as an ndarray sharing its memory (an array, or anything with the buffer protocol)."""
+    try:
+        return ensure_ndarray(buf)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"buf: expected an array or a bytes-like buffer, got {A._describe(buf)} ({exc})") from None
+
+
 def _about_buf(exc: Exception) -> Exception:
     """An error of the function a codec called, as an error about the codec's ``buf``."""
     msg = str(exc)
@@ -102,7 +110,7 @@ class FastquantCodec(Codec):
 
     def encode(self, buf):
         """The codes of a float32 chunk (any shape; :class:`RowCodec`: last axis ``dim``)."""
-        x = ensure_ndarray(buf)
+        x = _buffer(buf)
         if x.dtype.kind != "f" or x.dtype.itemsize != 4:
             raise ValueError(
                 f"buf: expected a float32 chunk (fastquant codecs decode to float32: store a "
@@ -116,7 +124,7 @@ class FastquantCodec(Codec):
     def decode(self, buf, out=None):
         """float32 values of the codes in ``buf``: exactly what the public decoder gives."""
         try:
-            res = self.dequantize(self._codes(ensure_ndarray(buf)))
+            res = self.dequantize(self._codes(_buffer(buf)))
         except (ValueError, TypeError) as exc:
             raise _about_buf(exc) from exc
         return res if out is None else ndarray_copy(res, out)
@@ -312,14 +320,12 @@ class Int4(RowCodec):
     def __init__(self, dim, scale=None, zero_point=0, scale_method="minmax"):
         self.dim = _dim(dim)
         self.scale_method = A.choice(scale_method, "scale_method", SCALE_METHODS)
-        if scale is None:
-            if zero_point != 0 or isinstance(zero_point, bool):
-                raise ValueError(f"zero_point: a per-chunk scale (scale=None) has zero point 0, got {A._short(zero_point)}")
-            self.scale = None
-        else:
+        if scale is not None:
             A.scale_f32(scale, "scale")
-            self.scale = float(scale)
+        self.scale = None if scale is None else float(scale)
         self.zero_point = A.zero_point_int(zero_point, "zero_point")
+        if scale is None and self.zero_point != 0:
+            raise ValueError(f"zero_point: a scale per chunk (scale=None) comes with zero point 0, got {self.zero_point}")
 
     @property
     def code_dtype(self) -> np.dtype:

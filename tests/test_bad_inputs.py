@@ -734,6 +734,11 @@ def _codec_rows(fnc) -> Iterator[Row]:
         for dt in ("float64", "float16", "int8", "int32", "bool"):
             yield call(_encode, good, ValueError, "buf", f"{cid}_encode_{dt}", buf=floats.astype(dt))
         yield call(_encode, good, ValueError, "buf", f"{cid}_encode_bytes", buf=floats.tobytes())
+        yield call(_encode, good, TypeError, "buf", f"{cid}_encode_list", buf=floats.tolist())
+        yield call(_decode, dict(codec=codec, buf=codec.encode(floats)), TypeError, "buf", f"{cid}_decode_list",
+                   buf=[1, 2, 3])
+        yield call(_decode, dict(codec=codec, buf=codec.encode(floats)), TypeError, "buf", f"{cid}_decode_objects",
+                   buf=np.array([None] * 8))
         nan = floats.copy()
         nan[1, 3] = np.nan
         yield call(_encode, good, ValueError, "buf", f"{cid}_encode_nan", buf=nan)

@@ -29,6 +29,9 @@ from fastquant import numcodecs as fnc  # noqa: E402
 from fastquant import zarr3 as fz  # noqa: E402
 
 SHAPE, CHUNKS = (45, 37), (16, 37)
+#: numcodecs' error for an id nobody registered (a plain ValueError before numcodecs 0.15)
+_UNKNOWN_CLASS = getattr(getattr(numcodecs, "errors", None), "UnknownCodecError", ValueError)
+_NUMCODECS_UNKNOWN = f"{_UNKNOWN_CLASS.__module__}.{_UNKNOWN_CLASS.__qualname__}"
 PART = (slice(5, 30), slice(3, 29))  # crosses chunk boundaries, inside one chunk column
 
 
@@ -149,7 +152,7 @@ def test_fresh_process_reads_every_codec_through_entry_points(written, tmp_path)
         assert_identical(np.load(out / f"{name}.npy"), expected, name)
         assert_identical(np.load(out / f"{name}.part.npy"), expected[PART], f"{name} part")
         assert_identical(np.load(out / f"{name}.one.npy"), np.asarray(expected[44, 36]), f"{name} one")
-    assert report["errors"]["2"][0] == "numcodecs.errors.UnknownCodecError", report["errors"]
+    assert report["errors"]["2"][0] == _NUMCODECS_UNKNOWN, report["errors"]
     assert report["errors"]["3"][0] == "zarr.errors.UnknownCodecError", report["errors"]
     assert all("fastquant.nosuch" in e[1] for e in report["errors"].values()), report["errors"]
 
@@ -176,7 +179,7 @@ def test_in_process_reads_and_partial_writes(written, fmt, tmp_path):
 def test_unknown_codec_id_gives_zarrs_error(written):
     root, x, arrays = written
     unknown = _unknown_codec_copies(root, arrays)
-    with pytest.raises(numcodecs.errors.UnknownCodecError, match="fastquant.nosuch"):
+    with pytest.raises(_UNKNOWN_CLASS, match="codec not available: .*fastquant.nosuch"):
         zarr.open_array(unknown[2], mode="r")[...]
     with pytest.raises(zarr.errors.UnknownCodecError, match="fastquant.nosuch"):
         zarr.open_array(unknown[3], mode="r")[...]
