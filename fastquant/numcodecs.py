@@ -73,7 +73,9 @@ def _buffer(buf) -> np.ndarray:
 def _about_buf(exc: Exception) -> Exception:
     """An error of the function a codec called, as an error about the codec's ``buf``."""
     msg = str(exc)
-    return exc if msg.startswith("buf:") else type(exc)(f"buf: {msg}")
+    if msg.startswith("buf:"):
+        return exc
+    return (TypeError if isinstance(exc, TypeError) else ValueError)(f"buf: {msg}")
 
 
 class FastquantCodec(Codec):
@@ -136,10 +138,10 @@ class FastquantCodec(Codec):
     # --- layout --------------------------------------------------------------------------
 
     def _as_codes(self, arr: np.ndarray) -> np.ndarray:
-        """``arr`` as an array of ``code_dtype``: itself when it already is one (any shape),
-        else its bytes (a flat buffer, as Zarr format 2 passes it) viewed so."""
+        """``arr`` as an array of ``code_dtype``: itself when it already is one (any shape and
+        byte order), else its bytes (a flat buffer, as Zarr format 2 passes it) viewed so."""
         dtype = self.code_dtype
-        if arr.dtype == dtype:
+        if arr.dtype.kind == dtype.kind and arr.dtype.itemsize == dtype.itemsize:
             return arr
         flat = ensure_contiguous_ndarray(arr).view(np.uint8)
         if flat.size % dtype.itemsize:

@@ -122,3 +122,11 @@ def test_every_codec_is_registered_with_numcodecs():
     for codec_id, cls in fnc.CODECS.items():
         assert cls.codec_id == codec_id and codec_id.startswith("fastquant.")
         assert codec_registry[codec_id] is cls
+
+
+def test_codes_of_the_other_byte_order_decode_as_they_are(rng):
+    x = embeddings(rng, (3, 10))
+    codec = fnc.Affine(scale=0.001, zero_point=7, n_bits=12)
+    codes = codec.encode(x)
+    assert codes.dtype == np.dtype("<i2")
+    assert_identical(codec.decode(codes.astype(">i2")), codec.decode(codes))
