@@ -249,6 +249,7 @@ def main(argv=None) -> int:
     parser.add_argument("--repeat", type=int, default=3, help="best of this many runs, taking turns (default 3)")
     parser.add_argument("--jobs", default=None, help="comma-separated job names (default all)")
     args = parser.parse_args(argv)
+    sys.stdout.reconfigure(line_buffering=True)  # progress shows while it runs
 
     import fastquant
 
