@@ -29,9 +29,10 @@ ubinary      ``UBinary(dim)`` (floats in, +-1.0 out)       ``x > 0`` then ``Pack
 FixedScaleOffset wraps values beyond the code range around instead of saturating, so its codes
 differ from fastquant's there; throughput is what is compared. The cluster part writes the
 array to a local Zarr store and times ``fastquant.dask.quantize_embeddings(..., "int8")`` from
-that store into a Zarr array of codes: with dask's threaded scheduler in this process (2
-threads), and on a ``LocalCluster`` of 2 worker processes (1 thread each), cluster started and
-warmed up before the clock starts.
+that store into a Zarr array of codes (dask chunks of 64 MiB, 16 Zarr chunks each): with dask's
+threaded scheduler in this process (2 threads), and on a ``LocalCluster`` of 2 worker processes
+(1 thread each) started and warmed up before the clock starts, once with dask's worker
+environment and once without its ``MALLOC_TRIM_THRESHOLD_`` ("tuned").
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ sys.path.append(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 D = 1024          # embedding dimension: the last axis, one chunk wide
 CHUNK_ROWS = 1024  # 4 MiB float32 chunks
+DASK_ROWS = 16384  # the cluster job's dask chunks: 64 MiB, 16 Zarr chunks each (dask wants tens of MB a task)
 SCALE, ZERO_POINT, INT4_SCALE = 1 / 127, 0, 1 / 7
 
 
@@ -191,7 +193,8 @@ def cluster_times(x: np.ndarray, root: str, repeat: int) -> dict:
 
     def job():
         dst = os.path.join(root, f"cluster-codes-{next(counter)}.zarr")
-        fqd.quantize_embeddings(da.from_zarr(src), "int8").to_zarr(dst, overwrite=True, compressors=None)
+        codes = fqd.quantize_embeddings(da.from_zarr(src, chunks=(DASK_ROWS, D)), "int8")
+        codes.to_zarr(dst, overwrite=True, compressors=None, chunks=(CHUNK_ROWS, D))
         shutil.rmtree(dst)
 
     def in_process():
@@ -211,7 +214,7 @@ def cluster_times(x: np.ndarray, root: str, repeat: int) -> dict:
     for name, env in (("2-worker cluster", environ), ("2-worker cluster, tuned", tuned_environ(environ))):
         with dask.config.set({"distributed.nanny.pre-spawn-environ": env}):
             cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                               dashboard_address=None, silence_logs=logging.ERROR)
+                                               dashboard_address=None, silence_logs=logging.CRITICAL)
         with distributed.Client(cluster, set_as_default=False) as client:
             client.wait_for_workers(2)
             calls = {("single process", "job"): in_process, (name, "job"): on(client)}
@@ -247,7 +250,7 @@ def main(argv=None) -> int:
                              "(default), or a MemoryStore (which keeps every chunk in fresh memory)")
     parser.add_argument("--cluster-gb", type=float, default=None, help="data for the cluster job (default --gb; 0: skip)")
     parser.add_argument("--repeat", type=int, default=3, help="best of this many runs, taking turns (default 3)")
-    parser.add_argument("--jobs", default=None, help="comma-separated job names (default all)")
+    parser.add_argument("--jobs", default=None, help="comma-separated job names (default all; none: the cluster job only)")
     args = parser.parse_args(argv)
     sys.stdout.reconfigure(line_buffering=True)  # progress shows while it runs
 
