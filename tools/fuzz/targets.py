@@ -233,6 +233,44 @@ def _gguf_targets() -> dict:
     return {f"gguf_dequantize_{name.lower()}": gguf_dequantize(name) for name in DECODE_TYPES}
 
 
+try:  # the numcodecs codecs (fastquant.numcodecs) need numcodecs, a test dependency
+    from fastquant import numcodecs as _codecs
+except ImportError:  # pragma: no cover - without it there are no codec targets
+    _codecs = None
+
+
+def _safe_scale(fdp):
+    return abs(fdp.ConsumeFloatInRange(-4.0, 4.0)) + 1e-3
+
+
+def _codec(fdp):
+    """A codec of any id with a valid config (the configs' checks have their own tests)."""
+    pick = fdp.ConsumeIntInRange(0, 6)
+    dim = fdp.ConsumeIntInRange(1, 40)
+    if pick == 0:
+        return _codecs.Affine(scale=_safe_scale(fdp), zero_point=fdp.ConsumeIntInRange(-300, 300),
+                              n_bits=fdp.ConsumeIntInRange(2, 16), signed=fdp.ConsumeBool())
+    if pick in (1, 2):
+        return (_codecs.Int8, _codecs.UInt8)[pick - 1]()
+    if pick in (3, 4):
+        return (_codecs.Binary, _codecs.UBinary)[pick - 3](dim=dim)
+    if pick == 5:
+        return _codecs.Int4(dim=dim, scale=_safe_scale(fdp), zero_point=fdp.ConsumeIntInRange(-8, 8))
+    return _codecs.Int4(dim=dim, scale_method=fdp.PickValueInList(["minmax", "absmax"]))
+
+
+def codec_decode(fdp):
+    """``codec.decode(buf)`` of a numcodecs codec on random bytes (any length; as an array of
+    the codes' dtype now and then, as Zarr format 3 passes them)."""
+    codec = _codec(fdp)
+    n = fdp.ConsumeIntInRange(0, 300)
+    buf = np.frombuffer(fdp.ConsumeBytes(n).ljust(n, b"\0"), np.uint8).copy()
+    itemsize = codec.code_dtype.itemsize
+    if fdp.ConsumeBool() and buf.size % itemsize == 0:
+        buf = buf.view(codec.code_dtype)
+    return codec.decode, dict(buf=buf)
+
+
 #: name -> builder(fdp) -> (function, kwargs); one per decode function
 TARGETS = {
     "dequantize_from_int4": dequantize_from_int4,
@@ -243,4 +281,5 @@ TARGETS = {
     "dequantize_func_per_tensor": dequantize_func(per_channel=False),
     "dequantize_func_per_channel": dequantize_func(per_channel=True),
     **_gguf_targets(),
+    **({"numcodecs_decode": codec_decode} if _codecs is not None else {}),
 }
