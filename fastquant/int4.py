@@ -59,7 +59,7 @@ def _bytes(packed, name: str):
         return packed, None
     arr, device = A.to_numpy(packed, name)
     if arr.dtype.kind not in "iu":
-        raise TypeError(f"{name}: expected integer bytes in [-128, 255], got an array of dtype {arr.dtype}")
+        raise TypeError(f"{name}: expected integer bytes in [-128, 255], got {A.describe_given(packed, arr)}")
     if arr.dtype.itemsize != 1:
         A.check_range(arr, name, -128, 255)
         arr = (arr & 0xFF).astype(np.uint8)
