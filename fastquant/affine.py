@@ -1,4 +1,4 @@
-"""n-bit affine codes: scale and zero point, per tensor or per channel (SPEC section 4)."""
+"""n-bit affine codes: scale and zero point, per tensor or per channel (docs/affine.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Embedding codecs in the formats providers and sentence-transformers use (SPEC section 2):
+"""Embedding codecs in the formats providers and sentence-transformers use (docs/embeddings.md):
 int8, uint8, and packed sign bits ("binary" with offset -128, "ubinary" without)."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""int4 codes: quantize, dequantize, nibble pack/unpack, and the fused pairs (SPEC section 3)."""
+"""int4 codes: quantize, dequantize, nibble pack/unpack, and the fused pairs (docs/int4.md)."""
 
 from __future__ import annotations
 
