@@ -93,16 +93,18 @@ def quantize_to_int4(values, scale_method: str = "minmax", *, threads=None):
     """Quantize floats to int4 codes held in int8: ``(q, scale, zero_point)``, all in float32.
 
     - ``"minmax"`` (default): ``scale = (max - min) / 15``, ``zero_point = 0``,
-      ``q = clip(round(v / scale), -8, 7)``. Codes are centred on 0 whatever the data, so data
-      that does not straddle zero clips: uniform [0, 1] data keeps only [0, 0.5] apart.
+      ``q = clip(round(v / scale), -8, 7)``. The codes stay centred on 0 whatever the data,
+      so data that does not straddle zero clips: on uniform [0, 1] data every value above 0.5
+      gets code 7 (7/15 when decoded).
     - ``"absmax"``: ``scale = max(|v|) / 7``, ``zero_point = 0``, ``q`` as for minmax.
-    - ``"asymmetric"``: ``scale = (max - min) / 15`` (``max(|v|) / 8`` when that is 0),
-      ``zero_point = -8 - round(min / scale)`` (an int, so ``min`` maps to -8), and
+      For both, a scale of 0 becomes 1.0.
+    - ``"asymmetric"``: ``scale = (max - min) / 15`` (where that is 0, ``max(|v|) / 8``, or
+      1.0), ``zero_point = -8 - round(min / scale)`` (an int, so ``min`` maps to -8), and
       ``q = clip(round(v / scale) + zero_point, -8, 7)``: the zero point is added after
       rounding, so each value gets the grid point ``(q - zero_point) * scale`` nearest to
       ``v / scale``; :func:`dequantize_from_int4` ``(q, scale, zero_point)`` decodes.
 
-    Rounding is half to even; a scale of 0 becomes 1.0. ``q`` has the shape of ``values``,
+    Rounding is half to even, ``v / scale`` a true float32 division. ``q`` has the shape of ``values``,
     ``scale`` is a Python float, ``zero_point`` an int. Empty or non-finite input is a
     ``ValueError``. ``threads``: see :mod:`fastquant._threads` (``None``: one thread up to 1M
     elements); the result is the same for any value.
