@@ -58,7 +58,15 @@ def test_stubtest(tmp_path):
     cwd = PACKAGE.parent if in_tree else tmp_path
     env = dict(os.environ, MYPY_CACHE_DIR=str(tmp_path / ".mypy_cache"))
     env.pop("MYPYPATH", None)
-    cmd = [sys.executable, "-m", "mypy.stubtest", "fastquant", "--allowlist", str(ALLOWLIST),
+    allowlist = ALLOWLIST
+    from fastquant import _backend
+
+    if _backend.WHY_NOT_COMPILED:
+        # a pure NumPy install has the kernel stubs but not the kernels: check everything else
+        allowlist = tmp_path / "allowlist.txt"
+        allowlist.write_text(ALLOWLIST.read_text(encoding="utf-8")
+                             + "\n# no compiled kernels in this install\nfastquant\\._kernels\\..*\n")
+    cmd = [sys.executable, "-m", "mypy.stubtest", "fastquant", "--allowlist", str(allowlist),
            "--ignore-unused-allowlist", "--mypy-config-file", str(MYPY_CONFIG)]
     run = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
     assert run.returncode == 0, f"stubtest found differences:\n{run.stdout}\n{run.stderr}"
