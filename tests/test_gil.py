@@ -3,14 +3,16 @@ case of the benchmark registry, so a new family's cases are covered as soon as i
 them), a pure-Python loop in this thread must keep counting.
 
 How the probe tells a released GIL from a held one on a loaded machine, without absolute times:
-the interpreter's switch interval is raised to 50 ms for the probe, so a thread waiting for the
-GIL asks the holder to drop it only after 50 ms. A few calls (about 1 ms each) that hold the GIL
-therefore run to their end without the loop taking a single step; a call whose kernel releases
-the GIL lets the loop run (once the OS wakes it), and for up to 50 ms more while the call waits
-to get the GIL back. The loop's rate meanwhile is compared with its rate during a
-``time.sleep`` right after (which surely releases the GIL), so load slows both alike; each case
-passes on its best of a few attempts (on a busy machine the loop may not be woken in time).
-The control, ``sorted`` of a list (a C call that holds the GIL), must show no progress at all.
+the interpreter's switch interval is raised to 1 s for the probe, so a thread waiting for the
+GIL asks the holder to drop it only after a second. A few calls (a few ms each) that hold the
+GIL therefore run to their end without the loop taking a single step, however long a busy OS
+keeps the worker off the CPU; a call whose kernel releases the GIL lets the loop run at once
+(once the OS wakes it). The loop sleeps 0.1 ms every few thousand steps, so a call that wants
+the GIL back gets it soon without asking. Its rate during the calls is compared with its rate
+during a ``time.sleep`` right after (which surely releases the GIL), so load slows both
+alike; each case passes on its best of a few attempts (on a busy machine the loop may not be
+woken in time). The control, ``sorted`` of a list (C calls that hold the GIL), must show no
+progress at all.
 """
 
 from __future__ import annotations
@@ -27,9 +29,12 @@ import fastquant
 from fastquant._bench import cases as C
 from _support import need_backend
 
-SWITCH_S = 0.05  # switch interval during the probe; CALLS held calls must be shorter than this
-CALL_S = 0.001  # data grows until one call lasts this long
-CALLS = 5  # calls per attempt: any one of them releasing the GIL in time shows
+SWITCH_S = 1.0  # switch interval during the probe; CALLS held calls must be shorter than this
+CALL_S = 0.002  # data grows until one call lasts this long
+CALLS = 4  # calls per attempt
+YIELD_EVERY = 4096  # loop steps between the loop's short sleeps ...
+YIELD_S = 1e-4  # ... which hand the GIL back to a worker that wants it
+CALIBRATE_S = 0.05  # length of the sleep that measures the loop's free rate
 ATTEMPTS = 5
 RELEASED = 0.25  # progress (relative to a sleep) a releasing call must reach in some attempt
 CONTROL_MAX = 0.05  # ... and what the GIL-holding control must stay below in every attempt
@@ -54,6 +59,8 @@ def _progress(work) -> tuple:
     ready.wait()
     while not finished:
         box[0] += 1
+        if not box[0] % YIELD_EVERY:
+            time.sleep(YIELD_S)
     thread.join()
     (a, t0), (b, t1) = marks
     return b - a, t1 - t0
@@ -63,7 +70,7 @@ def _attempt(work) -> float:
     """The loop's rate while ``work`` runs, as a fraction of its rate during a sleep right
     after (about 1: the GIL was released; 0: it was held throughout)."""
     ticks, seconds = _progress(work)
-    free, slept = _progress(lambda: time.sleep(SWITCH_S))
+    free, slept = _progress(lambda: time.sleep(CALIBRATE_S))
     return (ticks / seconds) / max(free / slept, 1.0)
 
 
@@ -98,8 +105,8 @@ def test_the_probe_sees_a_held_gil(control):
 
 def _work_for(case):
     """Up to CALLS calls of ``case`` on the compiled backend, one thread, on data doubled
-    until one call lasts CALL_S; at most a quarter of SWITCH_S in all (a longer window would
-    let the loop in even where the GIL is held)."""
+    until one call lasts CALL_S; 50 ms at most in all, far below SWITCH_S (a window longer than
+    that would let the loop in even where the GIL is held)."""
     kwargs = {"threads": 1} if case.takes_threads else {}
     n = 1 << 18
     while True:
@@ -114,7 +121,7 @@ def _work_for(case):
         if once >= CALL_S or n >= 1 << 24:
             break
         n *= 2
-    calls = max(1, min(CALLS, int(SWITCH_S / 4 / once)))
+    calls = max(1, min(CALLS, int(0.05 / once)))  # well below SWITCH_S even on a busy machine
 
     def work():
         with fastquant.use_backend("cython"):  # a new thread starts on the default backend
