@@ -206,7 +206,8 @@ def _legacy_affine(src, out, levels, type_size, clamp):
         return status
     mn = first_zero_sign(x, x.min(axis=1))
     mx = first_zero_sign(x, x.max(axis=1))
-    d = ((mx - mn) / F32(levels)).astype(F32)
+    with np.errstate(over="ignore"):
+        d = ((mx - mn) / F32(levels)).astype(F32)
     dbits, ok1 = fp16_bits(d)
     mbits, ok2 = fp16_bits(mn)
     inv = reciprocal_or_zero(d)

@@ -70,3 +70,9 @@ int fq_oracle_call(fq_row_fn fn, const void * src, void * dst, int64_t k) {
 }
 
 const char * fq_oracle_message(void) { return fq_message; }
+
+#ifndef FQ_ORACLE_VERSION
+#define FQ_ORACLE_VERSION "unknown"
+#endif
+/* the llama-cpp-python version whose ggml-quants.c this library was built from */
+const char * fq_oracle_version(void) { return FQ_ORACLE_VERSION; }
