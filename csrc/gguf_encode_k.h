@@ -162,6 +162,15 @@ FQ_INLINE int gk_requant(const float *x, int n, float dm, float d, float xlo, fl
     return 0;
 }
 
+/* Every sub-block scale (and min) of the search must be finite: where float32 sums overflow
+ * (Q3_K, Q6_K beyond |x| ~ 1e12) the C reference ends with NaN scales and silently writes a
+ * zero-scale block; fastquant reports GQ_RANGE there, as where a scale overflows fp16. */
+FQ_INLINE int gk_finite(const float *v, int n) {
+    int j, ok = 1;
+    for (j = 0; j < n; j++) ok &= fabsf(v[j]) <= FLT_MAX;
+    return ok;
+}
+
 /* sub-block results of one batch of super-blocks */
 typedef struct {
     float scale[32], themin[32], isc[32], minb[32], lo[32], hi[32];
@@ -203,6 +212,7 @@ FQ_INLINE int gk_q45k_finish(const float *x, uint8_t *y, const gk_subs *s, int o
     float max_scale = 0.0f, max_min = 0.0f, inv_scale, inv_min, df, mf;
     uint8_t ls[8], lm[8], L[256], *sc = y + 4;
     int j, bad = 0, range = 0;
+    if (!gk_finite(s->scale + off, 8) || !gk_finite(s->themin + off, 8)) return GQ_RANGE;
     for (j = 0; j < 8; j++) {
         if (s->scale[off + j] > max_scale) max_scale = s->scale[off + j];
         if (s->themin[off + j] > max_min) max_min = s->themin[off + j];
@@ -299,6 +309,7 @@ FQ_INLINE int gk_q2k_finish(const float *x, uint8_t *y, const gk_subs *s) {
     float max_scale = 0.0f, max_min = 0.0f, df, mf;
     uint8_t sc[16], L[256];
     int j, bad = 0, range = 0;
+    if (!gk_finite(s->scale, 16) || !gk_finite(s->themin, 16)) return GQ_RANGE;
     for (j = 0; j < 16; j++) {
         if (s->scale[j] > max_scale) max_scale = s->scale[j];
         if (s->themin[j] > max_min) max_min = s->themin[j];
@@ -436,6 +447,7 @@ FQ_INLINE int gk_q6k_finish(const float *x, uint8_t *y, const gk_subs *s) {
     int8_t sc[16];
     uint8_t L[256];
     int j, bad = 0, range = 0;
+    if (!gk_finite(s->scale, 16)) return GQ_RANGE;
     for (j = 0; j < 16; j++) {
         float a = fabsf(s->scale[j]);
         if (a > amax) { amax = a; max_scale = s->scale[j]; }
@@ -507,6 +519,10 @@ FQ_INLINE int gk_q6k(const float *x, uint8_t *y, int64_t nb) {
 
 /* ---------------------------------------------------------------- make_q3_quants (Q3_K) */
 
+FQ_INLINE gvm gk_bad_sum(gvf a, gvf b) {
+    return gm_or(gv_nle(gv_abs(a), gv_set1(FLT_MAX)), gv_nle(gv_abs(b), gv_set1(FLT_MAX)));
+}
+
 FQ_INLINE int gk_q3(const float *xt, float *wt, float *wxt, float *lt, int n, float nmax, gk_lanes *r) {
     const gvf zero = gv_set1(0.0f);
     gvf amax, mx, lo, hi, iscale, sumlx = zero, suml2 = zero, scale;
@@ -553,6 +569,9 @@ FQ_INLINE int gk_q3(const float *xt, float *wt, float *wxt, float *lt, int n, fl
     }
     for (i = 0; i < n; i++)
         gv_store(lt + i * GV_W, gv_sel(live, gv_add(gv_load(lt + i * GV_W), gv_set1(nmax)), zero));
+    /* sums that overflowed float32 (|x| above ~7e12) end in a 0 or NaN scale in the C code,
+     * which then writes a zero-scale block: GQ_RANGE, see gk_finite */
+    bad = gm_or(bad, gm_and(live, gk_bad_sum(sumlx, suml2)));
     scale = gv_sel(gv_gt(suml2, zero), gv_div(sumlx, suml2), zero);
     gk_store_lanes(r, gv_sel(live, scale, zero), zero, zero, zero, lo, hi, live);
     return gm_any(bad);
@@ -562,6 +581,7 @@ FQ_INLINE int gk_q3k_finish(const float *x, uint8_t *y, const gk_subs *s, const 
     float amax = 0.0f, max_scale = 0.0f, df;
     uint8_t L[256], *scales = y + 96;
     int l6[16], j, bad = 0, range = 0;
+    if (!gk_finite(s->scale, 16)) return GQ_RANGE;
     for (j = 0; j < 16; j++) {
         float a = fabsf(s->scale[j]);
         if (a > amax) { amax = a; max_scale = s->scale[j]; }
@@ -708,6 +728,7 @@ FQ_INLINE int gk_iq4xs_finish(const float *x, uint8_t *y, const float *scales) {
     uint8_t L[256];
     unsigned sh = 0;
     int ib, i, bad = 0, range = 0;
+    if (!gk_finite(scales, 8)) return GQ_RANGE;
     for (ib = 0; ib < 8; ib++) {
         float a = fabsf(scales[ib]);
         if (a > amax) { amax = a; max_scale = scales[ib]; }

@@ -45,6 +45,15 @@ class _Check:
         return np.where(good, r, F32(0)).astype(F32)
 
 
+def _finite_scales(chk, *arrays):
+    """Every sub-block scale (and min) of the search must be finite, and Q3_K's sums too:
+    where float32 sums overflow (Q3_K, Q6_K beyond |x| ~ 7e12) the C reference ends with NaN
+    or 0 scales and writes a zero-scale block without asserting; fastquant raises there, as
+    where a scale overflows fp16."""
+    for a in arrays:
+        chk.ok &= bool(np.all(np.abs(a) <= F32(3.4028235e38)))
+
+
 def _clamp(l, lo, hi):
     """``MAX(lo, MIN(hi, l))``."""
     return np.maximum(F32(lo), np.minimum(F32(hi), l)).astype(F32)
@@ -165,6 +174,7 @@ def gguf_quantize_q2_k(src, out):
     sub = x.reshape(nb * 16, 16)
     with _errstate():
         scales, mins, L = make_qkx2(sub, np.abs(sub), 3, -0.5, 0.1, 15, True, chk)
+        _finite_scales(chk, scales, mins)
         scales = scales.reshape(nb, 16)
         mins = mins.reshape(nb, 16)
         L = L.reshape(nb, 16, 16)
@@ -205,6 +215,7 @@ def _q45_k(x, nmax, rmin, nstep, chk):
         av_x = np.sqrt(_seq_sum_sq(sub) / F32(32)).astype(F32)
         w = (av_x[:, None] + np.abs(sub)).astype(F32)
         scales, mins, L = make_qkx2(sub, w, nmax, rmin, 0.1, nstep, False, chk)
+        _finite_scales(chk, scales, mins)
         scales = scales.reshape(nb, 8)
         mins = mins.reshape(nb, 8)
         L = L.reshape(nb, 8, 32)
@@ -332,6 +343,7 @@ def gguf_quantize_q6_k(src, out):
     sub = x.reshape(nb * 16, 16)
     with _errstate():
         scales, L = make_qx_rmse1(sub, 32, chk)
+        _finite_scales(chk, scales)
         scales = scales.reshape(nb, 16)
         L = L.reshape(nb, 16, 16)
         amax, max_scale = _running_absmax(scales)
@@ -400,6 +412,8 @@ def make_q3_rmse(x, nmax, chk):
             active &= changed
             if not active.any():
                 break
+        # sums that overflowed float32 end in a 0 or NaN scale in C: see _finite_scales
+        _finite_scales(chk, sumlx[live], suml2[live])
         scale = np.where(suml2 > 0, sumlx / np.where(suml2 > 0, suml2, F32(1)), F32(0)).astype(F32)
         scale = np.where(live, scale, F32(0)).astype(F32)
         L = np.where(live[:, None], L + F32(nmax), F32(0)).astype(F32)
@@ -420,6 +434,7 @@ def gguf_quantize_q3_k(src, out):
     sub = x.reshape(nb * 16, 16)
     with _errstate():
         scales, L = make_q3_rmse(sub, 4, chk)
+        _finite_scales(chk, scales)
         scales = scales.reshape(nb, 16)
         L = L.reshape(nb, 16, 16)
         _, max_scale = _running_absmax(scales)
@@ -484,6 +499,7 @@ def gguf_quantize_iq4_xs(src, out):
             d = np.where(take, sqx / np.where(take, sq2, F32(1)), d).astype(F32)
             best = np.where(take, d * sqx, best).astype(F32)
         scales = np.where(live, d, F32(0)).reshape(nb, 8).astype(F32)
+        _finite_scales(chk, scales)
         _, max_scale = _running_absmax(scales)
         d = (-max_scale / F32(32)).astype(F32)
         dbits, ok = fp16_bits(d)
