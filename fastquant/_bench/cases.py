@@ -16,6 +16,7 @@ from typing import Callable, Mapping, Optional
 import numpy as np
 
 import fastquant
+import fastquant.gguf  # noqa: F401  (cases name functions of submodules as "gguf.quantize")
 
 #: Last-axis length of generated data (an embedding dimension); shorter or ragged sizes are 1-D.
 ROW = 1024
@@ -82,14 +83,25 @@ class Case:
     kwargs: Mapping = dataclasses.field(default_factory=dict)
     takes_out: bool = True                    #: whether the function has ``out=``
     takes_threads: bool = True                #: whether the function has ``threads=``
+    #: Largest ``n`` at which the NumPy twin is timed (None: every size). The GGUF K-quant
+    #: twins run the scale search in Python-level loops, seconds per million values.
+    twin_limit: Optional[int] = None
 
     def args(self, n: int, seed: int = SEED) -> tuple:
         """The positional arguments for ``n`` elements; the same ``(seed, n)`` gives the same data."""
         return self.make(n, np.random.default_rng([seed, n]))
 
     def function(self) -> Optional[Callable]:
-        """The public function, or None when this branch does not have it."""
-        return getattr(fastquant, self.func, None)
+        """The public function (``func`` may name a submodule's: ``"gguf.quantize"``), or
+        None when this branch does not have it."""
+        obj = fastquant
+        for part in self.func.split("."):
+            obj = getattr(obj, part, None)
+        return obj
+
+    def times_twin(self, n: int) -> bool:
+        """Whether the NumPy twin is timed at ``n`` elements."""
+        return self.twin_limit is None or n <= self.twin_limit
 
     def call(self, args: tuple, out: Optional[np.ndarray] = None, threads: Optional[int] = None):
         """Run the public call on the active backend (``out`` and ``threads`` only if given,
@@ -99,7 +111,7 @@ class Case:
             kwargs["out"] = out
         if threads is not None and self.takes_threads:
             kwargs["threads"] = threads
-        return getattr(fastquant, self.func)(*args, **kwargs)
+        return self.function()(*args, **kwargs)
 
     def new_out(self, result) -> np.ndarray:
         """An empty array to pass as ``out=``, shaped like the array ``result`` holds."""
@@ -150,6 +162,24 @@ def _cases():
                lambda n, r: (floats(n, r), 8 / 255, 3, 8))
     yield Case("dequantize_func[8bit]", "affine", "dequantize_func",
                lambda n, r: (int8_codes(n, r), 8 / 255, 3))
+
+    # GGUF encode: fastquant.gguf.quantize(x, qtype) on standard normal rows of 1024 values
+    # (n rounded up to whole 256-value super-blocks: every type's blocks fit). The twins are
+    # timed up to 64K values: the K-quant searches take them seconds per million.
+    for qtype in fastquant.gguf.ENCODE_TYPES:
+        if qtype in ("F32", "F16"):
+            continue
+        yield Case(f"gguf.quantize[{qtype}]", "gguf_encode", "gguf.quantize",
+                   lambda n, r, qtype=qtype: (gguf_floats(n, r), qtype), twin_limit=1 << 16)
+
+
+def gguf_floats(n, rng):
+    """Standard normal float32 values: ``shape(n)`` when its rows hold whole 256-value
+    super-blocks, else ``n`` rounded up to them, 1-D."""
+    s = shape(n)
+    if s[-1] % 256:
+        s = (-(-n // 256) * 256,)
+    return rng.standard_normal(s, dtype=np.float32)
 
 
 CASES: tuple = tuple(_cases())
