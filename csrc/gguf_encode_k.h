@@ -32,8 +32,54 @@ typedef struct {
     unsigned live;       /* bit per lane: the search ran (not an all-zero / flat sub-block) */
 } gk_lanes;
 
+#if defined(GV_AVX2)
+/* xt[i * 8 + l] = x[l * n + i0 + i] for i, l < 8: the classic 8x8 transpose in registers */
+FQ_INLINE void gk_transpose8x8(const float *x, int n, float *xt) {
+    __m256 r0 = _mm256_loadu_ps(x), r1 = _mm256_loadu_ps(x + n), r2 = _mm256_loadu_ps(x + 2 * n);
+    __m256 r3 = _mm256_loadu_ps(x + 3 * n), r4 = _mm256_loadu_ps(x + 4 * n), r5 = _mm256_loadu_ps(x + 5 * n);
+    __m256 r6 = _mm256_loadu_ps(x + 6 * n), r7 = _mm256_loadu_ps(x + 7 * n);
+    __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1);
+    __m256 t2 = _mm256_unpacklo_ps(r2, r3), t3 = _mm256_unpackhi_ps(r2, r3);
+    __m256 t4 = _mm256_unpacklo_ps(r4, r5), t5 = _mm256_unpackhi_ps(r4, r5);
+    __m256 t6 = _mm256_unpacklo_ps(r6, r7), t7 = _mm256_unpackhi_ps(r6, r7);
+    __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE);
+    __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);
+    __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE);
+    __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
+    _mm256_storeu_ps(xt, _mm256_permute2f128_ps(u0, u4, 0x20));
+    _mm256_storeu_ps(xt + 8, _mm256_permute2f128_ps(u1, u5, 0x20));
+    _mm256_storeu_ps(xt + 16, _mm256_permute2f128_ps(u2, u6, 0x20));
+    _mm256_storeu_ps(xt + 24, _mm256_permute2f128_ps(u3, u7, 0x20));
+    _mm256_storeu_ps(xt + 32, _mm256_permute2f128_ps(u0, u4, 0x31));
+    _mm256_storeu_ps(xt + 40, _mm256_permute2f128_ps(u1, u5, 0x31));
+    _mm256_storeu_ps(xt + 48, _mm256_permute2f128_ps(u2, u6, 0x31));
+    _mm256_storeu_ps(xt + 56, _mm256_permute2f128_ps(u3, u7, 0x31));
+}
+#endif
+
+/* xt[i * GV_W + l] = x[l * n + i]: count (<= GV_W) sub-blocks of n values into lanes, the
+ * other lanes 0 */
 FQ_INLINE void gk_transpose(const float *x, int n, int count, float *xt) {
     int i, l;
+#if defined(GV_AVX2)
+    if (count == 8) {
+        for (i = 0; i < n; i += 8) gk_transpose8x8(x + i, n, xt + 8 * i);
+        return;
+    }
+#elif defined(GV_SSE2)
+    if (count == 4) {
+        for (i = 0; i < n; i += 4) {
+            __m128 r0 = _mm_loadu_ps(x + i), r1 = _mm_loadu_ps(x + n + i);
+            __m128 r2 = _mm_loadu_ps(x + 2 * n + i), r3 = _mm_loadu_ps(x + 3 * n + i);
+            _MM_TRANSPOSE4_PS(r0, r1, r2, r3);
+            _mm_storeu_ps(xt + 4 * i, r0);
+            _mm_storeu_ps(xt + 4 * i + 4, r1);
+            _mm_storeu_ps(xt + 4 * i + 8, r2);
+            _mm_storeu_ps(xt + 4 * i + 12, r3);
+        }
+        return;
+    }
+#endif
     for (i = 0; i < n; i++) {
         for (l = 0; l < count; l++) xt[i * GV_W + l] = x[l * n + i];
         for (; l < GV_W; l++) xt[i * GV_W + l] = 0.0f;
@@ -139,32 +185,24 @@ FQ_INLINE void gk_search_codes_qkx2(const float *x, int n, float isc, float minb
     }
 }
 
-/* L[i] = clamp(nearest_int((x[i] + dm) / d), lo, hi) + off for n values; checked at the
- * extremes xlo/xhi. n is a multiple of GV_W or smaller than... always 16 or 32 here. */
+/* L[i] = clamp(nearest_int((x[i] + dm) / d), lo, hi) + off for n values (16 or 32: whole
+ * multiples of GV_W); the nearest_int arguments are checked at the extremes xlo, xhi */
 FQ_INLINE int gk_requant(const float *x, int n, float dm, float d, float xlo, float xhi,
                          float lo, float hi, float off, uint8_t *L) {
-    float buf[32];
     int i, bad = 0;
     gq_nearest((xhi + dm) / d, &bad);
     gq_nearest((xlo + dm) / d, &bad);
-    for (i = 0; i + GV_W <= n; i += GV_W) {
-        gvf a = gv_div(gv_add(gv_load(x + i), gv_set1(dm)), gv_set1(d));
-        gv_store(buf + i, gv_add(gv_clamp(gv_round(a), lo, hi), gv_set1(off)));
-    }
-    for (; i < n; i++) {
-        float l = ((x[i] + dm) / d + GV_MAGIC) - GV_MAGIC;
-        l = hi < l ? hi : l;
-        l = lo > l ? lo : l;
-        buf[i] = l + off;
-    }
     if (bad) return GQ_RANGE;
-    for (i = 0; i < n; i++) L[i] = (uint8_t) buf[i];
+    for (i = 0; i < n; i += GV_W) {
+        gvf a = gv_div(gv_add(gv_load(x + i), gv_set1(dm)), gv_set1(d));
+        gv_store_u8(L + i, gv_add(gv_clamp(gv_round(a), lo, hi), gv_set1(off)));
+    }
     return 0;
 }
 
 /* Every sub-block scale (and min) of the search must be finite: where float32 sums overflow
- * (Q3_K, Q6_K beyond |x| ~ 1e12) the C reference ends with NaN scales and silently writes a
- * zero-scale block; fastquant reports GQ_RANGE there, as where a scale overflows fp16. */
+ * (Q3_K, Q6_K beyond |x| ~ 7e12) the C reference ends with NaN or 0 scales and silently
+ * writes a zero-scale block; fastquant reports GQ_RANGE there, as where a scale overflows. */
 FQ_INLINE int gk_finite(const float *v, int n) {
     int j, ok = 1;
     for (j = 0; j < n; j++) ok &= fabsf(v[j]) <= FLT_MAX;
@@ -173,8 +211,8 @@ FQ_INLINE int gk_finite(const float *v, int n) {
 
 /* sub-block results of one batch of super-blocks */
 typedef struct {
-    float scale[32], themin[32], isc[32], minb[32], lo[32], hi[32];
-    unsigned char live[32];
+    float scale[64], themin[64], isc[64], minb[64], lo[64], hi[64];
+    unsigned char live[64];
 } gk_subs;
 
 FQ_INLINE void gk_keep(gk_subs *s, int at, const gk_lanes *r, int count) {
@@ -255,18 +293,15 @@ FQ_INLINE int gk_q45k_finish(const float *x, uint8_t *y, const gk_subs *s, int o
             for (l = 0; l < 32; l++) q[l] = (uint8_t) (L[j + l] | (L[j + l + 32] << 4));
         }
     } else {
-        uint8_t *qh = y + 16, *ql = y + 48, m1 = 1, m2 = 2;
+        uint8_t *qh = y + 16, *ql = y + 48;
         int n;
         memset(qh, 0, 32);
-        for (n = 0; n < 256; n += 64, ql += 32) {
+        for (n = 0; n < 4; n++, ql += 32) {         /* codes < 32: bit 4 is the high bit */
             for (j = 0; j < 32; j++) {
-                int l1 = L[n + j], l2 = L[n + j + 32];
-                if (l1 > 15) { l1 -= 16; qh[j] |= m1; }
-                if (l2 > 15) { l2 -= 16; qh[j] |= m2; }
-                ql[j] = (uint8_t) (l1 | (l2 << 4));
+                uint8_t l1 = L[64 * n + j], l2 = L[64 * n + j + 32];
+                qh[j] |= (uint8_t) (((l1 >> 4) << (2 * n)) | ((l2 >> 4) << (2 * n + 1)));
+                ql[j] = (uint8_t) ((l1 & 0xF) | ((l2 & 0xF) << 4));
             }
-            m1 = (uint8_t) (m1 << 2);
-            m2 = (uint8_t) (m2 << 2);
         }
     }
     return 0;
@@ -523,61 +558,109 @@ FQ_INLINE gvm gk_bad_sum(gvf a, gvf b) {
     return gm_or(gv_nle(gv_abs(a), gv_set1(FLT_MAX)), gv_nle(gv_abs(b), gv_set1(FLT_MAX)));
 }
 
-FQ_INLINE int gk_q3(const float *xt, float *wt, float *wxt, float *lt, int n, float nmax, gk_lanes *r) {
+/* make_q3_quants(16, nmax, x, L, true) on GK_Q3_G groups of GV_W sub-blocks at once: the
+ * passes are a chain of dependent operations per value (each change moves the sums the next
+ * value reads: a division, a rounding, two products, a compare), so independent groups keep
+ * the core busy while one waits. */
+#ifndef GK_Q3_G
+#define GK_Q3_G 4                     /* groups of GV_W sub-blocks searched together */
+#endif
+
+FQ_INLINE int gk_q3_groups(const float *xt, float *wt, float *wxt, float *lt, float nmax, gk_lanes *r) {
+    enum { N = 16, G = GK_Q3_G };
     const gvf zero = gv_set1(0.0f);
-    gvf amax, mx, lo, hi, iscale, sumlx = zero, suml2 = zero, scale;
-    gvm live, bad;
-    int i, itry;
-    gk_absmax(xt, n, &amax, &mx, &lo, &hi);
-    live = gv_ge(amax, gv_set1(GK_EPS));
-    iscale = gv_div(gv_set1(-nmax), mx);
-    bad = gm_and(live, gk_bad2(gv_mul(iscale, hi), gv_mul(iscale, lo)));
-    for (i = 0; i < n; i++) {
-        gvf xi = gv_load(xt + i * GV_W), w = gv_mul(xi, xi), wx = gv_mul(w, xi);
-        gvf l = gv_clamp(gv_round(gv_mul(iscale, xi)), -nmax, nmax - 1.0f);
-        gv_store(wt + i * GV_W, w);
-        gv_store(wxt + i * GV_W, wx);
-        gv_store(lt + i * GV_W, l);
-        sumlx = gv_add(sumlx, gv_mul(wx, l));
-        suml2 = gv_add(suml2, gv_mul(gv_mul(w, l), l));
+    gvf sumlx[G], suml2[G];
+    gvm live[G], bad = gm_none();
+    int i, g, itry;
+    for (g = 0; g < G; g++) {
+        const float *x = xt + g * N * GV_W;
+        float *w = wt + g * N * GV_W, *wx = wxt + g * N * GV_W, *l = lt + g * N * GV_W;
+        gvf amax, mx, lo, hi, iscale, sx = zero, s2 = zero;
+        gk_absmax(x, N, &amax, &mx, &lo, &hi);
+        live[g] = gv_ge(amax, gv_set1(GK_EPS));
+        iscale = gv_div(gv_set1(-nmax), mx);
+        bad = gm_or(bad, gm_and(live[g], gk_bad2(gv_mul(iscale, hi), gv_mul(iscale, lo))));
+        for (i = 0; i < N; i++) {
+            gvf xi = gv_load(x + i * GV_W), wi = gv_mul(xi, xi), wxi = gv_mul(wi, xi);
+            gvf li = gv_clamp(gv_round(gv_mul(iscale, xi)), -nmax, nmax - 1.0f);
+            gv_store(w + i * GV_W, wi);
+            gv_store(wx + i * GV_W, wxi);
+            gv_store(l + i * GV_W, li);
+            sx = gv_add(sx, gv_mul(wxi, li));
+            s2 = gv_add(s2, gv_mul(gv_mul(wi, li), li));
+        }
+        sumlx[g] = sx;
+        suml2[g] = s2;
+        gv_store(r[g].lo, lo);
+        gv_store(r[g].hi, hi);
+        gv_store(r[g].themin, zero);
+        gv_store(r[g].isc, zero);
+        gv_store(r[g].minb, zero);
     }
     /* a lane whose pass changes nothing would change nothing in later passes either (same
-     * state), so running every lane until no lane changes equals the C code's early break */
-    for (itry = 0; itry < 5; itry++) {
-        gvm changed = gm_none();
-        for (i = 0; i < n; i++) {
-            gvf Li = gv_load(lt + i * GV_W), wx = gv_load(wxt + i * GV_W), w = gv_load(wt + i * GV_W);
-            gvf slx = gv_sub(sumlx, gv_mul(wx, Li)), sl2, a, nl;
-            gvm pos = gm_and(live, gv_gt(slx, zero)), take;
-            if (!gm_any(pos)) continue;
-            sl2 = gv_sub(suml2, gv_mul(gv_mul(w, Li), Li));
-            a = gv_div(gv_mul(gv_load(xt + i * GV_W), sl2), slx);
-            bad = gm_or(bad, gm_and(pos, gv_bad(a)));
-            nl = gv_clamp(gv_round(a), -nmax, nmax - 1.0f);
-            take = gm_and(pos, gv_ne(nl, Li));
-            if (!gm_any(take)) continue;
-            slx = gv_add(slx, gv_mul(wx, nl));
-            sl2 = gv_add(sl2, gv_mul(gv_mul(w, nl), nl));
-            take = gm_and(gm_and(take, gv_gt(sl2, zero)),
-                          gv_gt(gv_mul(gv_mul(slx, slx), suml2), gv_mul(gv_mul(sumlx, sumlx), sl2)));
-            gv_store(lt + i * GV_W, gv_sel(take, nl, Li));
-            sumlx = gv_sel(take, slx, sumlx);
-            suml2 = gv_sel(take, sl2, suml2);
-            changed = gm_or(changed, take);
+     * state), so running a group's lanes until none of them changes equals the C code's
+     * early break; groups whose lanes have all stopped are skipped */
+    int on[G], any_on = 1;
+    for (g = 0; g < G; g++) on[g] = 1;
+    for (itry = 0; itry < 5 && any_on; itry++) {
+        gvm changed[G];
+        for (g = 0; g < G; g++) changed[g] = gm_none();
+        for (i = 0; i < N; i++) {
+            for (g = 0; g < G; g++) {
+                const int at = g * N * GV_W + i * GV_W;
+                if (!on[g]) continue;
+                gvf Li = gv_load(lt + at), wx = gv_load(wxt + at), w = gv_load(wt + at);
+                gvf slx = gv_sub(sumlx[g], gv_mul(wx, Li));
+                gvf sl2 = gv_sub(suml2[g], gv_mul(gv_mul(w, Li), Li));
+                gvm pos = gm_and(live[g], gv_gt(slx, zero)), take;
+                gvf a = gv_div(gv_mul(gv_load(xt + at), sl2), slx), nl;
+                bad = gm_or(bad, gm_and(pos, gv_bad(a)));
+                nl = gv_clamp(gv_round(a), -nmax, nmax - 1.0f);
+                slx = gv_add(slx, gv_mul(wx, nl));
+                sl2 = gv_add(sl2, gv_mul(gv_mul(w, nl), nl));
+                take = gm_and(gm_and(gm_and(pos, gv_ne(nl, Li)), gv_gt(sl2, zero)),
+                              gv_gt(gv_mul(gv_mul(slx, slx), suml2[g]), gv_mul(gv_mul(sumlx[g], sumlx[g]), sl2)));
+                gv_store(lt + at, gv_sel(take, nl, Li));
+                sumlx[g] = gv_sel(take, slx, sumlx[g]);
+                suml2[g] = gv_sel(take, sl2, suml2[g]);
+                changed[g] = gm_or(changed[g], take);
+            }
         }
-        if (!gm_any(changed)) break;
+        any_on = 0;
+        for (g = 0; g < G; g++) {
+            on[g] = on[g] && gm_any(changed[g]);
+            any_on |= on[g];
+        }
     }
-    for (i = 0; i < n; i++)
-        gv_store(lt + i * GV_W, gv_sel(live, gv_add(gv_load(lt + i * GV_W), gv_set1(nmax)), zero));
-    /* sums that overflowed float32 (|x| above ~7e12) end in a 0 or NaN scale in the C code,
-     * which then writes a zero-scale block: GQ_RANGE, see gk_finite */
-    bad = gm_or(bad, gm_and(live, gk_bad_sum(sumlx, suml2)));
-    scale = gv_sel(gv_gt(suml2, zero), gv_div(sumlx, suml2), zero);
-    gk_store_lanes(r, gv_sel(live, scale, zero), zero, zero, zero, lo, hi, live);
+    for (g = 0; g < G; g++) {
+        float *l = lt + g * N * GV_W;
+        for (i = 0; i < N; i++)
+            gv_store(l + i * GV_W, gv_sel(live[g], gv_add(gv_load(l + i * GV_W), gv_set1(nmax)), zero));
+        /* sums that overflowed float32 (|x| above ~7e12) end in a 0 or NaN scale in the C
+         * code, which then writes a zero-scale block: GQ_RANGE, see gk_finite */
+        bad = gm_or(bad, gm_and(live[g], gk_bad_sum(sumlx[g], suml2[g])));
+        gv_store(r[g].scale, gv_sel(live[g], gv_sel(gv_gt(suml2[g], zero), gv_div(sumlx[g], suml2[g]), zero), zero));
+        r[g].live = gm_bits(live[g]);
+    }
     return gm_any(bad);
 }
 
-FQ_INLINE int gk_q3k_finish(const float *x, uint8_t *y, const gk_subs *s, const uint8_t *Ls) {
+/* the codes the Q3_K search left for sub-block k of a batch (lane k % GV_W of group k / GV_W) */
+FQ_INLINE void gk_q3_search_codes(const float *lt, int k, uint8_t *L) {
+    const float *lane = lt + (k / GV_W) * 16 * GV_W + k % GV_W;
+    int i;
+    for (i = 0; i < 16; i++) L[i] = (uint8_t) lane[i * GV_W];
+}
+
+FQ_INLINE int gk_q3k_finish(const float *x, uint8_t *y, const gk_subs *sb, int off, const float *lt) {
+    gk_subs one;                                      /* the 16 sub-blocks of this super-block */
+    const gk_subs *s = sb;
+    if (off) {
+        memcpy(one.scale, sb->scale + off, 16 * sizeof(float));
+        memcpy(one.lo, sb->lo + off, 16 * sizeof(float));
+        memcpy(one.hi, sb->hi + off, 16 * sizeof(float));
+        s = &one;
+    }
     float amax = 0.0f, max_scale = 0.0f, df;
     uint8_t L[256], *scales = y + 96;
     int l6[16], j, bad = 0, range = 0;
@@ -607,7 +690,7 @@ FQ_INLINE int gk_q3k_finish(const float *x, uint8_t *y, const gk_subs *s, const 
     for (j = 0; j < 16; j++) {
         float d = df * (float) (l6[j] - 32);
         if (d == 0.0f) {
-            memcpy(L + 16 * j, Ls + 16 * j, 16);
+            gk_q3_search_codes(lt, off + j, L + 16 * j);
             continue;
         }
         range |= gk_requant(x + 16 * j, 16, 0.0f, d, s->lo[j], s->hi[j], -4.0f, 3.0f, 4.0f, L + 16 * j);
@@ -615,10 +698,12 @@ FQ_INLINE int gk_q3k_finish(const float *x, uint8_t *y, const gk_subs *s, const 
     if (bad) range |= GQ_RANGE;
     if (range) return range;
     memset(y, 0, 32);
-    for (j = 0; j < 256; j++) {
-        if (L[j] > 3) {
-            y[j % 32] |= (uint8_t) (1u << (j / 32));
-            L[j] -= 4;
+    for (j = 0; j < 8; j++) {                       /* value 32 j + m: bit j of hmask[m] */
+        int m;
+        for (m = 0; m < 32; m++) {
+            uint8_t v = L[32 * j + m];
+            y[m] |= (uint8_t) ((v >> 2) << j);      /* v in [0, 7]: v > 3 is bit 2 */
+            L[32 * j + m] = v & 3;
         }
     }
     for (j = 0; j < 256; j += 128) {
@@ -629,27 +714,35 @@ FQ_INLINE int gk_q3k_finish(const float *x, uint8_t *y, const gk_subs *s, const 
     return 0;
 }
 
+/* super-blocks per batch of Q3_K: enough for GK_Q3_G groups of GV_W sub-blocks */
+#define GK_Q3_BATCH ((GK_Q3_G * GV_W) > 16 ? (GK_Q3_G * GV_W) / 16 : 1)
+
 FQ_INLINE int gk_q3k(const float *x, uint8_t *y, int64_t nb) {
-    enum { BATCH = GK_BATCH(16) };
-    float xt[16 * GV_W], wt[16 * GV_W], wxt[16 * GV_W], lt[16 * GV_W];
-    uint8_t Ls[256];
+    enum { BATCH = GK_Q3_BATCH, GROUPS = (16 * GK_Q3_BATCH + GV_W - 1) / GV_W, G = GK_Q3_G };
+    float xt[GROUPS + G][16 * GV_W], wt[G][16 * GV_W], wxt[G][16 * GV_W], lt[GROUPS + G][16 * GV_W];
     gk_subs subs;
-    gk_lanes r;
+    gk_lanes r[G];
     int64_t ib;
     int nonfinite = 0, range = 0;
     for (ib = 0; ib < nb; ib += BATCH) {
         const float *xb = x + 256 * ib;
-        int nsb = nb - ib < BATCH ? (int) (nb - ib) : BATCH, nsub = 16 * nsb, g, i, l;
+        int nsb = nb - ib < BATCH ? (int) (nb - ib) : BATCH, nsub = 16 * nsb, groups, g, h, i;
         if (gk_nonfinite(xb, nsb)) { nonfinite = 1; continue; }
-        for (g = 0; g < nsub; g += GV_W) {
-            int count = nsub - g < GV_W ? nsub - g : GV_W;
-            gk_transpose(xb + 16 * g, 16, count, xt);
-            if (gk_q3(xt, wt, wxt, lt, 16, 4.0f, &r)) range = GQ_RANGE;
-            gk_keep(&subs, g, &r, count);
-            for (l = 0; l < count; l++)
-                for (i = 0; i < 16; i++) Ls[16 * (g + l) + i] = (uint8_t) lt[i * GV_W + l];
+        groups = (nsub + GV_W - 1) / GV_W;
+        for (g = 0; g < groups; g++) {
+            int count = nsub - g * GV_W < GV_W ? nsub - g * GV_W : GV_W;
+            gk_transpose(xb + 16 * GV_W * g, 16, count, xt[g]);
         }
-        range |= gk_q3k_finish(xb, y + 110 * ib, &subs, Ls);
+        for (g = groups; g % G; g++) memset(xt[g], 0, sizeof xt[g]);   /* all-zero partners */
+        for (g = 0; g < groups; g += G) {
+            /* xt[g .. g + G - 1] are contiguous: gk_q3_groups reads G * 16 * GV_W floats */
+            if (gk_q3_groups(xt[g], wt[0], wxt[0], lt[g], 4.0f, r)) range = GQ_RANGE;
+            for (h = 0; h < G && g + h < groups; h++) {
+                int count = nsub - (g + h) * GV_W < GV_W ? nsub - (g + h) * GV_W : GV_W;
+                gk_keep(&subs, (g + h) * GV_W, &r[h], count);
+            }
+        }
+        for (i = 0; i < nsb; i++) range |= gk_q3k_finish(xb + 256 * i, y + 110 * (ib + i), &subs, 16 * i, lt[0]);
     }
     return nonfinite ? GQ_NONFINITE : range;
 }

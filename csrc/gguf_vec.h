@@ -14,6 +14,7 @@
 #define GGUF_VEC_H
 
 #include <stdint.h>
+#include <string.h>
 #include "fq_inline.h"
 
 #if defined(FQ_GGUF_PLAIN_C)
@@ -166,6 +167,31 @@ FQ_INLINE gvf gv_abs(gvf a) { GV_MAP1(fabsf(a.v[i])); }
 #endif
 
 /* m ? a : 0 (gv_masked) is also a cheap way to count: sum gv_masked(m, 1.0f) */
+
+/* the lanes of a, whole numbers in [0, 255], as GV_W bytes at p (any other value: unspecified
+ * byte, no undefined behaviour) */
+#if defined(GV_AVX512)
+FQ_INLINE void gv_store_u8(uint8_t *p, gvf a) {
+    _mm_storeu_si128((__m128i *) p, _mm512_cvtepi32_epi8(_mm512_cvttps_epi32(a)));
+}
+#elif defined(GV_AVX2)
+FQ_INLINE void gv_store_u8(uint8_t *p, gvf a) {
+    __m256i i = _mm256_cvttps_epi32(a);
+    __m128i w = _mm_packs_epi32(_mm256_castsi256_si128(i), _mm256_extracti128_si256(i, 1));
+    _mm_storel_epi64((__m128i *) p, _mm_packus_epi16(w, w));
+}
+#elif defined(GV_SSE2)
+FQ_INLINE void gv_store_u8(uint8_t *p, gvf a) {
+    __m128i i = _mm_cvttps_epi32(a), w = _mm_packs_epi32(i, i);
+    int v = _mm_cvtsi128_si32(_mm_packus_epi16(w, w));
+    memcpy(p, &v, 4);
+}
+#else
+FQ_INLINE void gv_store_u8(uint8_t *p, gvf a) {
+    int i;
+    for (i = 0; i < 4; i++) p[i] = (uint8_t) (a.v[i] >= 0.0f && a.v[i] < 256.0f ? (int) a.v[i] : 0);
+}
+#endif
 
 /* nearest_int of llama.cpp as a float: half to even for |a| <= 4194303 (else garbage, which
  * callers flag through gv_bad) */
