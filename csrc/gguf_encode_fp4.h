@@ -16,7 +16,8 @@
 
 static const float gq_fp4_pos[8] = {0.0f, 1.0f, 2.0f, 3.0f, 4.0f, 6.0f, 8.0f, 12.0f};
 
-/* codes of n (16 or 32) values against d, packed out[j] = k[j] | k[j + n/2] << 4 */
+/* codes of n (16 or 32: whole multiples of GV_W) values against d, packed
+ * out[j] = k[j] | k[j + n/2] << 4 */
 FQ_INLINE void gq_fp4_codes(const float *x, int n, float d, uint8_t *out) {
     float buf[32];
     gvf kd[8];
@@ -32,15 +33,6 @@ FQ_INLINE void gq_fp4_codes(const float *x, int n, float d, uint8_t *out) {
         }
         idx = gv_add(idx, gv_masked(gm_and(gv_lt(v, gv_set1(0.0f)), gv_ne(idx, gv_set1(0.0f))), gv_set1(8.0f)));
         gv_store(buf + i, idx);
-    }
-    for (; i < n; i++) {                                /* n < GV_W (NVFP4 with 16 lanes never) */
-        float ax = fabsf(x[i]), err = ax;
-        int best = 0;
-        for (k = 1; k < 8; k++) {
-            float e = fabsf(gq_fp4_pos[k] * d - ax);
-            if (e < err) { err = e; best = k; }
-        }
-        buf[i] = (float) (best && x[i] < 0.0f ? best + 8 : best);
     }
     for (i = 0; i < n / 2; i++) out[i] = (uint8_t) ((int) buf[i] | ((int) buf[i + n / 2] << 4));
 }

@@ -28,6 +28,9 @@
 #if !defined(FQ_GGUF_PLAIN_C) && (defined(GV_SSE2) || defined(GV_AVX2) || defined(GV_AVX512))
 #define GQ_SSE2 1
 #endif
+#if defined(GQ_SSE2) && defined(__AVX2__)
+#define GQ_AVX2 1                     /* 256-bit versions of the hot loops (v3 build and up) */
+#endif
 
 /* ---------------------------------------------------------------- scalar helpers */
 
@@ -57,8 +60,10 @@ FQ_INLINE int gq_put_fp16(uint8_t *p, float v) {
  * from hi = max(x) and lo = min(x) of the block (a tie needs the scan) */
 FQ_INLINE float gq_signed_absmax(const float *x, int n, float hi, float lo) {
     int j;
-    if (hi > -lo) return hi;
-    if (-lo > hi) return lo;
+    if (hi != -lo) {                                  /* no tie: a select, not a branch */
+        uint32_t m = 0u - (uint32_t) (hi > -lo);
+        return fqr_float((fqr_bits(hi) & m) | (fqr_bits(lo) & ~m));
+    }
     if (hi == 0.0f) return 0.0f;
     for (j = 0; j < n; j++)
         if (fabsf(x[j]) == hi) return x[j];
@@ -108,6 +113,35 @@ FQ_INLINE __m128i gq_pack_u8(__m128i a, __m128i b, __m128i c, __m128i d) {
 }
 #endif
 
+#if defined(GQ_AVX2)
+FQ_INLINE float gq_hmax8(__m256 v) { return gq_hmax4(_mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1))); }
+FQ_INLINE float gq_hmin8(__m256 v) { return gq_hmin4(_mm_min_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1))); }
+/* max, min and "any NaN or inf" of n = 8k floats */
+FQ_INLINE int gq_range8(const float *x, int n, float *hi, float *lo) {
+    __m256 h = _mm256_loadu_ps(x), l = h, z = _mm256_setzero_ps(), nf = _mm256_mul_ps(h, z);
+    int k;
+    for (k = 8; k < n; k += 8) {
+        __m256 v = _mm256_loadu_ps(x + k);
+        h = _mm256_max_ps(v, h);
+        l = _mm256_min_ps(v, l);
+        nf = _mm256_add_ps(nf, _mm256_mul_ps(v, z));
+    }
+    *hi = gq_hmax8(h);
+    *lo = gq_hmin8(l);
+    return _mm256_movemask_ps(_mm256_cmp_ps(nf, nf, _CMP_UNORD_Q)) != 0;
+}
+/* 32 int32 (four vectors), each in [0, 255] or INT_MIN, to 32 bytes in order (INT_MIN -> 0) */
+FQ_INLINE __m256i gq_pack_u8x32(__m256i a, __m256i b, __m256i c, __m256i d) {
+    __m256i p = _mm256_packus_epi16(_mm256_packs_epi32(a, b), _mm256_packs_epi32(c, d));
+    return _mm256_permutevar8x32_epi32(p, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+}
+/* the same for signed results in [-128, 127] (INT_MIN -> -128: callers zero it first) */
+FQ_INLINE __m256i gq_pack_i8x32(__m256i a, __m256i b, __m256i c, __m256i d) {
+    __m256i p = _mm256_packs_epi16(_mm256_packs_epi32(a, b), _mm256_packs_epi32(c, d));
+    return _mm256_permutevar8x32_epi32(p, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+}
+#endif
+
 FQ_INLINE int gq_range_plain(const float *x, int n, float *hi, float *lo) {
     float h = x[0], l = x[0];
     int j, nf = 0;
@@ -122,7 +156,10 @@ FQ_INLINE int gq_range_plain(const float *x, int n, float *hi, float *lo) {
 }
 
 FQ_INLINE int gq_range(const float *x, int n, float *hi, float *lo) {
-#if defined(GQ_SSE2)
+#if defined(GQ_AVX2)
+    if ((n & 7) == 0) return gq_range8(x, n, hi, lo);
+    return gq_range4(x, n, hi, lo);
+#elif defined(GQ_SSE2)
     return gq_range4(x, n, hi, lo);
 #else
     return gq_range_plain(x, n, hi, lo);
@@ -133,6 +170,23 @@ FQ_INLINE int gq_range(const float *x, int n, float *hi, float *lo) {
 
 FQ_INLINE void gq_bf16(const float *x, uint8_t *y, int64_t n) {
     int64_t i = 0;
+#if defined(GQ_AVX2)
+    {
+        const __m256i absm = _mm256_set1_epi32(0x7FFFFFFF), inf = _mm256_set1_epi32(0x7F800000);
+        const __m256i bias = _mm256_set1_epi32(0x7FFF), one = _mm256_set1_epi32(1), quiet = _mm256_set1_epi32(64);
+        for (; i + 16 <= n; i += 16) {
+            __m256i r[2];
+            int k;
+            for (k = 0; k < 2; k++) {
+                __m256i u = _mm256_loadu_si256((const __m256i *) (x + i + 8 * k));
+                __m256i nan = _mm256_cmpgt_epi32(_mm256_and_si256(u, absm), inf);
+                __m256i rounded = _mm256_srli_epi32(_mm256_add_epi32(u, _mm256_add_epi32(bias, _mm256_and_si256(_mm256_srli_epi32(u, 16), one))), 16);
+                r[k] = _mm256_blendv_epi8(rounded, _mm256_or_si256(_mm256_srli_epi32(u, 16), quiet), nan);
+            }
+            _mm256_storeu_si256((__m256i *) (y + 2 * i), _mm256_permute4x64_epi64(_mm256_packus_epi32(r[0], r[1]), 0xD8));
+        }
+    }
+#endif
 #if defined(GQ_SSE2)
     const __m128i absm = _mm_set1_epi32(0x7FFFFFFF), inf = _mm_set1_epi32(0x7F800000);
     const __m128i bias = _mm_set1_epi32(0x7FFF), one = _mm_set1_epi32(1), quiet = _mm_set1_epi32(64);
@@ -157,7 +211,14 @@ FQ_INLINE void gq_bf16(const float *x, uint8_t *y, int64_t n) {
 
 /* q[j] = MIN(top, (int8_t)(x[j] * id + bias)) for 32 values; q in [0, top] */
 FQ_INLINE void gq_codes_sym(const float *x, float id, float bias, int top, uint8_t *q) {
-#if defined(GQ_SSE2)
+#if defined(GQ_AVX2)
+    __m256 vid = _mm256_set1_ps(id), vb = _mm256_set1_ps(bias);
+    __m256i t[4];
+    int k;
+    for (k = 0; k < 4; k++)
+        t[k] = _mm256_cvttps_epi32(_mm256_add_ps(_mm256_mul_ps(_mm256_loadu_ps(x + 8 * k), vid), vb));
+    _mm256_storeu_si256((__m256i *) q, _mm256_min_epu8(gq_pack_u8x32(t[0], t[1], t[2], t[3]), _mm256_set1_epi8((char) top)));
+#elif defined(GQ_SSE2)
     __m128 vid = _mm_set1_ps(id), vb = _mm_set1_ps(bias);
     __m128i t[8];
     int k;
@@ -243,7 +304,16 @@ FQ_INLINE int gq_q450(const float *x, uint8_t *y, int64_t nb, int q5) {
 /* ---------------------------------------------------------------- Q4_1, Q5_1 */
 
 FQ_INLINE void gq_codes_affine(const float *x, float mn, float id, int clamp15, uint8_t *q) {
-#if defined(GQ_SSE2)
+#if defined(GQ_AVX2)
+    __m256 vid = _mm256_set1_ps(id), vm = _mm256_set1_ps(mn), half = _mm256_set1_ps(0.5f);
+    __m256i t[4], p;
+    int k;
+    for (k = 0; k < 4; k++)
+        t[k] = _mm256_cvttps_epi32(_mm256_add_ps(_mm256_mul_ps(_mm256_sub_ps(_mm256_loadu_ps(x + 8 * k), vm), vid), half));
+    p = gq_pack_u8x32(t[0], t[1], t[2], t[3]);
+    if (clamp15) p = _mm256_min_epu8(p, _mm256_set1_epi8(15));
+    _mm256_storeu_si256((__m256i *) q, p);
+#elif defined(GQ_SSE2)
     __m128 vid = _mm_set1_ps(id), vm = _mm_set1_ps(mn), half = _mm_set1_ps(0.5f);
     __m128i t[8];
     int k;
@@ -309,7 +379,25 @@ FQ_INLINE int gq_q8_0(const float *x, uint8_t *y, int64_t nb) {
         d = amax / 127.0f;
         id = gq_recip(d);
         range |= gq_put_fp16(y, d);
-#if defined(GQ_SSE2)
+#if defined(GQ_AVX2)
+        {
+            /* roundf (half away from zero) of v = x * id: t = trunc(v), + sign(v) where
+             * |v - t| >= 0.5 (exact); a non-finite v converts to INT_MIN, stored as 0 */
+            __m256 vid = _mm256_set1_ps(id), half = _mm256_set1_ps(0.5f), mhalf = _mm256_set1_ps(-0.5f);
+            __m256i imin = _mm256_set1_epi32(INT32_MIN), t[4];
+            int k;
+            for (k = 0; k < 4; k++) {
+                __m256 v = _mm256_mul_ps(_mm256_loadu_ps(x + 8 * k), vid);
+                __m256i t0 = _mm256_cvttps_epi32(v);
+                __m256 f = _mm256_sub_ps(v, _mm256_cvtepi32_ps(t0));
+                __m256i up = _mm256_castps_si256(_mm256_cmp_ps(f, half, _CMP_GE_OQ));
+                __m256i dn = _mm256_castps_si256(_mm256_cmp_ps(f, mhalf, _CMP_LE_OQ));
+                __m256i ti = _mm256_add_epi32(_mm256_sub_epi32(t0, up), dn);
+                t[k] = _mm256_andnot_si256(_mm256_cmpeq_epi32(t0, imin), ti);
+            }
+            _mm256_storeu_si256((__m256i *) (y + 2), gq_pack_i8x32(t[0], t[1], t[2], t[3]));
+        }
+#elif defined(GQ_SSE2)
         {
             /* roundf (half away from zero) of v = x * id: t = trunc(v), + sign(v) where
              * |v - t| >= 0.5 (exact); a non-finite v converts to INT_MIN, stored as 0 */
@@ -348,7 +436,21 @@ FQ_INLINE void gq_trits(const float *x, float id, uint8_t *t) {
         memset(t, 1, 256);
         return;
     }
-#if defined(GQ_SSE2)
+#if defined(GQ_AVX2)
+    {
+        __m256 vid = _mm256_set1_ps(id), half = _mm256_set1_ps(0.5f), mhalf = _mm256_set1_ps(-0.5f);
+        __m256i one = _mm256_set1_epi32(1), r[4];
+        for (j = 0; j < 256; j += 32) {
+            int k;
+            for (k = 0; k < 4; k++) {
+                __m256 v = _mm256_mul_ps(_mm256_loadu_ps(x + j + 8 * k), vid);     /* |v| <= 1 */
+                r[k] = _mm256_add_epi32(_mm256_sub_epi32(one, _mm256_castps_si256(_mm256_cmp_ps(v, half, _CMP_GE_OQ))),
+                                        _mm256_castps_si256(_mm256_cmp_ps(v, mhalf, _CMP_LE_OQ)));
+            }
+            _mm256_storeu_si256((__m256i *) (t + j), gq_pack_u8x32(r[0], r[1], r[2], r[3]));
+        }
+    }
+#elif defined(GQ_SSE2)
     {
         __m128 vid = _mm_set1_ps(id), half = _mm_set1_ps(0.5f), mhalf = _mm_set1_ps(-0.5f);
         __m128i one = _mm_set1_epi32(1), r[4];
@@ -410,6 +512,18 @@ FQ_INLINE int gq_tq2_0(const float *x, uint8_t *y, int64_t nb) {
 /* (q * 256 + 242) / 243 for q < 243: ceil(q * 256 / 243) */
 FQ_INLINE uint8_t gq_tq1_byte(unsigned q) { return (uint8_t) ((q * 256u + 242u) / 243u); }
 
+#if defined(GQ_SSE2)
+/* gq_tq1_byte of 16 bytes q < 243: q + (13 q + 242) / 243, the division as
+ * ((13 q + 242) * 4316) >> 20, exact for these q (tools/gguf_encode_check.py tq1) */
+FQ_INLINE __m128i gq_tq1_bytes16(__m128i q) {
+    const __m128i z = _mm_setzero_si128(), c13 = _mm_set1_epi16(13), c242 = _mm_set1_epi16(242), m = _mm_set1_epi16(4316);
+    __m128i lo = _mm_unpacklo_epi8(q, z), hi = _mm_unpackhi_epi8(q, z);
+    lo = _mm_add_epi16(lo, _mm_srli_epi16(_mm_mulhi_epu16(_mm_add_epi16(_mm_mullo_epi16(lo, c13), c242), m), 4));
+    hi = _mm_add_epi16(hi, _mm_srli_epi16(_mm_mulhi_epu16(_mm_add_epi16(_mm_mullo_epi16(hi, c13), c242), m), 4));
+    return _mm_packus_epi16(lo, hi);
+}
+#endif
+
 FQ_INLINE int gq_tq1_0(const float *x, uint8_t *y, int64_t nb) {
     int64_t i;
     int nonfinite = 0, range = 0;
@@ -418,10 +532,22 @@ FQ_INLINE int gq_tq1_0(const float *x, uint8_t *y, int64_t nb) {
         float d = gq_absmax(x, 256, &nonfinite);
         int m;
         gq_trits(x, gq_recip(d), t);
+#if defined(GQ_SSE2)
+        for (m = 0; m < 48; m += 16) {                 /* bytes 0..31: step 32; 32..47: step 16 */
+            const uint8_t *tb = m < 32 ? t + m : t + 160;
+            const int step = m < 32 ? 32 : 16;
+            __m128i q = _mm_loadu_si128((const __m128i *) tb);
+            int k;
+            for (k = 1; k < 5; k++)                        /* q = 3 q + t, bytes, no overflow */
+                q = _mm_add_epi8(_mm_add_epi8(_mm_add_epi8(q, q), q), _mm_loadu_si128((const __m128i *) (tb + k * step)));
+            _mm_storeu_si128((__m128i *) (y + m), gq_tq1_bytes16(q));
+        }
+#else
         for (m = 0; m < 32; m++)
             y[m] = gq_tq1_byte((unsigned) (((t[m] * 3 + t[32 + m]) * 3 + t[64 + m]) * 3 + t[96 + m]) * 3 + t[128 + m]);
         for (m = 0; m < 16; m++)
             y[32 + m] = gq_tq1_byte((unsigned) (((t[160 + m] * 3 + t[176 + m]) * 3 + t[192 + m]) * 3 + t[208 + m]) * 3 + t[224 + m]);
+#endif
         for (m = 0; m < 4; m++)
             y[48 + m] = gq_tq1_byte((unsigned) ((((t[240 + m] * 3 + t[244 + m]) * 3 + t[248 + m]) * 3 + t[252 + m]) * 3));
         range |= gq_put_fp16(y + 52, d);
@@ -453,7 +579,35 @@ FQ_INLINE int gq_q8_k(const float *x, uint8_t *y, int64_t nb) {
             range = GQ_RANGE;
             continue;
         }
-#if defined(GQ_SSE2)
+#if defined(GQ_AVX2)
+        {
+            __m256 vs = _mm256_set1_ps(iscale), magic = _mm256_set1_ps(GV_MAGIC);
+            __m256i top = _mm256_set1_epi32(127);
+            for (j = 0; j < 256; j += 32) {
+                __m256i t[4];
+                int k;
+                for (k = 0; k < 4; k++) {
+                    __m256 v = _mm256_sub_ps(_mm256_add_ps(_mm256_mul_ps(_mm256_loadu_ps(x + j + 8 * k), vs), magic), magic);
+                    t[k] = _mm256_min_epi32(_mm256_cvttps_epi32(v), top);
+                }
+                /* the two sums of 16 codes of these 32 */
+                {
+                    __m256i s01 = _mm256_add_epi32(t[0], t[1]), s23 = _mm256_add_epi32(t[2], t[3]);
+                    __m256i h = _mm256_hadd_epi32(s01, s23);          /* pairs, per 128-bit lane */
+                    __m128i a = _mm_add_epi32(_mm256_castsi256_si128(h), _mm256_extracti128_si256(h, 1));
+                    a = _mm_hadd_epi32(a, a);
+                    y[260 + j / 8] = (uint8_t) (_mm_cvtsi128_si32(a) & 0xFF);
+                    y[261 + j / 8] = (uint8_t) ((_mm_cvtsi128_si32(a) >> 8) & 0xFF);
+                    y[262 + j / 8] = (uint8_t) (_mm_extract_epi32(a, 1) & 0xFF);
+                    y[263 + j / 8] = (uint8_t) ((_mm_extract_epi32(a, 1) >> 8) & 0xFF);
+                }
+                _mm256_storeu_si256((__m256i *) (qs + j), gq_pack_i8x32(t[0], t[1], t[2], t[3]));
+            }
+        }
+        d = 1.0f / iscale;
+        memcpy(y, &d, 4);
+        continue;
+#elif defined(GQ_SSE2)
         {
             __m128 vs = _mm_set1_ps(iscale), magic = _mm_set1_ps(GV_MAGIC);
             __m128i top = _mm_set1_epi32(127);
