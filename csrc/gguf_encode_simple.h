@@ -130,6 +130,22 @@ FQ_INLINE int gq_range8(const float *x, int n, float *hi, float *lo) {
     *lo = gq_hmin8(l);
     return _mm256_movemask_ps(_mm256_cmp_ps(nf, nf, _CMP_UNORD_Q)) != 0;
 }
+/* max |x| of n = 8k floats as bits, and whether one is NaN or inf (its bits are >= inf's):
+ * an integer max of the magnitude bits, which orders finite floats as floats do */
+FQ_INLINE float gq_absmax8(const float *x, int n, int *nonfinite) {
+    const __m256i m = _mm256_set1_epi32(0x7FFFFFFF);
+    __m256i a = _mm256_and_si256(_mm256_loadu_si256((const __m256i *) x), m);
+    __m128i h;
+    int k, bits;
+    for (k = 8; k < n; k += 8) a = _mm256_max_epi32(a, _mm256_and_si256(_mm256_loadu_si256((const __m256i *) (x + k)), m));
+    h = _mm_max_epi32(_mm256_castsi256_si128(a), _mm256_extracti128_si256(a, 1));
+    h = _mm_max_epi32(h, _mm_shuffle_epi32(h, 0x4E));
+    h = _mm_max_epi32(h, _mm_shuffle_epi32(h, 0xB1));
+    bits = _mm_cvtsi128_si32(h);
+    *nonfinite |= bits >= 0x7F800000;
+    return fqr_float((uint32_t) bits);
+}
+
 /* 32 int32 (four vectors), each in [0, 255] or INT_MIN, to 32 bytes in order (INT_MIN -> 0) */
 FQ_INLINE __m256i gq_pack_u8x32(__m256i a, __m256i b, __m256i c, __m256i d) {
     __m256i p = _mm256_packus_epi16(_mm256_packs_epi32(a, b), _mm256_packs_epi32(c, d));
@@ -164,6 +180,17 @@ FQ_INLINE int gq_range(const float *x, int n, float *hi, float *lo) {
 #else
     return gq_range_plain(x, n, hi, lo);
 #endif
+}
+
+/* max |x| of n values, +0 when all are zero (C: `amax = MAX(amax, fabsf(v))` from 0) */
+FQ_INLINE float gq_absmax(const float *x, int n, int *nonfinite) {
+    float hi, lo, amax;
+#if defined(GQ_AVX2)
+    if ((n & 7) == 0) return gq_absmax8(x, n, nonfinite);   /* +0 for an all-zero block */
+#endif
+    *nonfinite |= gq_range(x, n, &hi, &lo);
+    amax = hi > -lo ? hi : -lo;
+    return amax == 0.0f ? 0.0f : amax;
 }
 
 /* ---------------------------------------------------------------- BF16 */
@@ -372,28 +399,26 @@ FQ_INLINE int gq_q8_0(const float *x, uint8_t *y, int64_t nb) {
     int64_t i;
     int nonfinite = 0, range = 0;
     for (i = 0; i < nb; i++, x += 32, y += 34) {
-        float hi, lo, amax, d, id;
-        nonfinite |= gq_range(x, 32, &hi, &lo);
-        amax = hi > -lo ? hi : -lo;                  /* MAX(amax, fabsf(v)): max |x|, +0 for zeros */
-        if (amax == 0.0f) amax = 0.0f;
+        float amax, d, id;
+        amax = gq_absmax(x, 32, &nonfinite);         /* MAX(amax, fabsf(v)): max |x|, +0 for zeros */
         d = amax / 127.0f;
         id = gq_recip(d);
         range |= gq_put_fp16(y, d);
 #if defined(GQ_AVX2)
-        {
-            /* roundf (half away from zero) of v = x * id: t = trunc(v), + sign(v) where
-             * |v - t| >= 0.5 (exact); a non-finite v converts to INT_MIN, stored as 0 */
-            __m256 vid = _mm256_set1_ps(id), half = _mm256_set1_ps(0.5f), mhalf = _mm256_set1_ps(-0.5f);
-            __m256i imin = _mm256_set1_epi32(INT32_MIN), t[4];
+        if (!(id <= FLT_MAX)) {
+            /* 1/d overflowed: every x * id is +-inf or NaN, which C converts to INT_MIN: 0 */
+            memset(y + 2, 0, 32);
+        } else {
+            /* roundf (half away from zero) of v = x * id, |v| < 128: t = trunc(v), plus
+             * trunc(2 (v - t)), which is +-1 exactly where |v - t| >= 0.5 (all exact) */
+            __m256 vid = _mm256_set1_ps(id);
+            __m256i t[4];
             int k;
             for (k = 0; k < 4; k++) {
                 __m256 v = _mm256_mul_ps(_mm256_loadu_ps(x + 8 * k), vid);
                 __m256i t0 = _mm256_cvttps_epi32(v);
                 __m256 f = _mm256_sub_ps(v, _mm256_cvtepi32_ps(t0));
-                __m256i up = _mm256_castps_si256(_mm256_cmp_ps(f, half, _CMP_GE_OQ));
-                __m256i dn = _mm256_castps_si256(_mm256_cmp_ps(f, mhalf, _CMP_LE_OQ));
-                __m256i ti = _mm256_add_epi32(_mm256_sub_epi32(t0, up), dn);
-                t[k] = _mm256_andnot_si256(_mm256_cmpeq_epi32(t0, imin), ti);
+                t[k] = _mm256_add_epi32(t0, _mm256_cvttps_epi32(_mm256_add_ps(f, f)));
             }
             _mm256_storeu_si256((__m256i *) (y + 2), gq_pack_i8x32(t[0], t[1], t[2], t[3]));
         }
@@ -472,12 +497,6 @@ FQ_INLINE void gq_trits(const float *x, float id, uint8_t *t) {
 #endif
 }
 
-FQ_INLINE float gq_absmax(const float *x, int n, int *nonfinite) {
-    float hi, lo, amax;
-    *nonfinite |= gq_range(x, n, &hi, &lo);
-    amax = hi > -lo ? hi : -lo;
-    return amax == 0.0f ? 0.0f : amax;
-}
 
 FQ_INLINE int gq_tq2_0(const float *x, uint8_t *y, int64_t nb) {
     int64_t i;
