@@ -38,12 +38,11 @@ __all__ = [
 NONFINITE = 1
 RANGE = 2
 
-F32 = np.float32
-MAGIC = F32(12582912.0)      # 1.5 * 2**23: (a + MAGIC) - MAGIC rounds half to even
-NEAREST_INT_LIMIT = F32(4194303.0)
+MAGIC = np.float32(12582912.0)      # 1.5 * 2**23: (a + MAGIC) - MAGIC rounds half to even
+NEAREST_INT_LIMIT = np.float32(4194303.0)
 KVALUES_IQ4NL = np.array([-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113], np.int8)
 KVALUES_FP4 = np.array([0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12], np.int8)
-GROUP_MAX_EPS = F32(1e-15)
+GROUP_MAX_EPS = np.float32(1e-15)
 
 
 # ---------------------------------------------------------------- shared helpers
@@ -72,20 +71,20 @@ def to_int(a: np.ndarray) -> np.ndarray:
     """float32 -> int64 as C converts through a 32-bit integer on x86-64: values outside
     (-2**31, 2**31) and NaN give INT_MIN."""
     with np.errstate(invalid="ignore"):
-        good = np.abs(a) < F32(2147483648.0)
-        return np.where(good, np.trunc(np.where(good, a, F32(0))), F32(-2147483648.0)).astype(np.int64)
+        good = np.abs(a) < np.float32(2147483648.0)
+        return np.where(good, np.trunc(np.where(good, a, np.float32(0))), np.float32(-2147483648.0)).astype(np.int64)
 
 
 def fp16_bits(v: np.ndarray):
     """float32 -> IEEE half bits, round to nearest even (ggml's ``GGML_FP32_TO_FP16`` for every
     value but NaN), and whether every result is finite."""
     with np.errstate(over="ignore", invalid="ignore"):
-        h = np.asarray(v, F32).astype(np.float16)
+        h = np.asarray(v, np.float32).astype(np.float16)
     return h.view(np.uint16), bool(np.isfinite(h).all())
 
 
 def fp16_value(bits: np.ndarray) -> np.ndarray:
-    return bits.view(np.float16).astype(F32)
+    return bits.view(np.float16).astype(np.float32)
 
 
 def put_u16(out: np.ndarray, col: int, bits: np.ndarray) -> None:
@@ -100,7 +99,7 @@ def first_absmax(x: np.ndarray):
     amax = ax.max(axis=1)
     idx = np.argmax(ax == amax[:, None], axis=1)
     mx = x[np.arange(x.shape[0]), idx]
-    return amax, np.where(amax == 0, F32(0), mx).astype(F32)
+    return amax, np.where(amax == 0, np.float32(0), mx).astype(np.float32)
 
 
 def first_zero_sign(x: np.ndarray, value: np.ndarray) -> np.ndarray:
@@ -108,13 +107,13 @@ def first_zero_sign(x: np.ndarray, value: np.ndarray) -> np.ndarray:
     row: the sign a sequential ``if (v < min) min = v`` (or ``v > max``) leaves."""
     iz = x == 0
     first = x[np.arange(x.shape[0]), np.argmax(iz, axis=1)]
-    return np.where(value == 0, first, value).astype(F32)
+    return np.where(value == 0, first, value).astype(np.float32)
 
 
 def reciprocal_or_zero(d: np.ndarray) -> np.ndarray:
     """``d ? 1.0f/d : 0.0f``."""
     with np.errstate(divide="ignore", over="ignore"):
-        return np.where(d != 0, F32(1) / np.where(d != 0, d, F32(1)), F32(0)).astype(F32)
+        return np.where(d != 0, np.float32(1) / np.where(d != 0, d, np.float32(1)), np.float32(0)).astype(np.float32)
 
 
 def seq_sum(terms) -> np.ndarray:
@@ -162,11 +161,11 @@ def _legacy_symmetric(src, out, divisor, bias, top, type_size):
     if status:
         return status
     _, mx = first_absmax(x)
-    d = (mx / F32(divisor)).astype(F32)
+    d = (mx / np.float32(divisor)).astype(np.float32)
     dbits, ok = fp16_bits(d)
     inv = reciprocal_or_zero(d)
     with np.errstate(invalid="ignore", over="ignore"):
-        v = x * inv[:, None] + F32(bias)
+        v = x * inv[:, None] + np.float32(bias)
     q8 = ((to_int(v) & 0xFF) ^ 0x80) - 0x80          # (int8_t) of the 32-bit conversion
     q = np.minimum(top, q8).astype(np.int64) & 0xFF   # MIN(top, ...) stored as uint8_t
     put_u16(y, 0, dbits)
@@ -207,12 +206,12 @@ def _legacy_affine(src, out, levels, type_size, clamp):
     mn = first_zero_sign(x, x.min(axis=1))
     mx = first_zero_sign(x, x.max(axis=1))
     with np.errstate(over="ignore"):
-        d = ((mx - mn) / F32(levels)).astype(F32)
+        d = ((mx - mn) / np.float32(levels)).astype(np.float32)
     dbits, ok1 = fp16_bits(d)
     mbits, ok2 = fp16_bits(mn)
     inv = reciprocal_or_zero(d)
     with np.errstate(invalid="ignore", over="ignore"):
-        v = (x - mn[:, None]) * inv[:, None] + F32(0.5)
+        v = (x - mn[:, None]) * inv[:, None] + np.float32(0.5)
     q = to_int(v) & 0xFF
     if clamp:
         q = np.minimum(levels, ((q ^ 0x80) - 0x80)) & 0xFF
@@ -249,7 +248,7 @@ def round_away(v: np.ndarray) -> np.ndarray:
     """C ``roundf``/``lroundf``: half away from zero (exact: ``|v| - trunc(|v|)`` is exact)."""
     a = np.abs(v)
     t = np.trunc(a)
-    return np.copysign(t + (a - t >= F32(0.5)).astype(F32), v).astype(F32)
+    return np.copysign(t + (a - t >= np.float32(0.5)).astype(np.float32), v).astype(np.float32)
 
 
 def gguf_quantize_q8_0(src, out):
@@ -260,7 +259,7 @@ def gguf_quantize_q8_0(src, out):
     if status:
         return status
     amax = np.abs(x).max(axis=1)
-    d = (amax / F32(127)).astype(F32)
+    d = (amax / np.float32(127)).astype(np.float32)
     dbits, ok = fp16_bits(d)
     inv = reciprocal_or_zero(d)
     with np.errstate(invalid="ignore", over="ignore"):
@@ -281,7 +280,7 @@ def _ternary(x):
     with np.errstate(invalid="ignore", over="ignore"):
         v = x * inv[:, None]
         r = round_away(v)
-        t = np.where(np.isfinite(r), r, F32(0)).astype(np.int64) + 1
+        t = np.where(np.isfinite(r), r, np.float32(0)).astype(np.int64) + 1
     return t, dbits, ok
 
 
@@ -340,8 +339,8 @@ def _log2_floor_thresholds() -> np.ndarray:
     low = np.where(e > -127, (e + 127) << 23, 1 << np.clip(e + 149, 0, 30)).astype(np.int64)
     cand = top[:, None] - np.arange(1, 65)[None, :]                       # 64 floats below 2**(E+1)
     inside = cand >= low[:, None]
-    x = np.where(inside, cand, top[:, None]).astype(np.uint32).view(F32)
-    up = (np.log2(x.astype(np.float64)).astype(F32) == (e + 1)[:, None]) & inside
+    x = np.where(inside, cand, top[:, None]).astype(np.uint32).view(np.float32)
+    up = (np.log2(x.astype(np.float64)).astype(np.float32) == (e + 1)[:, None]) & inside
     # the floats that round up are the ones nearest 2**(E+1): a run from the top
     run = np.cumprod(up, axis=1).sum(axis=1)
     return (top - run).astype(np.uint32)
@@ -365,16 +364,16 @@ def e8m0_to_fp32_half(e: np.ndarray) -> np.ndarray:
     """ggml's ``GGML_E8M0_TO_FP32_HALF``: ``2**(e - 128)``."""
     e = e.astype(np.uint32)
     bits = np.where(e < 2, np.uint32(0x00200000) << e, (e - 1) << 23).astype(np.uint32)
-    return bits.view(F32)
+    return bits.view(np.float32)
 
 
 def best_index_fp4(x: np.ndarray, d: np.ndarray) -> np.ndarray:
     """``best_index_mxfp4``: the first k of 16 minimising ``fabsf(kvalues[k] * d - x)``."""
     best = np.zeros(x.shape, np.int64)
     with np.errstate(over="ignore", invalid="ignore"):
-        err = np.abs(F32(KVALUES_FP4[0]) * d - x)
+        err = np.abs(np.float32(KVALUES_FP4[0]) * d - x)
         for k in range(1, 16):
-            e = np.abs(F32(KVALUES_FP4[k]) * d - x)
+            e = np.abs(np.float32(KVALUES_FP4[k]) * d - x)
             better = e < err
             best = np.where(better, k, best)
             err = np.where(better, e, err)
@@ -392,7 +391,7 @@ def gguf_quantize_mxfp4(src, out):
         return status
     amax = np.abs(x).max(axis=1)
     pos = amax > 0
-    e = np.where(pos, floor_log2f(np.where(pos, amax, F32(1))) - 2 + 127, 0) & 0xFF
+    e = np.where(pos, floor_log2f(np.where(pos, amax, np.float32(1))) - 2 + 127, 0) & 0xFF
     d = e8m0_to_fp32_half(e)
     k = best_index_fp4(x, d[:, None])
     y[:, 0] = e.astype(np.uint8)
@@ -403,7 +402,7 @@ def gguf_quantize_mxfp4(src, out):
 def fp32_to_ue4m3(x: np.ndarray) -> np.ndarray:
     """ggml's ``ggml_fp32_to_ue4m3``: unsigned E4M3 (bias 7), round half up on the dropped
     mantissa bit, at most 0x7E (448), 0 for x <= 0."""
-    x = np.where(x > F32(448), F32(448), x).astype(F32)
+    x = np.where(x > np.float32(448), np.float32(448), x).astype(np.float32)
     bits = x.view(np.uint32).astype(np.int64)
     exp = ((bits >> 23) & 0xFF) - 127 + 7
     man = ((bits >> 20) & 7) + ((bits >> 19) & 1)
@@ -411,7 +410,7 @@ def fp32_to_ue4m3(x: np.ndarray) -> np.ndarray:
     man = np.where(man > 7, 0, man)
     normal = np.where(exp >= 15, 0x7E, (exp << 3) | man)
     with np.errstate(invalid="ignore", over="ignore"):
-        sub = to_int(x * F32(512.0) + F32(0.5))
+        sub = to_int(x * np.float32(512.0) + np.float32(0.5))
     sub = np.where(sub > 7, 7, sub)
     sub = np.where(sub < 1, 0, sub)
     res = np.where(((bits >> 23) & 0xFF) - 127 + 7 <= 0, sub, normal)
@@ -421,10 +420,10 @@ def fp32_to_ue4m3(x: np.ndarray) -> np.ndarray:
 def ue4m3_to_fp32_half(u: np.ndarray) -> np.ndarray:
     """ggml's ``ggml_ue4m3_to_fp32`` (which includes the factor 0.5 of the doubled values)."""
     exp = (u >> 3) & 0xF
-    man = (u & 7).astype(F32)
-    raw = np.where(exp == 0, man * F32(2.0 ** -9),
-                   (F32(1) + man / F32(8)) * np.exp2((exp - 7).astype(F32)).astype(F32))
-    return np.where((u == 0) | (u == 0x7F), F32(0), raw * F32(0.5)).astype(F32)
+    man = (u & 7).astype(np.float32)
+    raw = np.where(exp == 0, man * np.float32(2.0 ** -9),
+                   (np.float32(1) + man / np.float32(8)) * np.exp2((exp - 7).astype(np.float32)).astype(np.float32))
+    return np.where((u == 0) | (u == 0x7F), np.float32(0), raw * np.float32(0.5)).astype(np.float32)
 
 
 def gguf_quantize_nvfp4(src, out):
@@ -437,7 +436,7 @@ def gguf_quantize_nvfp4(src, out):
         return status
     sub = x.reshape(-1, 16)
     amax = np.abs(sub).max(axis=1)
-    ue = fp32_to_ue4m3((amax / F32(6.0)).astype(F32))
+    ue = fp32_to_ue4m3((amax / np.float32(6.0)).astype(np.float32))
     d = ue4m3_to_fp32_half(ue)
     k = best_index_fp4(sub, d[:, None])
     y[:, :4] = ue.reshape(-1, 4).astype(np.uint8)
@@ -459,11 +458,11 @@ def gguf_quantize_q8_k(src, out):
     amax, mx = first_absmax(x)
     zero = amax == 0
     with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
-        iscale = (F32(-127) / np.where(zero, F32(1), mx)).astype(F32)
+        iscale = (np.float32(-127) / np.where(zero, np.float32(1), mx)).astype(np.float32)
         r, ok = nearest_int(x[~zero] * iscale[~zero, None])
         q = np.zeros(x.shape, np.int64)
         q[~zero] = np.minimum(127, r.astype(np.int64)) if ok else 0
-        d = np.where(zero, F32(0), F32(1) / iscale).astype(F32)
+        d = np.where(zero, np.float32(0), np.float32(1) / iscale).astype(np.float32)
     bsums = q.reshape(-1, 16, 16).sum(axis=2).astype(np.int16)
     y[:, :4] = d.view(np.uint8).reshape(-1, 4)
     y[:, 4:260] = q.astype(np.int8).view(np.uint8)
@@ -473,7 +472,7 @@ def gguf_quantize_q8_k(src, out):
 
 # ---------------------------------------------------------------- IQ4_NL
 
-IQ4_MIDPOINTS = ((KVALUES_IQ4NL[:-1].astype(F32) + KVALUES_IQ4NL[1:].astype(F32)) / F32(2)).astype(F32)
+IQ4_MIDPOINTS = ((KVALUES_IQ4NL[:-1].astype(np.float32) + KVALUES_IQ4NL[1:].astype(np.float32)) / np.float32(2)).astype(np.float32)
 
 
 def best_index_iq4(a: np.ndarray) -> np.ndarray:
@@ -489,9 +488,9 @@ def best_index_iq4(a: np.ndarray) -> np.ndarray:
 def iq4_sums(x, w, a):
     """Codes of ``a`` and the sequential sums ``sumqx += w*q*x``, ``sumq2 += w*q*q``."""
     idx = best_index_iq4(a)
-    q = KVALUES_IQ4NL[idx].astype(F32)
-    sumqx = np.zeros(x.shape[0], F32)
-    sumq2 = np.zeros(x.shape[0], F32)
+    q = KVALUES_IQ4NL[idx].astype(np.float32)
+    sumqx = np.zeros(x.shape[0], np.float32)
+    sumq2 = np.zeros(x.shape[0], np.float32)
     with np.errstate(over="ignore", invalid="ignore"):
         for j in range(x.shape[1]):
             wq = w[:, j] * q[:, j]
@@ -512,12 +511,12 @@ def gguf_quantize_iq4_nl(src, out):
     amax, mx = first_absmax(x)
     small = amax < GROUP_MAX_EPS
     with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
-        d = (np.where(small, F32(1), mx) / F32(-127)).astype(F32)
-        inv = (F32(1) / d).astype(F32)
-        w = (x * x).astype(F32)
+        d = (np.where(small, np.float32(1), mx) / np.float32(-127)).astype(np.float32)
+        inv = (np.float32(1) / d).astype(np.float32)
+        w = (x * x).astype(np.float32)
         idx, sumqx, sumq2 = iq4_sums(x, w, x * inv[:, None])
-        d = np.where(sumq2 > 0, sumqx / np.where(sumq2 > 0, sumq2, F32(1)), F32(0)).astype(F32)
-    d = np.where(small, F32(0), d).astype(F32)
+        d = np.where(sumq2 > 0, sumqx / np.where(sumq2 > 0, sumq2, np.float32(1)), np.float32(0)).astype(np.float32)
+    d = np.where(small, np.float32(0), d).astype(np.float32)
     idx = np.where(small[:, None], 8, idx)
     dbits, ok = fp16_bits(d)
     put_u16(y, 0, dbits)

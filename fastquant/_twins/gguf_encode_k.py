@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from .gguf_encode import (
-    F32, GROUP_MAX_EPS, KVALUES_IQ4NL, RANGE, blocks_of, finite_status, first_absmax, fp16_bits,
+    GROUP_MAX_EPS, KVALUES_IQ4NL, RANGE, blocks_of, finite_status, first_absmax, fp16_bits,
     fp16_value, iq4_sums, best_index_iq4, nearest_int, put_u16, reciprocal_or_zero,
 )
 
@@ -37,12 +37,12 @@ class _Check:
     def round(self, a, where=None):
         r, _ = nearest_int(a)
         with np.errstate(invalid="ignore"):
-            good = np.abs(a) <= F32(4194303.0)
+            good = np.abs(a) <= np.float32(4194303.0)
         if where is not None:
             good = good | ~np.broadcast_to(where, good.shape)
         self.ok &= bool(good.all())
         # garbage (but finite, castable) where the assertion fails: the caller raises anyway
-        return np.where(good, r, F32(0)).astype(F32)
+        return np.where(good, r, np.float32(0)).astype(np.float32)
 
 
 def _finite_scales(chk, *arrays):
@@ -51,12 +51,12 @@ def _finite_scales(chk, *arrays):
     or 0 scales and writes a zero-scale block without asserting; fastquant raises there, as
     where a scale overflows fp16."""
     for a in arrays:
-        chk.ok &= bool(np.all(np.abs(a) <= F32(3.4028235e38)))
+        chk.ok &= bool(np.all(np.abs(a) <= np.float32(3.4028235e38)))
 
 
 def _clamp(l, lo, hi):
     """``MAX(lo, MIN(hi, l))``."""
-    return np.maximum(F32(lo), np.minimum(F32(hi), l)).astype(F32)
+    return np.maximum(np.float32(lo), np.minimum(np.float32(hi), l)).astype(np.float32)
 
 
 def _errstate():
@@ -79,24 +79,24 @@ def make_qkx2(x, w, nmax, rmin, rdelta, nstep, use_mad, chk):
             mx = np.where(xi > mx, xi, mx)
             sum_w = sum_w + w[:, i]
             sum_x = sum_x + w[:, i] * xi
-        mn = np.where(mn > 0, F32(0), mn).astype(F32)
+        mn = np.where(mn > 0, np.float32(0), mn).astype(np.float32)
         live = mx != mn                                      # else: L = 0, scale 0, the_min = -min
-        iscale = F32(nmax) / (mx - mn)
-        scale = F32(1) / iscale
-        L = np.empty((m, n), F32)
-        best = np.zeros(m, F32)
+        iscale = np.float32(nmax) / (mx - mn)
+        scale = np.float32(1) / iscale
+        L = np.empty((m, n), np.float32)
+        best = np.zeros(m, np.float32)
         for i in range(n):
             l = _clamp(chk.round(iscale * (x[:, i] - mn), live), 0, nmax)
             L[:, i] = l
             diff = scale * l + mn - x[:, i]
             diff = np.abs(diff) if use_mad else diff * diff
             best = best + w[:, i] * diff
-        aux = np.empty((m, n), F32)
+        aux = np.empty((m, n), np.float32)
         for step in range(nstep + 1):
-            iscale = (F32(rmin) + F32(rdelta) * F32(step) + F32(nmax)) / (mx - mn)
-            sum_l = np.zeros(m, F32)
-            sum_l2 = np.zeros(m, F32)
-            sum_xl = np.zeros(m, F32)
+            iscale = (np.float32(rmin) + np.float32(rdelta) * np.float32(step) + np.float32(nmax)) / (mx - mn)
+            sum_l = np.zeros(m, np.float32)
+            sum_l2 = np.zeros(m, np.float32)
+            sum_xl = np.zeros(m, np.float32)
             for i in range(n):
                 l = _clamp(chk.round(iscale * (x[:, i] - mn), live), 0, nmax)
                 aux[:, i] = l
@@ -108,9 +108,9 @@ def make_qkx2(x, w, nmax, rmin, rdelta, nstep, use_mad, chk):
             this_scale = (sum_w * sum_xl - sum_x * sum_l) / D
             this_min = (sum_l2 * sum_x - sum_l * sum_xl) / D
             pos = this_min > 0
-            this_min = np.where(pos, F32(0), this_min).astype(F32)
-            this_scale = np.where(pos, sum_xl / sum_l2, this_scale).astype(F32)
-            cur = np.zeros(m, F32)
+            this_min = np.where(pos, np.float32(0), this_min).astype(np.float32)
+            this_scale = np.where(pos, sum_xl / sum_l2, this_scale).astype(np.float32)
+            cur = np.zeros(m, np.float32)
             for i in range(n):
                 diff = this_scale * aux[:, i] + this_min - x[:, i]
                 diff = np.abs(diff) if use_mad else diff * diff
@@ -120,14 +120,14 @@ def make_qkx2(x, w, nmax, rmin, rdelta, nstep, use_mad, chk):
             best = np.where(take, cur, best)
             scale = np.where(take, this_scale, scale)
             mn = np.where(take, this_min, mn)
-        scale = np.where(live, scale, F32(0)).astype(F32)
-        L = np.where(live[:, None], L, F32(0)).astype(F32)
-        return scale, (-mn).astype(F32), L
+        scale = np.where(live, scale, np.float32(0)).astype(np.float32)
+        L = np.where(live[:, None], L, np.float32(0)).astype(np.float32)
+        return scale, (-mn).astype(np.float32), L
 
 
 def _running_max(v):
     """``if (v[j] > m) m = v[j]`` from m = 0, over the columns of ``v``."""
-    m = np.zeros(v.shape[0], F32)
+    m = np.zeros(v.shape[0], np.float32)
     for j in range(v.shape[1]):
         m = np.where(v[:, j] > m, v[:, j], m)
     return m
@@ -135,8 +135,8 @@ def _running_max(v):
 
 def _running_absmax(v):
     """``if (fabsf(v[j]) > amax) { amax = fabsf(v[j]); max = v[j]; }`` from 0 over columns."""
-    amax = np.zeros(v.shape[0], F32)
-    mx = np.zeros(v.shape[0], F32)
+    amax = np.zeros(v.shape[0], np.float32)
+    mx = np.zeros(v.shape[0], np.float32)
     for j in range(v.shape[1]):
         a = np.abs(v[:, j])
         g = a > amax
@@ -146,7 +146,7 @@ def _running_absmax(v):
 
 
 def _seq_sum_sq(x):
-    s = np.zeros(x.shape[0], F32)
+    s = np.zeros(x.shape[0], np.float32)
     with _errstate():
         for i in range(x.shape[1]):
             s = s + x[:, i] * x[:, i]
@@ -181,19 +181,19 @@ def gguf_quantize_q2_k(src, out):
         max_scale = _running_max(scales)
         max_min = _running_max(mins)
         has = max_scale > 0
-        isc = np.where(has, F32(15) / np.where(has, max_scale, F32(1)), F32(0)).astype(F32)
+        isc = np.where(has, np.float32(15) / np.where(has, max_scale, np.float32(1)), np.float32(0)).astype(np.float32)
         ls = chk.round(isc[:, None] * scales, has[:, None]).astype(np.int64)
         sc = np.where(has[:, None], _u8(ls), 0)
-        dbits, ok1 = fp16_bits(np.where(has, max_scale / F32(15), F32(0)))
+        dbits, ok1 = fp16_bits(np.where(has, max_scale / np.float32(15), np.float32(0)))
         hasm = max_min > 0
-        imn = np.where(hasm, F32(15) / np.where(hasm, max_min, F32(1)), F32(0)).astype(F32)
+        imn = np.where(hasm, np.float32(15) / np.where(hasm, max_min, np.float32(1)), np.float32(0)).astype(np.float32)
         lm = chk.round(imn[:, None] * mins, hasm[:, None]).astype(np.int64)
         sc = np.where(hasm[:, None], _u8(sc | (lm << 4)), sc)
-        mbits, ok2 = fp16_bits(np.where(hasm, max_min / F32(15), F32(0)))
-        d = fp16_value(dbits)[:, None] * (sc & 0xF).astype(F32)
-        dm = fp16_value(mbits)[:, None] * (sc >> 4).astype(F32)
+        mbits, ok2 = fp16_bits(np.where(hasm, max_min / np.float32(15), np.float32(0)))
+        d = fp16_value(dbits)[:, None] * (sc & 0xF).astype(np.float32)
+        dm = fp16_value(mbits)[:, None] * (sc >> 4).astype(np.float32)
         nz = d != 0
-        safe = np.where(nz, d, F32(1))
+        safe = np.where(nz, d, np.float32(1))
         a = (sub.reshape(nb, 16, 16) + dm[:, :, None]) / safe[:, :, None]
         l = _clamp(chk.round(a, nz[:, :, None]), 0, 3)
         L = np.where(nz[:, :, None], l, L).reshape(nb, 256).astype(np.int64)
@@ -212,8 +212,8 @@ def _q45_k(x, nmax, rmin, nstep, chk):
     nb = x.shape[0]
     sub = x.reshape(nb * 8, 32)
     with _errstate():
-        av_x = np.sqrt(_seq_sum_sq(sub) / F32(32)).astype(F32)
-        w = (av_x[:, None] + np.abs(sub)).astype(F32)
+        av_x = np.sqrt(_seq_sum_sq(sub) / np.float32(32)).astype(np.float32)
+        w = (av_x[:, None] + np.abs(sub)).astype(np.float32)
         scales, mins, L = make_qkx2(sub, w, nmax, rmin, 0.1, nstep, False, chk)
         _finite_scales(chk, scales, mins)
         scales = scales.reshape(nb, 8)
@@ -221,8 +221,8 @@ def _q45_k(x, nmax, rmin, nstep, chk):
         L = L.reshape(nb, 8, 32)
         max_scale = _running_max(scales)
         max_min = _running_max(mins)
-        inv_scale = np.where(max_scale > 0, F32(63) / np.where(max_scale > 0, max_scale, F32(1)), F32(0)).astype(F32)
-        inv_min = np.where(max_min > 0, F32(63) / np.where(max_min > 0, max_min, F32(1)), F32(0)).astype(F32)
+        inv_scale = np.where(max_scale > 0, np.float32(63) / np.where(max_scale > 0, max_scale, np.float32(1)), np.float32(0)).astype(np.float32)
+        inv_min = np.where(max_min > 0, np.float32(63) / np.where(max_min > 0, max_min, np.float32(1)), np.float32(0)).astype(np.float32)
         ls = np.minimum(63, _u8(chk.round(inv_scale[:, None] * scales)))
         lm = np.minimum(63, _u8(chk.round(inv_min[:, None] * mins)))
         s12 = np.zeros((nb, 12), np.int64)
@@ -231,13 +231,13 @@ def _q45_k(x, nmax, rmin, nstep, chk):
         s12[:, 8:12] = (ls[:, 4:] & 0xF) | ((lm[:, 4:] & 0xF) << 4)
         s12[:, 0:4] |= (ls[:, 4:] >> 4) << 6
         s12[:, 4:8] |= (lm[:, 4:] >> 4) << 6
-        dbits, ok1 = fp16_bits(max_scale / F32(63))
-        mbits, ok2 = fp16_bits(max_min / F32(63))
+        dbits, ok1 = fp16_bits(max_scale / np.float32(63))
+        mbits, ok2 = fp16_bits(max_min / np.float32(63))
         # get_scale_min_k4 of the packed bytes gives back ls and lm
-        d = fp16_value(dbits)[:, None] * ls.astype(F32)
-        dm = fp16_value(mbits)[:, None] * lm.astype(F32)
+        d = fp16_value(dbits)[:, None] * ls.astype(np.float32)
+        dm = fp16_value(mbits)[:, None] * lm.astype(np.float32)
         nz = d != 0
-        safe = np.where(nz, d, F32(1))
+        safe = np.where(nz, d, np.float32(1))
         a = (sub.reshape(nb, 8, 32) + dm[:, :, None]) / safe[:, :, None]
         l = _clamp(chk.round(a, nz[:, :, None]), 0, nmax)
         L = np.where(nz[:, :, None], l, L).reshape(nb, 256).astype(np.int64)
@@ -295,14 +295,14 @@ def make_qx_rmse1(x, nmax, chk):
     with _errstate():
         amax, mx = _running_absmax(x)
         live = ~(amax < GROUP_MAX_EPS)
-        safe_mx = np.where(live, mx, F32(1))
-        w = (x * x).astype(F32)
-        wx = (w * x).astype(F32)
+        safe_mx = np.where(live, mx, np.float32(1))
+        w = (x * x).astype(np.float32)
+        wx = (w * x).astype(np.float32)
 
         def sums(iscale):
-            sumlx = np.zeros(m, F32)
-            suml2 = np.zeros(m, F32)
-            L = np.empty((m, n), F32)
+            sumlx = np.zeros(m, np.float32)
+            suml2 = np.zeros(m, np.float32)
+            L = np.empty((m, n), np.float32)
             for i in range(n):
                 l = _clamp(chk.round(iscale * x[:, i], live), -nmax, nmax - 1)
                 L[:, i] = l
@@ -310,21 +310,21 @@ def make_qx_rmse1(x, nmax, chk):
                 suml2 = suml2 + w[:, i] * l * l
             return sumlx, suml2, L
 
-        iscale = F32(-nmax) / safe_mx
+        iscale = np.float32(-nmax) / safe_mx
         sumlx, suml2, L = sums(iscale)
-        scale = np.where(suml2 != 0, sumlx / np.where(suml2 != 0, suml2, F32(1)), F32(0)).astype(F32)
+        scale = np.where(suml2 != 0, sumlx / np.where(suml2 != 0, suml2, np.float32(1)), np.float32(0)).astype(np.float32)
         best = scale * sumlx
         for step in range(-9, 10):
             if step == 0:
                 continue
-            iscale = -(F32(nmax) + F32(0.1) * F32(step)) / safe_mx
+            iscale = -(np.float32(nmax) + np.float32(0.1) * np.float32(step)) / safe_mx
             slx, sl2, Lc = sums(iscale)
             take = live & (sl2 > 0) & (slx * slx > best * sl2)
             L = np.where(take[:, None], Lc, L)
-            scale = np.where(take, slx / sl2, scale).astype(F32)
-            best = np.where(take, scale * slx, best).astype(F32)
-        scale = np.where(live, scale, F32(0)).astype(F32)
-        L = np.where(live[:, None], L + F32(nmax), F32(0)).astype(F32)
+            scale = np.where(take, slx / sl2, scale).astype(np.float32)
+            best = np.where(take, scale * slx, best).astype(np.float32)
+        scale = np.where(live, scale, np.float32(0)).astype(np.float32)
+        L = np.where(live[:, None], L + np.float32(nmax), np.float32(0)).astype(np.float32)
     return scale, L
 
 
@@ -348,14 +348,14 @@ def gguf_quantize_q6_k(src, out):
         L = L.reshape(nb, 16, 16)
         amax, max_scale = _running_absmax(scales)
         live = ~(amax < GROUP_MAX_EPS)
-        iscale = (F32(-128) / np.where(live, max_scale, F32(1))).astype(F32)
-        dbits, ok = fp16_bits(np.where(live, F32(1) / iscale, F32(0)))
+        iscale = (np.float32(-128) / np.where(live, max_scale, np.float32(1))).astype(np.float32)
+        dbits, ok = fp16_bits(np.where(live, np.float32(1) / iscale, np.float32(0)))
         sc = np.minimum(127, chk.round(iscale[:, None] * scales, live[:, None]).astype(np.int64))
         sc = np.where(live[:, None], sc, 0)
-        d = fp16_value(dbits)[:, None] * sc.astype(F32)
+        d = fp16_value(dbits)[:, None] * sc.astype(np.float32)
         nz = d != 0
-        a = sub.reshape(nb, 16, 16) / np.where(nz, d, F32(1))[:, :, None]
-        l = _clamp(chk.round(a, nz[:, :, None]), -32, 31) + F32(32)
+        a = sub.reshape(nb, 16, 16) / np.where(nz, d, np.float32(1))[:, :, None]
+        l = _clamp(chk.round(a, nz[:, :, None]), -32, 31) + np.float32(32)
         L = np.where(nz[:, :, None], l, L).reshape(nb, 256).astype(np.int64)
     Lg = L.reshape(nb, 2, 4, 32)
     lo = Lg & 0xF
@@ -380,12 +380,12 @@ def make_q3_rmse(x, nmax, chk):
     with _errstate():
         amax, mx = _running_absmax(x)
         live = ~(amax < GROUP_MAX_EPS)
-        iscale = (F32(-nmax) / np.where(live, mx, F32(1))).astype(F32)
-        w = (x * x).astype(F32)
-        wx = (w * x).astype(F32)
-        L = np.empty((m, n), F32)
-        sumlx = np.zeros(m, F32)
-        suml2 = np.zeros(m, F32)
+        iscale = (np.float32(-nmax) / np.where(live, mx, np.float32(1))).astype(np.float32)
+        w = (x * x).astype(np.float32)
+        wx = (w * x).astype(np.float32)
+        L = np.empty((m, n), np.float32)
+        sumlx = np.zeros(m, np.float32)
+        suml2 = np.zeros(m, np.float32)
         for i in range(n):
             l = _clamp(chk.round(iscale * x[:, i], live), -nmax, nmax - 1)
             L[:, i] = l
@@ -399,7 +399,7 @@ def make_q3_rmse(x, nmax, chk):
                 slx = sumlx - wx[:, i] * Li
                 pos = active & (slx > 0)
                 sl2 = suml2 - w[:, i] * Li * Li
-                a = x[:, i] * sl2 / np.where(pos, slx, F32(1))
+                a = x[:, i] * sl2 / np.where(pos, slx, np.float32(1))
                 new = _clamp(chk.round(a, pos), -nmax, nmax - 1)
                 diff = pos & (new != Li)
                 slx = slx + wx[:, i] * new
@@ -414,9 +414,9 @@ def make_q3_rmse(x, nmax, chk):
                 break
         # sums that overflowed float32 end in a 0 or NaN scale in C: see _finite_scales
         _finite_scales(chk, sumlx[live], suml2[live])
-        scale = np.where(suml2 > 0, sumlx / np.where(suml2 > 0, suml2, F32(1)), F32(0)).astype(F32)
-        scale = np.where(live, scale, F32(0)).astype(F32)
-        L = np.where(live[:, None], L + F32(nmax), F32(0)).astype(F32)
+        scale = np.where(suml2 > 0, sumlx / np.where(suml2 > 0, suml2, np.float32(1)), np.float32(0)).astype(np.float32)
+        scale = np.where(live, scale, np.float32(0)).astype(np.float32)
+        L = np.where(live[:, None], L + np.float32(nmax), np.float32(0)).astype(np.float32)
     return scale, L
 
 
@@ -439,7 +439,7 @@ def gguf_quantize_q3_k(src, out):
         L = L.reshape(nb, 16, 16)
         _, max_scale = _running_absmax(scales)
         has = max_scale != 0
-        iscale = (F32(-32) / np.where(has, max_scale, F32(1))).astype(F32)
+        iscale = (np.float32(-32) / np.where(has, max_scale, np.float32(1))).astype(np.float32)
         r = chk.round(iscale[:, None] * scales, has[:, None]).astype(np.int64)
         l8 = ((r & 0xFF) ^ 0x80) - 0x80                     # int8_t l = nearest_int(...)
         l6 = np.where(has[:, None], np.maximum(-32, np.minimum(31, l8)) + 32, 0)
@@ -448,12 +448,12 @@ def gguf_quantize_q3_k(src, out):
         for j in range(16):
             s12[:, 8 + j % 4] |= (l6[:, j] >> 4) << (2 * (j // 4))
         s12 = np.where(has[:, None], s12, 0)
-        dbits, ok = fp16_bits(np.where(has, F32(1) / iscale, F32(0)))
+        dbits, ok = fp16_bits(np.where(has, np.float32(1) / iscale, np.float32(0)))
         sc = l6 - 32
-        d = fp16_value(dbits)[:, None] * sc.astype(F32)
+        d = fp16_value(dbits)[:, None] * sc.astype(np.float32)
         nz = d != 0
-        a = sub.reshape(nb, 16, 16) / np.where(nz, d, F32(1))[:, :, None]
-        l = _clamp(chk.round(a, nz[:, :, None]), -4, 3) + F32(4)
+        a = sub.reshape(nb, 16, 16) / np.where(nz, d, np.float32(1))[:, :, None]
+        l = _clamp(chk.round(a, nz[:, :, None]), -4, 3) + np.float32(4)
         L = np.where(nz[:, :, None], l, L).reshape(nb, 256).astype(np.int64)
     hbit = (L > 3).reshape(nb, 8, 32)                       # element 32 k + m: bit k of hmask[m]
     hmask = np.zeros((nb, 32), np.int64)
@@ -485,28 +485,28 @@ def gguf_quantize_iq4_xs(src, out):
     with _errstate():
         amax, mx = first_absmax(sub)
         live = ~(amax < GROUP_MAX_EPS)
-        smx = np.where(live, mx, F32(1))
-        w = (sub * sub).astype(F32)
-        d = (-smx / F32(-127)).astype(F32)
-        inv = (F32(1) / d).astype(F32)
+        smx = np.where(live, mx, np.float32(1))
+        w = (sub * sub).astype(np.float32)
+        d = (-smx / np.float32(-127)).astype(np.float32)
+        inv = (np.float32(1) / d).astype(np.float32)
         _, sumqx, sumq2 = iq4_sums(sub, w, sub * inv[:, None])
-        d = np.where(sumq2 > 0, sumqx / np.where(sumq2 > 0, sumq2, F32(1)), F32(0)).astype(F32)
+        d = np.where(sumq2 > 0, sumqx / np.where(sumq2 > 0, sumq2, np.float32(1)), np.float32(0)).astype(np.float32)
         best = d * sumqx
         for itry in range(-7, 8):
-            inv = (F32(itry + (-127)) / smx).astype(F32)
+            inv = (np.float32(itry + (-127)) / smx).astype(np.float32)
             _, sqx, sq2 = iq4_sums(sub, w, sub * inv[:, None])
             take = (sq2 > 0) & (sqx * sqx > best * sq2)
-            d = np.where(take, sqx / np.where(take, sq2, F32(1)), d).astype(F32)
-            best = np.where(take, d * sqx, best).astype(F32)
-        scales = np.where(live, d, F32(0)).reshape(nb, 8).astype(F32)
+            d = np.where(take, sqx / np.where(take, sq2, np.float32(1)), d).astype(np.float32)
+            best = np.where(take, d * sqx, best).astype(np.float32)
+        scales = np.where(live, d, np.float32(0)).reshape(nb, 8).astype(np.float32)
         _finite_scales(chk, scales)
         _, max_scale = _running_absmax(scales)
-        d = (-max_scale / F32(32)).astype(F32)
+        d = (-max_scale / np.float32(32)).astype(np.float32)
         dbits, ok = fp16_bits(d)
         idd = reciprocal_or_zero(d)
         l = chk.round(idd[:, None] * scales).astype(np.int64)
         l = np.maximum(-32, np.minimum(31, l))
-        dl = (d[:, None] * l.astype(F32)).astype(F32)
+        dl = (d[:, None] * l.astype(np.float32)).astype(np.float32)
         idl = reciprocal_or_zero(dl.reshape(-1)).reshape(nb, 8)
         idx = best_index_iq4(sub.reshape(nb, 8, 32) * idl[:, :, None]).reshape(nb, 256)
         l = l + 32
