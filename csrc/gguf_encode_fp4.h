@@ -34,7 +34,7 @@ FQ_INLINE void gq_fp4_codes(const float *x, int n, float d, uint8_t *out) {
         idx = gv_add(idx, gv_masked(gm_and(gv_lt(v, gv_set1(0.0f)), gv_ne(idx, gv_set1(0.0f))), gv_set1(8.0f)));
         gv_store(buf + i, idx);
     }
-    for (i = 0; i < n / 2; i++) out[i] = (uint8_t) ((int) buf[i] | ((int) buf[i + n / 2] << 4));
+    for (i = 0; i < n / 2; i++) out[i] = (uint8_t) (gq_u8(buf[i]) | (gq_u8(buf[i + n / 2]) << 4));
 }
 
 /* floorf(log2f(a)) for finite a > 0, log2f rounded to nearest (see gguf_mxfp4_log2.h) */
@@ -59,7 +59,8 @@ FQ_INLINE int gq_mxfp4(const float *x, uint8_t *y, int64_t nb) {
     int nonfinite = 0;
     for (i = 0; i < nb; i++, x += 32, y += 17) {
         float amax = gq_absmax(x, 32, &nonfinite);
-        unsigned e = amax > 0.0f ? (unsigned) (gq_floor_log2f(amax) - 2 + 127) & 0xFFu : 0u;
+        /* (a NaN or inf block is rejected: its e is never looked up) */
+        unsigned e = amax > 0.0f && amax <= FLT_MAX ? (unsigned) (gq_floor_log2f(amax) - 2 + 127) & 0xFFu : 0u;
         y[0] = (uint8_t) e;
         gq_fp4_codes(x, 32, gq_e8m0_half(e), y + 1);
     }

@@ -181,7 +181,7 @@ FQ_INLINE void gk_search_codes_qkx2(const float *x, int n, float isc, float minb
         float l = live ? (isc * (x[i] - minb) + GV_MAGIC) - GV_MAGIC : 0.0f;
         l = nmax < l ? nmax : l;
         l = 0.0f > l ? 0.0f : l;
-        L[i] = (uint8_t) l;
+        L[i] = gq_u8(l);
     }
 }
 
@@ -506,7 +506,7 @@ FQ_INLINE int gk_q6k_finish(const float *x, uint8_t *y, const gk_subs *s) {
                 float l = s->live[j] ? (s->isc[j] * x[16 * j + i] + GV_MAGIC) - GV_MAGIC : -32.0f;
                 l = 31.0f < l ? 31.0f : l;
                 l = -32.0f > l ? -32.0f : l;
-                L[16 * j + i] = (uint8_t) (l + 32.0f);
+                L[16 * j + i] = gq_u8(l + 32.0f);
             }
             continue;
         }
@@ -649,7 +649,7 @@ FQ_INLINE int gk_q3_groups(const float *xt, float *wt, float *wxt, float *lt, fl
 FQ_INLINE void gk_q3_search_codes(const float *lt, int k, uint8_t *L) {
     const float *lane = lt + (k / GV_W) * 16 * GV_W + k % GV_W;
     int i;
-    for (i = 0; i < 16; i++) L[i] = (uint8_t) lane[i * GV_W];
+    for (i = 0; i < 16; i++) L[i] = gq_u8(lane[i * GV_W]);
 }
 
 FQ_INLINE int gk_q3k_finish(const float *x, uint8_t *y, const gk_subs *sb, int off, const float *lt) {
@@ -838,7 +838,7 @@ FQ_INLINE int gk_iq4xs_finish(const float *x, uint8_t *y, const float *scales) {
         dl = d * (float) l;
         idl = gq_recip(dl);
         for (i = 0; i < 32; i += GV_W) gv_store(buf + i, gk_iq4_index(gv_mul(gv_set1(idl), gv_load(x + 32 * ib + i))));
-        for (i = 0; i < 32; i++) L[32 * ib + i] = (uint8_t) buf[i];
+        for (i = 0; i < 32; i++) L[32 * ib + i] = gq_u8(buf[i]);
         l += 32;
         y[4 + ib / 2] |= (uint8_t) ((l & 0xF) << (4 * (ib % 2)));
         sh |= (unsigned) (l >> 4) << (2 * ib);
@@ -911,7 +911,7 @@ FQ_INLINE int gk_iq4nl(const float *x, uint8_t *y, int64_t nb) {
             int on = (lives >> l) & 1u;
             range |= gq_put_fp16(yb, scale[l]);
             for (i = 0; i < 16; i++) {
-                int a = on ? (int) idx[i * GV_W + l] : 8, b = on ? (int) idx[(i + 16) * GV_W + l] : 8;
+                int a = on ? gq_u8(idx[i * GV_W + l]) : 8, b = on ? gq_u8(idx[(i + 16) * GV_W + l]) : 8;
                 yb[2 + i] = (uint8_t) (a | (b << 4));
             }
         }

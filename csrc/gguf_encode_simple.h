@@ -46,6 +46,10 @@ FQ_INLINE int32_t gq_to_int(float a) {
     return INT32_MIN;
 }
 
+/* a float holding a small code as a byte; NaN and anything outside [0, 255] (only ever in a
+ * block that is being rejected) give 0 instead of C's undefined conversion */
+FQ_INLINE uint8_t gq_u8(float v) { return v >= 0.0f && v < 256.0f ? (uint8_t) (int) v : 0; }
+
 /* d ? 1.0f/d : 0.0f */
 FQ_INLINE float gq_recip(float d) { return d != 0.0f ? 1.0f / d : 0.0f; }
 

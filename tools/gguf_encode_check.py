@@ -3,6 +3,7 @@
     python tools/gguf_encode_check.py fp16        # fq_half_round.h vs NumPy: all 2**32 floats
     python tools/gguf_encode_check.py log2        # MXFP4's log2 table vs glibc log2f and NumPy
     python tools/gguf_encode_check.py iq4         # IQ4 index rule vs best_index_int8, emulated
+    python tools/gguf_encode_check.py tq1         # TQ1_0's SIMD division by 243
     python tools/gguf_encode_check.py sweep [N]   # every type vs llama.cpp, N values per family
     python tools/gguf_encode_check.py all
 
@@ -130,6 +131,15 @@ def check_iq4(samples: int = 20_000_000) -> bool:
     return bad == 0
 
 
+def check_tq1() -> bool:
+    """TQ1_0 stores ceil(q * 256 / 243) = (q * 256 + 242) // 243 for q < 243; the SIMD code
+    (gq_tq1_bytes16) computes q + ((13 q + 242) * 4316 >> 20)."""
+    q = np.arange(243)
+    bad = int(((q + (((13 * q + 242) * 4316) >> 20)) != (q * 256 + 242) // 243).sum())
+    print(f"tq1: 243 bytes: {bad} differ")
+    return bad == 0
+
+
 def sweep(n: int) -> bool:
     """Every type vs llama.cpp on n values of each test family, 4 seeds, compiled kernels;
     prints the number of blocks compared."""
@@ -165,6 +175,8 @@ def main(argv) -> int:
         ok &= check_log2()
     if what in ("iq4", "all"):
         ok &= check_iq4()
+    if what in ("tq1", "all"):
+        ok &= check_tq1()
     if what in ("sweep", "all"):
         ok &= sweep(n)
     print("OK" if ok else "FAILED")
