@@ -1136,13 +1136,81 @@ def test_every_storage_function_has_rows():
     assert set(fqd.__all__) <= names, f"no rows for fastquant.dask.{sorted(set(fqd.__all__) - names)}"
 
 
+# ---------------------------------------------------------------- gguf encode
+
+import fastquant.gguf as fg  # noqa: E402  (the GGUF codecs live in their own module)
+
+GGUF_FLOATS = np.linspace(-3, 3, 512, dtype=np.float32).reshape(2, 256)
+#: Per block type: a block of values whose fp16 scale overflows (or, for Q8_K, whose
+#: 1 / max overflows so that llama.cpp's nearest_int assertion fails).
+GGUF_TOO_LARGE = {"Q4_0": 1e6, "Q4_1": 7e4, "Q5_0": 2e6, "Q5_1": 7e4, "Q8_0": 1e7, "Q2_K": 1e30, "Q3_K": 1e30,
+                  "Q4_K": 1e30, "Q5_K": 1e30, "Q6_K": 1e30, "Q8_K": 1e-39, "IQ4_NL": 1e30, "IQ4_XS": 1e30,
+                  "TQ1_0": 7e4, "TQ2_0": 7e4}
+
+
+def gguf_encode_rows() -> Iterator[Row]:
+    fn = fg.quantize
+    for qtype in ("Q4_K", "F16"):  # the block types share one input path, the casts another
+        good = dict(data=GGUF_FLOATS, qtype=qtype)
+        for row in array_rows(fn, good, "data", "floats", packs_axis=qtype not in ("F16",)):
+            yield dataclasses.replace(row, id=f"{qtype}_{row.id}")
+        res = fn(**good)
+        for row in out_rows(fn, good, "data", res.shape, res.dtype):
+            yield dataclasses.replace(row, id=f"{qtype}_{row.id}")
+        for label, value in {"zero": 0, "negative": -1, "float": 1.5, "str": "2", "bool": True, "array": np.array([2, 2])}.items():
+            yield call(fn, good, ValueError, "threads", f"{qtype}_threads_{label}", threads=value)
+    good = dict(data=GGUF_FLOATS, qtype="Q4_K")
+    for label, value in {"unknown_name": "Q4_9", "unknown_id": 99, "negative_id": -1, "float": 2.0, "None": None,
+                         "empty": "", "bytes": b"Q4_0", "list": [2], "bool": True, "object": object()}.items():
+        yield call(fn, good, ValueError, "qtype", f"qtype_{label}", qtype=value)
+    for qtype in fg.ENCODE_TYPES:
+        bs, _ = fg.QUANT_SIZES[qtype]
+        if bs > 1:
+            n = max(bs, 256)
+            yield call(fn, good, ValueError, "data", f"{qtype}_partial_block", qtype=qtype, data=np.ones(n + bs // 2, np.float32))
+            yield call(fn, good, ValueError, "data", f"{qtype}_partial_block_2d", qtype=qtype, data=np.ones((3, bs - 1), np.float32))
+            for label, bad in {"nan": np.nan, "inf": np.inf, "neg_inf": -np.inf}.items():
+                for where in ((0, n // 2 + 1, 2 * n - 1) if label == "nan" else (n + 3,)):
+                    x = np.ones(2 * n, np.float32)
+                    x[where] = bad
+                    yield call(fn, good, ValueError, "data", f"{qtype}_{label}_at_{where}", qtype=qtype, data=x.reshape(2, n))
+            yield call(fn, good, ValueError, "data", f"{qtype}_nan_float64", qtype=qtype, data=np.r_[np.ones(n - 1), np.nan])
+            yield call(fn, good, ValueError, "data", f"{qtype}_float64_overflows_float32", qtype=qtype, data=np.r_[np.ones(n - 1), 1e300])
+            if qtype in GGUF_TOO_LARGE:
+                x = np.linspace(-1, 1, n, dtype=np.float32) * np.float32(GGUF_TOO_LARGE[qtype])
+                yield call(fn, good, ValueError, "data", f"{qtype}_scale_overflows", qtype=qtype, data=x)
+
+
+def gguf_encode_odd_but_valid() -> Iterator[tuple]:
+    for qtype in ("Q4_0", "Q4_K", "BF16", "MXFP4", "F16"):
+        for label, data in [
+            ("32_dims", np.ones((1,) * 31 + (256,), np.float32)),
+            ("empty_rows", np.zeros((0, 256), np.float32)),
+            ("empty_last_axis", np.zeros((4, 0), np.float32)),
+            ("huge_empty_shape", np.broadcast_to(np.float32(0), (2**40, 0))),
+            ("broadcast_zero_stride", np.broadcast_to(np.float32(1.5), (3, 256))),
+            ("memoryview", memoryview(np.linspace(-1, 1, 256, dtype=np.float32))),
+            ("negative_strides", GGUF_FLOATS[::-1, ::-1]),
+            ("int64", np.arange(-128, 128, dtype=np.int64)),
+            ("float16", np.linspace(-4, 4, 256).astype(np.float16)),
+            ("signed_zeros", np.tile(np.array([0.0, -0.0], np.float32), 128)),
+        ]:
+            yield f"quantize_{qtype}-{label}", fn_quantize, dict(data=data, qtype=qtype)
+    if torch is not None:
+        for dt in (torch.float32, torch.bfloat16, torch.float16, torch.int16):
+            yield f"quantize-torch_{str(dt).removeprefix('torch.')}", fn_quantize, dict(data=torch.ones(2, 256, dtype=dt), qtype="Q4_K")
+
+
+fn_quantize = fg.quantize
+
+
 # ---------------------------------------------------------------- the table
 
 #: One generator per codec family; a new family adds its own here.
-FAMILY_ROWS = [int4_rows, embeddings_rows, affine_rows, calibrated_rows, gguf_rows, storage_rows, threads_rows,
-               tensor_out_rows]
+FAMILY_ROWS = [int4_rows, embeddings_rows, affine_rows, calibrated_rows, gguf_rows, gguf_encode_rows, storage_rows,
+               threads_rows, tensor_out_rows]
 FAMILY_ODD_BUT_VALID = [int4_odd_but_valid, embeddings_odd_but_valid, affine_odd_but_valid, calibrated_odd_but_valid,
-                        gguf_odd_but_valid]
+                        gguf_odd_but_valid, gguf_encode_odd_but_valid]
 
 def _unique_ids(rows: list) -> list:
     """Labels repeat across arguments of one function ("huge_list" for n_bits and signed):

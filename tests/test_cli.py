@@ -208,7 +208,7 @@ def test_bench_threads_reaches_every_case_and_the_stream_reference(monkeypatch):
     seen = []
     monkeypatch.setattr(_threads, "count", lambda threads, size, real=_threads.count: seen.append(threads) or real(threads, size))
     cases = [c for c in C.CASES if c.takes_threads]
-    assert {c.family for c in cases} == {"int4", "embeddings", "affine", "gguf"}
+    assert {c.family for c in cases} == {"int4", "embeddings", "affine", "gguf", "gguf_encode"}
     rows = runner.run([c for c in cases if c.op in ("dequantize[int8]", "quantize_func[8bit]")], [4096],
                       repeat=1, min_sample=0, threads=2)
     assert seen and set(seen) == {2}
@@ -228,7 +228,7 @@ def test_bench_threads_option(tmp_path):
 # --- the registry -----------------------------------------------------------------------------
 
 def test_every_family_has_cases():
-    assert {c.family for c in C.select()} == {"int4", "embeddings", "affine", "gguf"}
+    assert {c.family for c in C.select()} == {"int4", "embeddings", "affine", "gguf", "gguf_encode"}
 
 
 def test_a_case_without_its_function_is_an_error():
@@ -247,6 +247,9 @@ def test_case_data_is_seeded_and_sized(case):
         assert len(arrays) == 1 and arrays[0].flags.c_contiguous
         lengths = [x for x in a if isinstance(x, int) and not isinstance(x, bool)]
         row = 1024 if n == 2048 else n
+        if case.family == "gguf_encode":  # whole 256-value super-blocks: n rounded up to them
+            assert arrays[0].size == -(-n // 256) * 256 and (n % 1024 or arrays[0].shape[-1] == row)
+            continue
         # inputs hold n values (floats, codes), or n packed nibbles/bits whose unpacked row
         # length (n=, orig_dim=) is passed along, or GGUF blocks of the row's whole blocks
         if case.family == "gguf":
@@ -270,8 +273,10 @@ def test_case_bytes_counted(case):
     out = C.main_array(result)
     arrays = [x for x in a if isinstance(x, np.ndarray)]
     assert case.bytes_moved(a, result) == sum(x.nbytes for x in arrays) + out.nbytes
-    # n counts the logical values (GGUF: the decoded floats; its input is bytes)
-    assert (out.size if case.family == "gguf" else max(x.size for x in arrays + [out])) == 2048
+    # n counts the logical values (GGUF decode: the decoded floats, its input is bytes; GGUF
+    # encode: the input floats, its output bytes are more or fewer than the values)
+    sizes = {"gguf": [out.size], "gguf_encode": [x.size for x in arrays]}.get(case.family, [x.size for x in arrays + [out]])
+    assert max(sizes) == 2048
 
 
 @pytest.mark.parametrize("text, n, label", [("16", 16, "16"), ("4K", 4096, "4K"), ("1m", 2**20, "1M"),

@@ -17,6 +17,7 @@ from typing import Callable, Mapping, Optional
 import numpy as np
 
 import fastquant
+import fastquant.gguf  # noqa: F401  (cases name functions of submodules as "gguf.quantize")
 
 #: Last-axis length of generated data (an embedding dimension); shorter or ragged sizes are 1-D.
 ROW = 1024
@@ -138,6 +139,10 @@ class Case:
     #: parameters made with the data that the function takes as keywords only)
     keywords: tuple = ()
 
+    #: Largest ``n`` at which the NumPy twin is timed (None: every size). The GGUF K-quant
+    #: twins run the scale search in Python-level loops, seconds per million values.
+    twin_limit: Optional[int] = None
+
     def args(self, n: int, seed: int = SEED) -> tuple:
         """The positional arguments for ``n`` elements; the same ``(seed, n)`` gives the same data."""
         return self.make(n, np.random.default_rng([seed, n]))
@@ -147,6 +152,10 @@ class Case:
         function of the ``fastquant`` namespace, or ``module.function`` of a fastquant module
         that is not re-exported there (``gguf.dequantize``)."""
         return _lookup(self.func)
+
+    def times_twin(self, n: int) -> bool:
+        """Whether the NumPy twin is timed at ``n`` elements."""
+        return self.twin_limit is None or n <= self.twin_limit
 
     def call(self, args: tuple, out: Optional[np.ndarray] = None, threads: Optional[int] = None):
         """Run the public call on the active backend (``out`` and ``threads`` only if given,
@@ -237,6 +246,24 @@ def _cases():
 
     for name in DECODE_TYPES:
         yield Case(f"gguf.dequantize[{name}]", "gguf", "gguf.dequantize", gguf_maker(name))
+
+    # GGUF encode: fastquant.gguf.quantize(x, qtype) on standard normal rows of 1024 values
+    # (n rounded up to whole 256-value super-blocks: every type's blocks fit). The twins are
+    # timed up to 64K values: the K-quant searches take them seconds per million.
+    for qtype in fastquant.gguf.ENCODE_TYPES:
+        if qtype in ("F32", "F16"):
+            continue
+        yield Case(f"gguf.quantize[{qtype}]", "gguf_encode", "gguf.quantize",
+                   lambda n, r, qtype=qtype: (gguf_floats(n, r), qtype), twin_limit=1 << 16)
+
+
+def gguf_floats(n, rng):
+    """Standard normal float32 values: ``shape(n)`` when its rows hold whole 256-value
+    super-blocks, else ``n`` rounded up to them, 1-D."""
+    s = shape(n)
+    if s[-1] % 256:
+        s = (-(-n // 256) * 256,)
+    return rng.standard_normal(s, dtype=np.float32)
 
 
 CASES: tuple = tuple(_cases())

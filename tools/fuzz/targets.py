@@ -271,6 +271,31 @@ def codec_decode(fdp):
     return codec.decode, dict(buf=buf)
 
 
+def gguf_quantize(fdp):
+    """``fastquant.gguf.quantize(data, qtype)``: an encoder, fuzzed for its float input: raw
+    float32 bit patterns (NaN, inf, subnormals, huge) or ordinary values times a random power
+    of ten (so that blocks encode, or overflow their scales, or fail llama.cpp's assertion),
+    rows of whole blocks (now and then not whole), every type, sometimes an ``out=``."""
+    import fastquant.gguf as fg
+
+    qtype = fdp.PickValueInList(list(fg.ENCODE_TYPES))
+    bs, ts = fg.QUANT_SIZES[qtype]
+    rows = fdp.ConsumeIntInRange(0, 3)
+    last = bs * fdp.ConsumeIntInRange(0, 2) + (fdp.ConsumeIntInRange(1, 3) if fdp.ConsumeIntInRange(0, 9) == 0 else 0)
+    n = rows * last
+    if fdp.ConsumeBool():
+        data = np.frombuffer(fdp.ConsumeBytes(4 * n).ljust(4 * n, b"\0"), "<f4").copy()
+    else:
+        raw = np.frombuffer(fdp.ConsumeBytes(n).ljust(n, b"\0"), np.int8).astype(np.float32)
+        data = raw * np.float32(10.0 ** fdp.ConsumeIntInRange(-45, 38))
+    data = data.reshape(rows, last)
+    if qtype in ("F32", "F16"):
+        shape, dtype = data.shape, (np.float32 if qtype == "F32" else np.float16)
+    else:
+        shape, dtype = (data.shape[:-1] + (last // bs * ts,) if last % bs == 0 else None), np.uint8
+    return fg.quantize, maybe_out(fdp, dict(data=data, qtype=qtype), dtype, shape)
+
+
 #: name -> builder(fdp) -> (function, kwargs); one per decode function
 TARGETS = {
     "dequantize_from_int4": dequantize_from_int4,
@@ -282,4 +307,5 @@ TARGETS = {
     "dequantize_func_per_channel": dequantize_func(per_channel=True),
     **_gguf_targets(),
     **({"numcodecs_decode": codec_decode} if _codecs is not None else {}),
+    "gguf_quantize": gguf_quantize,
 }
