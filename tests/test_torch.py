@@ -22,6 +22,7 @@ import numpy as np
 import pytest
 
 import fastquant as fq
+import fastquant.gguf  # noqa: F401  (fq.gguf)
 from fastquant import _arrays, _backend
 from _oracles import require
 from _support import assert_identical, both, float_arrays, outcome, run_python
@@ -287,16 +288,66 @@ def test_calibrated_floor_of_true_quotients(torch, given):
             cross(fq.quantize_embeddings, data, precision, **{given: as_tensor(torch, r)})
 
 
+# ---------------------------------------------------------------- GGUF blocks (SPEC 7)
+
+@pytest.mark.parametrize("name", fq.gguf.DECODE_TYPES)
+def test_gguf_decoders(torch, name, rng):
+    """Every type: random bytes (one fp16 scale in 32 non-finite: the NaN rule), every special
+    fp16 scale (or every fp4 scale byte), N-D and strided layouts, wider integer tensors read
+    as their bytes; NumPy inputs and tensors on :data:`DEVICE`, against the compiled kernels
+    (which tests/test_gguf_decode.py holds bit for bit to gguf-py)."""
+    from _gguf_support import FP16_SCALES, SPECIAL_HALVES, random_blocks, with_scales
+
+    t = fq.gguf.qtype_of(name)
+    data = random_blocks(name, 4, max(3, 1024 // t.block_size), rng)
+    cases = {"random": data, "3d": data.reshape(2, 2, -1), "every_other_row": data[::2], "one_row": data[0]}
+    if name in FP16_SCALES or name == "IQ1_M":
+        cases["special_scales"] = with_scales(name, SPECIAL_HALVES, rng)
+    if name in ("MXFP4", "NVFP4"):
+        every = rng.integers(0, 256, (256, t.type_size), dtype=np.uint8)
+        every[:, :1 if name == "MXFP4" else 4] = np.arange(256, dtype=np.uint8)[:, None]
+        cases["every_scale_byte"] = every
+    for case, c in cases.items():
+        for x in (c, as_tensor(torch, c)):
+            cross(fq.gguf.dequantize, x, name)
+    wide = as_tensor(torch, data)
+    for dtype in (torch.int8, torch.int16, torch.int32):
+        cross(fq.gguf.dequantize, wide.view(dtype), name)
+
+
+def test_gguf_float_values(torch, rng):
+    """F32, F16 and BF16 data given as values of their own float type keep every bit (all
+    65536 fp16 and bf16 patterns, NaN payloads and signalling NaNs included)."""
+    bits = torch.arange(-32768, 32768, dtype=torch.int32).to(torch.int16).to(DEVICE)
+    cross(fq.gguf.dequantize, bits.view(torch.float16).reshape(256, 256), "F16")
+    cross(fq.gguf.dequantize, bits.view(torch.bfloat16).reshape(256, 256), "BF16")
+    x = torch.from_numpy(rng.standard_normal((4, 6)).astype(np.float32))
+    x.view(torch.int32)[0, :3] = torch.tensor([0x7F800001, 0xFFC00001 - 2**32, 0x7FA5A5A5], dtype=torch.int32)
+    cross(fq.gguf.dequantize, x.to(DEVICE), "F32")
+    cross(fq.gguf.dequantize, x.to(DEVICE)[:, 1:], "F32")  # an odd-offset view: realigned
+
+
+#: Public modules beyond the top level whose functions have torch twins.
+SUBMODULES = ("gguf",)
+
+
 def test_every_public_function_is_cross_checked_here():
     """Each function with a torch twin appears above (SPEC 2-4 and 10: affine_qparams
     and code_range take Python numbers and have none)."""
     source = Path(__file__).read_text(encoding="utf-8")
-    hooked = {n for n in fq.__all__ if getattr(getattr(fq, n), "torch_path", False)}
+    hooked = {n for n in fq.__all__ if getattr(getattr(fq, n), "torch_path", False) is True}
     assert hooked == {"dequantize", "quantize_embeddings", "calibration_ranges", "quantize_to_int4", "dequantize_from_int4",
                       "pack_int4_to_int8", "unpack_int8_to_int4", "quantize_to_packed_int4",
                       "dequantize_packed_int4", "quantize_func", "dequantize_func"}
     missing = [n for n in hooked if not re.search(rf"cross\(fq\.{n}\b|fq\.{n}, \(", source)]
     assert not missing, missing
+    for module in SUBMODULES:
+        mod = getattr(fq, module)
+        hooked = {n for n in mod.__all__ if getattr(getattr(mod, n), "torch_path", False) is True}
+        assert hooked, module
+        missing = [n for n in hooked if getattr(fq, n, None) is not getattr(mod, n)  # also top-level: checked above
+                   and not re.search(rf"cross\(fq\.{module}\.{n}\b|fq\.{module}\.{n}, \(", source)]
+        assert not missing, (module, missing)
 
 
 # ---------------------------------------------------------------- values torch converts its own way
@@ -367,6 +418,7 @@ OUT_CALLS = {
                                               {"calibration_embeddings": RANGES * 0.5}, "uint8"),
     "dequantize-int8-ranges": (fq.dequantize, ("codes", "int8"), {"ranges": RANGES}, "float32"),
     "dequantize-uint8-ranges": (fq.dequantize, ("bytes", "uint8"), {"ranges": RANGES}, "float32"),
+    "gguf.dequantize-Q4_K": (fq.gguf.dequantize, ("q4_k", "Q4_K"), {}, "float32"),
 }
 
 
@@ -376,6 +428,7 @@ def _data(torch, kind: str, rng, device: str = "cpu"):
         "bytes": torch.from_numpy(rng.integers(0, 256, (3, 5), dtype=np.uint8)),
         "nibbles": torch.from_numpy(rng.integers(-8, 8, (3, 5), dtype=np.int8)),
         "floats": torch.from_numpy((rng.standard_normal((3, 5)) * 2).astype(np.float32)),
+        "q4_k": torch.from_numpy(rng.integers(0, 256, (3, 144), dtype=np.uint8)),
     }[kind].to(device)
 
 
@@ -573,9 +626,10 @@ def test_a_new_scale_method_falls_back_to_the_host(torch, monkeypatch):
 def test_torch_path_keeps_the_signature():
     import inspect
 
-    for name in fq.__all__:
-        fn = getattr(fq, name)
-        if getattr(fn, "torch_path", False):
+    for fn in [getattr(fq, n) for n in fq.__all__] + [getattr(getattr(fq, m), n) for m in SUBMODULES
+                                                     for n in getattr(fq, m).__all__]:
+        name = getattr(fn, "__name__", "")
+        if getattr(fn, "torch_path", False) is True:
             assert inspect.signature(fn) == inspect.signature(fn.__wrapped__), name
             assert fn.__doc__ == fn.__wrapped__.__doc__ and fn.__module__ == fn.__wrapped__.__module__
 
