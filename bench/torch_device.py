@@ -110,6 +110,7 @@ def cases(n: int, device: torch.device) -> list:
         ("calibration_ranges", "encode", fq.calibration_ranges, (floats,), {}),
         ("quantize_embeddings ubinary", "encode", fq.quantize_embeddings, (floats, "ubinary"), {}),
         ("quantize_to_int4", "encode", fq.quantize_to_int4, (floats, "absmax"), {}),
+        ("quantize_to_int4 asymmetric", "encode", fq.quantize_to_int4, (floats + 1, "asymmetric"), {}),
         ("pack_int4_to_int8", "encode", fq.pack_int4_to_int8, (nib,), {}),
         ("quantize_to_packed_int4", "encode", fq.quantize_to_packed_int4, (floats,), {}),
         ("quantize_func 8-bit", "encode", fq.quantize_func, (floats, 0.01, 3), {}),

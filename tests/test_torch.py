@@ -111,6 +111,8 @@ QUANTIZERS = {
     "quantize_to_int4-absmax": (fq.quantize_to_int4, ("absmax",), {}),
     "quantize_to_packed_int4-minmax": (fq.quantize_to_packed_int4, ("minmax",), {}),
     "quantize_to_packed_int4-absmax": (fq.quantize_to_packed_int4, ("absmax",), {}),
+    "quantize_to_int4-asymmetric": (fq.quantize_to_int4, ("asymmetric",), {}),
+    "quantize_to_packed_int4-asymmetric": (fq.quantize_to_packed_int4, ("asymmetric",), {}),
     "quantize_func-8": (fq.quantize_func, (0.37, -3, 8), {}),
     "quantize_func-13u": (fq.quantize_func, (0.125, 4000, 13), {"signed": False}),
     "quantize_func-16-zp2**30": (fq.quantize_func, (3e-3, 2**30 - 1, 16), {}),
@@ -163,6 +165,18 @@ def test_true_division_near_ties(torch, scale, rng):
     for data in (y, as_tensor(torch, y)):
         cross(fq.quantize_to_int4, data, "absmax")
         cross(fq.quantize_to_packed_int4, data, "minmax")
+        cross(fq.quantize_to_int4, data, "asymmetric")
+
+
+@pytest.mark.parametrize("offset", [0.0, 3.0, 1e3, 1e7, -4e6, 1e30])
+def test_asymmetric_int4_zero_points(torch, offset, rng):
+    """Data far from zero relative to its range gives large zero points: below 2**23 (the
+    float32 route) and above it (the int32 route), and a constant (the max(|v|) / 8 scale)."""
+    x = (rng.standard_normal(300) + offset).astype(np.float32)
+    for data in (x, as_tensor(torch, x), np.full(7, np.float32(offset)), x[:1]):
+        q, scale, zp = cross(fq.quantize_to_int4, data, "asymmetric")
+        cross(fq.quantize_to_packed_int4, data, "asymmetric")
+        cross(fq.dequantize_from_int4, q, scale, zp)
 
 
 # ---------------------------------------------------------------- decoders over code layouts
@@ -612,7 +626,7 @@ def test_arguments_without_a_torch_path_fall_back_with_a_warning(torch, fake_fam
 
 
 def test_a_new_scale_method_falls_back_to_the_host(torch, monkeypatch):
-    """A method the torch twin does not implement yet (as int4's "asymmetric" will be) is
+    """A method the torch twin does not implement yet (as int4's "asymmetric" was once) is
     computed on the host with a warning, never silently wrong."""
     monkeypatch.setattr(fq.int4, "SCALE_METHODS", fq.int4.SCALE_METHODS + ("newer",))
     x = torch.linspace(-2, 3, 10)
