@@ -305,7 +305,7 @@ def test_calibrated_floor_of_true_quotients(torch, given):
 # ---------------------------------------------------------------- GGUF blocks (SPEC 7)
 
 @pytest.mark.parametrize("name", fq.gguf.DECODE_TYPES)
-def test_gguf_decoders(torch, name, rng):
+def test_gguf_decoders(torch, name, rng, casts):
     """Every type: random bytes (one fp16 scale in 32 non-finite: the NaN rule), every special
     fp16 scale (or every fp4 scale byte), N-D and strided layouts, wider integer tensors read
     as their bytes; NumPy inputs and tensors on :data:`DEVICE`, against the compiled kernels

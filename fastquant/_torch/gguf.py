@@ -101,10 +101,27 @@ def _nibbles_interleaved(q: torch.Tensor) -> torch.Tensor:
     return _bits_of(q, 2, 4).reshape(q.shape[0], -1)
 
 
+def _planes(q: torch.Tensor, groups: int, count: int, width: int) -> torch.Tensor:
+    """(n, groups * L) integers -> (n, groups * count * L): value ``(g * count + j) * L + l`` is
+    field ``j`` (``width`` bits) of ``q[:, g * L + l]``, produced in that order by one
+    broadcast shift and one mask (no transposed copy)."""
+    n = q.shape[0]
+    shifts = torch.arange(0, count * width, width, dtype=q.dtype, device=q.device).view(1, 1, count, 1)
+    fields = (q.reshape(n, groups, 1, -1) >> shifts).bitwise_and_((1 << width) - 1)
+    return fields.view(n, -1)
+
+
 def _two_bit_planes(q: torch.Tensor) -> torch.Tensor:
     """(n, 64) bytes -> (n, 256) two-bit fields: value 128h + 32j + l is field j of byte 32h + l."""
-    n = q.shape[0]
-    return _bits_of(q.reshape(n * 2, 32), 4, 2).transpose(1, 2).reshape(n, 256)
+    return _planes(q, 2, 4, 2)
+
+
+def _times(codes: torch.Tensor, scale: torch.Tensor, out: Optional[torch.Tensor] = None) -> torch.Tensor:
+    """``float32(codes) * scale`` (``scale`` broadcast; the cast exact): on a GPU one op that
+    reads the integer codes, on the CPU a cast then an in-place product (``_common.first_op``);
+    into ``out`` (of ``codes``' shape) when given."""
+    a, o = C.first_op(codes, out)
+    return torch.mul(a, scale, out=o)
 
 
 def _take(values: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
@@ -143,40 +160,49 @@ def _bf16(b):
 
 # ---------------------------------------------------------------- legacy, 32 values
 
+def _split_nibbles(q: torch.Tensor, scale: torch.Tensor, offset: int) -> torch.Tensor:
+    """(n, k) bytes -> (n, 2k) float32 ``float32(nibble - offset) * scale`` (``scale`` (n, 1)):
+    the k low nibbles, then the k high nibbles, each half computed into its place."""
+    n, k = q.shape
+    res = torch.empty((n, 2 * k), dtype=torch.float32, device=q.device)
+    for half, nib in ((res[:, :k], q & 15), (res[:, k:], q >> 4)):
+        if offset:
+            nib = nib.view(torch.int8).sub_(offset)  # in [-offset, 15 - offset]: no wrap
+        _times(nib, scale, half)
+    return res
+
+
 def _q4_0(b):
     d, bad = _half(b, 0)
-    q = torch.sub(_nibbles(b[:, 2:18]), _f(8.0, b.device))  # float32(q4) - 8: exact
-    return q.mul_(d.unsqueeze(1)), bad
+    return _split_nibbles(b[:, 2:18], d.unsqueeze(1), 8), bad
 
 
 def _q4_1(b):
     (d, bad), (m, bad_m) = _half(b, 0), _half(b, 2)
-    q = _float(_nibbles(b[:, 4:20]))
-    return q.mul_(d.unsqueeze(1)).add_(m.unsqueeze(1)), bad | bad_m
+    return _split_nibbles(b[:, 4:20], d.unsqueeze(1), 0).add_(m.unsqueeze(1)), bad | bad_m
 
 
 def _q5(b, qh_at):
-    """The 32 five-bit codes: nibbles, plus bit j of the uint32 qh as bit 4 of code j."""
-    qh = _u32s(b[:, qh_at:qh_at + 4])  # (n, 1)
-    high = _bits_of(qh, 32, 1).reshape(-1, 32).to(torch.uint8)
-    return _nibbles(b[:, qh_at + 4:qh_at + 20]) | (high << 4)
+    """The 32 five-bit codes: nibbles, plus bit j of the little-endian uint32 qh (bit j % 8 of
+    its byte j // 8) as bit 4 of code j."""
+    high = _planes(b[:, qh_at:qh_at + 4], 4, 8, 1)  # (n, 32) uint8
+    return _nibbles(b[:, qh_at + 4:qh_at + 20]).bitwise_or_(high.bitwise_left_shift_(4))
 
 
 def _q5_0(b):
     d, bad = _half(b, 0)
-    q = torch.sub(_q5(b, 2), _f(16.0, b.device))
-    return q.mul_(d.unsqueeze(1)), bad
+    q = _q5(b, 2).view(torch.int8).sub_(16)
+    return _times(q, d.unsqueeze(1)), bad
 
 
 def _q5_1(b):
     (d, bad), (m, bad_m) = _half(b, 0), _half(b, 2)
-    q = _float(_q5(b, 4))
-    return q.mul_(d.unsqueeze(1)).add_(m.unsqueeze(1)), bad | bad_m
+    return _times(_q5(b, 4), d.unsqueeze(1)).add_(m.unsqueeze(1)), bad | bad_m
 
 
 def _q8_0(b):
     d, bad = _half(b, 0)
-    return _float(b[:, 2:34].view(torch.int8)).mul_(d.unsqueeze(1)), bad
+    return _times(b[:, 2:34].view(torch.int8), d.unsqueeze(1)), bad
 
 
 # ---------------------------------------------------------------- K-quants, 256 values
@@ -187,8 +213,8 @@ def _q2_k(b):
     (d, bad), (dmin, bad_m) = _half(b, 80), _half(b, 82)
     dl = d.unsqueeze(1) * _float(sc & 15)  # (n, 16): one per 16 values
     ml = dmin.unsqueeze(1) * _float(sc >> 4)
-    q = _float(_two_bit_planes(b[:, 16:80])).view(n, 16, 16)
-    return q.mul_(dl.unsqueeze(2)).sub_(ml.unsqueeze(2)).view(n, 256), bad | bad_m
+    q = _two_bit_planes(b[:, 16:80]).view(n, 16, 16)
+    return _times(q, dl.unsqueeze(2)).sub_(ml.unsqueeze(2)).view(n, 256), bad | bad_m
 
 
 def _q3_k_scales(sc):
@@ -202,11 +228,11 @@ def _q3_k(b):
     n = b.shape[0]
     d, bad = _half(b, 108)
     dl = d.unsqueeze(1) * _float(_q3_k_scales(b[:, 96:108]))  # (n, 16)
-    low = _two_bit_planes(b[:, 32:96]).to(torch.int8)
+    low = _two_bit_planes(b[:, 32:96]).view(torch.int8)
     # value 32k + l takes bit k of hmask[l]; a clear bit subtracts 4
-    hbit = _bits_of(b[:, 0:32], 8, 1).transpose(1, 2).reshape(n, 256).to(torch.int8)
-    q = _float(low - ((hbit ^ 1) << 2)).view(n, 16, 16)
-    return q.mul_(dl.unsqueeze(2)).view(n, 256), bad
+    hbit = _planes(b[:, 0:32], 1, 8, 1).view(torch.int8)
+    q = low.sub_(hbit.bitwise_xor_(1).bitwise_left_shift_(2)).view(n, 16, 16)  # in [-4, 3]
+    return _times(q, dl.unsqueeze(2)).view(n, 256), bad
 
 
 def _k4_scales_mins(s):
@@ -219,8 +245,7 @@ def _k4_scales_mins(s):
 
 def _nibble_planes(q):
     """(n, 128) bytes -> (n, 8, 32): sub-block 2c + k is nibble k of bytes 32c .. 32c + 31."""
-    n = q.shape[0]
-    return _bits_of(q.reshape(n * 4, 32), 2, 4).transpose(1, 2).reshape(n, 8, 32)
+    return _planes(q, 4, 2, 4).view(q.shape[0], 8, 32)
 
 
 def _k4(b, q):
@@ -228,7 +253,7 @@ def _k4(b, q):
     scales, mins = _k4_scales_mins(b[:, 4:16])
     dl = (d.unsqueeze(1) * _float(scales)).unsqueeze(2)
     ml = (dmin.unsqueeze(1) * _float(mins)).unsqueeze(2)
-    return _float(q).mul_(dl).sub_(ml).view(b.shape[0], 256), bad | bad_m
+    return _times(q, dl).sub_(ml).view(b.shape[0], 256), bad | bad_m
 
 
 def _q4_k(b):
@@ -236,8 +261,8 @@ def _q4_k(b):
 
 
 def _q5_k(b):
-    high = _bits_of(b[:, 16:48], 8, 1).transpose(1, 2)  # (n, 8, 32): sub-block s, bit s of qh[l]
-    return _k4(b, _nibble_planes(b[:, 48:176]) | (high << 4))
+    high = _planes(b[:, 16:48], 1, 8, 1).view(-1, 8, 32)  # sub-block s: bit s of qh[l]
+    return _k4(b, _nibble_planes(b[:, 48:176]).bitwise_or_(high.bitwise_left_shift_(4)))
 
 
 def _q6_k(b):
@@ -245,11 +270,11 @@ def _q6_k(b):
     d, bad = _half(b, 208)
     dl = d.unsqueeze(1) * _float(b[:, 192:208].view(torch.int8))  # (n, 16)
     # low 4 bits: value 128h + 64k + l is nibble k of ql[64h + l]
-    low = _bits_of(b[:, 0:128].reshape(n * 2, 64), 2, 4).transpose(1, 2).reshape(n, 256)
+    low = _planes(b[:, 0:128], 2, 2, 4)
     # high 2 bits: value 128h + 32j + l is field j of qh[32h + l]
     high = _two_bit_planes(b[:, 128:192])
-    q = torch.sub(low | (high << 4), _f(32.0, b.device)).view(n, 16, 16)  # float32(q6) - 32: exact
-    return q.mul_(dl.unsqueeze(2)).view(n, 256), bad
+    q = low.bitwise_or_(high.bitwise_left_shift_(4)).view(torch.int8).sub_(32)  # q6 - 32 in [-32, 31]
+    return _times(q.view(n, 16, 16), dl.unsqueeze(2)).view(n, 256), bad
 
 
 # ---------------------------------------------------------------- ternary
@@ -272,8 +297,8 @@ def _tq1_0(b):
 
 def _tq2_0(b):
     d, bad = _half(b, 64)
-    q = torch.sub(_two_bit_planes(b[:, 0:64]), _f(1.0, b.device))
-    return q.mul_(d.unsqueeze(1)), bad
+    q = _two_bit_planes(b[:, 0:64]).view(torch.int8).sub_(1)
+    return _times(q, d.unsqueeze(1)), bad
 
 
 # ---------------------------------------------------------------- FP4
@@ -311,9 +336,25 @@ def _nvfp4(b):
 
 # ---------------------------------------------------------------- IQ types
 
+def _sign_table(device: torch.device, ksigns: bool = False) -> torch.Tensor:
+    """(256, 8) float32: the factor of bit j of each sign byte, -1.0 where it is set, else 1.0;
+    with ``ksigns`` (128, 8): the same of ``ksigns[i]`` (the 7 sign bits of ``i`` and a parity
+    bit), so a 7-bit index gives its 8 factors in one gather. Built on the device, cached."""
+    key = ("signs", device, ksigns)
+    t = _TABLES.get(key)
+    if t is None:
+        bits = (torch.arange(256, dtype=torch.int32, device=device).unsqueeze(1)
+                >> torch.arange(8, dtype=torch.int32, device=device)) & 1
+        t = torch.where(bits == 0, _f(1.0, device), _f(-1.0, device))
+        if ksigns:
+            t = _take(t, _table("ksigns", device, torch.uint8))
+        t = _TABLES[key] = C.settled(t.contiguous())
+    return t
+
+
 def _sign_bits(signs):
     """(n, k) sign bytes -> (n, k, 8) float32 factors: -1.0 where bit j is set, else 1.0."""
-    return torch.where(_bits_of(signs, 8, 1) == 0, _f(1.0, signs.device), _f(-1.0, signs.device))
+    return _take(_sign_table(signs.device), signs)
 
 
 def _half_scales(d, nibble_bytes):
@@ -344,9 +385,9 @@ def _iq2_xxs(b):
     groups = b[:, 2:66].reshape(n, 8, 8)  # 4 grid bytes, then the uint32 aux
     aux = _u32s(groups[:, :, 4:8].reshape(n, 32))  # (n, 8)
     db = _db_of_aux(d, aux, 0.25)
-    signs = _take(_table("ksigns", b.device, torch.uint8), _bits_of(aux, 4, 7))  # (n, 8, 4)
+    signs = _take(_sign_table(b.device, ksigns=True), _bits_of(aux, 4, 7))  # (n, 8, 4, 8)
     grid = _take(_table("iq2xxs_grid", b.device), groups[:, :, 0:4])  # (n, 8, 4, 8)
-    return _grid_signs(db, grid, _sign_bits(signs.reshape(n, 32)), n, 8), bad
+    return _grid_signs(db, grid, signs, n, 8), bad
 
 
 def _iq2_xs(b):
@@ -354,9 +395,9 @@ def _iq2_xs(b):
     d, bad = _half(b, 0)
     q = _u16s(b[:, 2:66])  # (n, 32)
     db = _half_scales(d, b[:, 66:74])  # (n, 16)
-    signs = _take(_table("ksigns", b.device, torch.uint8), q >> 9)
+    signs = _take(_sign_table(b.device, ksigns=True), q >> 9)  # (n, 32, 8)
     grid = _take(_table("iq2xs_grid", b.device), q & 511)  # (n, 32, 8)
-    return _grid_signs(db, grid, _sign_bits(signs), n, 16), bad
+    return _grid_signs(db, grid, signs, n, 16), bad
 
 
 def _iq2_s(b):
@@ -373,9 +414,9 @@ def _iq3_xxs(b):
     d, bad = _half(b, 0)
     aux = _u32s(b[:, 66:98])  # (n, 8)
     db = _db_of_aux(d, aux, 0.5)
-    signs = _take(_table("ksigns", b.device, torch.uint8), _bits_of(aux, 4, 7))  # (n, 8, 4)
+    signs = _take(_sign_table(b.device, ksigns=True), _bits_of(aux, 4, 7))  # (n, 8, 4, 8)
     grid = _take(_table("iq3xxs_grid", b.device), b[:, 2:66])  # (n, 64, 4): two entries per 8
-    return _grid_signs(db, grid, _sign_bits(signs.reshape(n, 32)), n, 8), bad
+    return _grid_signs(db, grid, signs, n, 8), bad
 
 
 def _iq3_s(b):
