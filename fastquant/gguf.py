@@ -19,7 +19,7 @@ import numpy as np
 
 from . import _arrays as A
 from . import _threads
-from ._backend import kernels
+from ._backend import kernels, torch_path
 
 _UINT8 = np.dtype(np.uint8)
 
@@ -203,6 +203,7 @@ def _expected(t: GGMLType) -> str:
     return f"expected the bytes of {t.name} blocks (uint8, or any integer array viewed as bytes){also}"
 
 
+@torch_path
 def dequantize(data, qtype, *, out=None, threads=None):
     """Decode GGUF blocks to float32, bit for bit as gguf-py's ``gguf.quants.dequantize``.
 

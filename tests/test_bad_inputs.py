@@ -943,6 +943,8 @@ def tensor_out_rows() -> Iterator[Row]:
     out= takes the torch path): dtype, shape, device, layout, strides, grad, overlap, kind."""
     if torch is None:
         return
+    from fastquant import gguf
+
     floats = torch.from_numpy(FLOATS.copy())
     codes = torch.from_numpy(CODES.copy())
     calls = [
@@ -960,10 +962,11 @@ def tensor_out_rows() -> Iterator[Row]:
         (fq.quantize_embeddings, dict(x=floats, precision="int8", ranges=RANGES), (3, 4), torch.int8),
         (fq.quantize_embeddings, dict(x=floats, precision="uint8", calibration_embeddings=CALIBRATION), (3, 4), torch.uint8),
         (fq.dequantize, dict(q=codes, quant="int8", ranges=RANGES), (3, 4), torch.float32),
+        (gguf.dequantize, dict(data=torch.from_numpy(Q4_0_BYTES.copy()), qtype="Q4_0"), (3, 64), torch.float32),
     ]
     for fn, good, shape, dtype in calls:
         data = next(iter(good))
-        tag = "-".join([str(good[k]) for k in ("quant", "precision") if k in good]
+        tag = "-".join([str(good[k]) for k in ("quant", "precision", "qtype") if k in good]
                        + [k for k in ("ranges", "calibration_embeddings") if k in good])
         tag = f"{tag}-" if tag else ""
         other = torch.int16 if dtype != torch.int16 else torch.int8
