@@ -23,7 +23,7 @@ from types import SimpleNamespace
 from typing import Iterator
 
 #: Codec families; each has ``csrc/<name>.pyx`` and ``fastquant/_twins/<name>.py``.
-FAMILIES = ("int4", "signbits", "embed8", "affine")
+FAMILIES = ("int4", "signbits", "embed8", "affine", "floats")
 
 BACKENDS = ("cython", "numpy")
 
