@@ -413,6 +413,21 @@ cdef inline void _nan_where(float* d, const float* kb, Py_ssize_t m) noexcept no
             d[j] = nan
 
 
+cdef inline uint32_t _or_bytes(const uint8_t* s, Py_ssize_t n) noexcept nogil:
+    cdef Py_ssize_t j
+    cdef uint32_t seen = 0
+    for j in range(n):
+        seen |= s[j]
+    return seen
+
+
+cdef inline void _fill_nan(float* d, Py_ssize_t n) noexcept nogil:
+    cdef Py_ssize_t j
+    cdef float nan = fq_mf_u2f(0x7FC00000)
+    for j in range(n):
+        d[j] = nan
+
+
 def floats_dequantize_mx(cnp.ndarray src, cnp.ndarray out, cnp.ndarray scales, Py_ssize_t block,
                          int fmt, bint stream=False):
     """``out = table[src] * 2**(scale - 127)`` on 3-D ``(O, C, I)`` codes and float32 ``out``,
@@ -426,7 +441,7 @@ def floats_dequantize_mx(cnp.ndarray src, cnp.ndarray out, cnp.ndarray scales, P
     cdef const uint8_t* s = <const uint8_t*> cnp.PyArray_DATA(src)
     cdef float* d = <float*> cnp.PyArray_DATA(out)
     cdef const uint8_t* sc = <const uint8_t*> cnp.PyArray_DATA(scales)
-    cdef Py_ssize_t o, c, i, m, q, r, n, head
+    cdef Py_ssize_t o, c, b, i, m, q, r, n, head
     cdef uint32_t seen = 0
     cdef float kb[FQ_BLOCK]
     cdef float buf[FQ_BLOCK]
@@ -437,6 +452,15 @@ def floats_dequantize_mx(cnp.ndarray src, cnp.ndarray out, cnp.ndarray scales, P
             for c in range(1 if I == 1 else C):
                 n = C if I == 1 else I
                 i = q = r = 0
+                if I == 1 and block >= 8 and not stream:  # block by block, a constant multiplier
+                    for b in range(C // block):
+                        if sc[b] == 0xFF:
+                            seen |= _or_bytes(s + i, block)
+                            _fill_nan(d + i, block)
+                        else:
+                            kb[0] = _pow2(sc[b])
+                            seen |= fq_mf_decode_run(s + i, d + i, block, t, FQ_MF_MUL, kb, 0)
+                        i += block
                 head = fq_stream_head(d, n) if stream else n
                 while i < n:
                     m = min(<Py_ssize_t> FQ_BLOCK, head - i if i < head else n - i)

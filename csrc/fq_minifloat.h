@@ -188,51 +188,151 @@ FQ_INLINE float fq_mf_apply(float x, int op, float k) {
 #else
 #define FQ_MF_LANES 4 /* one 128-bit register: SSE2, NEON */
 #endif
+#if defined(__SSE2__) && !defined(__AVX2__)
+#include <emmintrin.h>
+#elif defined(__AVX2__) && !defined(__AVX512F__)
+#include <immintrin.h>
+#endif
 typedef uint32_t fq_vu __attribute__((vector_size(4 * FQ_MF_LANES)));
 typedef int32_t fq_vi __attribute__((vector_size(4 * FQ_MF_LANES)));
 typedef float fq_vf __attribute__((vector_size(4 * FQ_MF_LANES)));
 typedef uint8_t fq_vb __attribute__((vector_size(FQ_MF_LANES)));
 
 FQ_INLINE fq_vu fq_mf_sel(fq_vu m, fq_vu a, fq_vu b) { return (a & m) | (b & ~m); }  /* m ? a : b */
+FQ_INLINE fq_vu fq_mf_splat(uint32_t x) { return (fq_vu){0} + x; }
+
+/* FQ_MF_LANES bytes to one lane each, and 4 * FQ_MF_LANES lanes (values < 256) to bytes: the
+ * x86 widening/narrowing instructions where there are any (GCC's generic lowering of
+ * __builtin_convertvector extracts lanes one by one). */
+FQ_INLINE fq_vu fq_mf_widen(const uint8_t *p) {
+#if defined(__AVX512F__) && defined(__AVX512BW__)
+    return (fq_vu)_mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)p));
+#elif defined(__AVX2__)
+    return (fq_vu)_mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)p));
+#elif defined(__SSE2__)
+    int32_t w;
+    __m128i z = _mm_setzero_si128();
+    memcpy(&w, p, 4);
+    return (fq_vu)_mm_unpacklo_epi16(_mm_unpacklo_epi8(_mm_cvtsi32_si128(w), z), z);
+#else
+    fq_vb b;
+    memcpy(&b, p, sizeof b);
+    return __builtin_convertvector(b, fq_vu);
+#endif
+}
+
+FQ_INLINE void fq_mf_narrow4(uint8_t *d, fq_vu c0, fq_vu c1, fq_vu c2, fq_vu c3) {
+#if defined(__AVX512F__) && defined(__AVX512BW__)
+    _mm_storeu_si128((__m128i *)d, _mm512_cvtepi32_epi8((__m512i)c0));
+    _mm_storeu_si128((__m128i *)(d + 16), _mm512_cvtepi32_epi8((__m512i)c1));
+    _mm_storeu_si128((__m128i *)(d + 32), _mm512_cvtepi32_epi8((__m512i)c2));
+    _mm_storeu_si128((__m128i *)(d + 48), _mm512_cvtepi32_epi8((__m512i)c3));
+#elif defined(__AVX2__)
+    __m256i p = _mm256_packus_epi16(_mm256_packus_epi32((__m256i)c0, (__m256i)c1),
+                                    _mm256_packus_epi32((__m256i)c2, (__m256i)c3));
+    _mm256_storeu_si256((__m256i *)d, _mm256_permutevar8x32_epi32(p, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7)));
+#elif defined(__SSE2__)  /* signed packs are exact: every lane is below 256 */
+    _mm_storeu_si128((__m128i *)d, _mm_packus_epi16(_mm_packs_epi32((__m128i)c0, (__m128i)c1),
+                                                    _mm_packs_epi32((__m128i)c2, (__m128i)c3)));
+#else
+    fq_vb b0 = __builtin_convertvector(c0, fq_vb), b1 = __builtin_convertvector(c1, fq_vb);
+    fq_vb b2 = __builtin_convertvector(c2, fq_vb), b3 = __builtin_convertvector(c3, fq_vb);
+    memcpy(d, &b0, FQ_MF_LANES);
+    memcpy(d + FQ_MF_LANES, &b1, FQ_MF_LANES);
+    memcpy(d + 2 * FQ_MF_LANES, &b2, FQ_MF_LANES);
+    memcpy(d + 3 * FQ_MF_LANES, &b3, FQ_MF_LANES);
+#endif
+}
+
+/* The encoder's traits as vectors, made once per call: local copies that stay in registers
+ * (the traits behind a pointer would be reloaded after every byte store, which may alias). */
+typedef struct {
+    fq_vu add, lsb_implicit, sub_below, magic_bits, max_code, ovf, keep_zero, sign, nan_code,
+        nan_flip, unsigned_nan;
+    fq_vf magic;
+    int sh0;
+} fq_mf_venc;
+
+FQ_INLINE void fq_mf_venc_init(fq_mf_venc *v, const fq_minifloat *t, uint32_t ovf) {
+    v->sh0 = 23 - t->mb;
+    v->add = fq_mf_splat((uint32_t)(t->bias_adj * (1 << 23)) + ((1u << (v->sh0 - 1)) - 1u));
+    v->lsb_implicit = fq_mf_splat(t->lsb_implicit);
+    v->sub_below = fq_mf_splat(t->sub_below);
+    v->magic_bits = fq_mf_splat(t->magic_bits);
+    v->magic = (fq_vf){0} + fq_mf_u2f(t->magic_bits);
+    v->max_code = fq_mf_splat(t->max_code);
+    v->ovf = fq_mf_splat(ovf);
+    v->keep_zero = fq_mf_splat(t->zero_sign);
+    v->sign = fq_mf_splat(t->sign);
+    v->nan_code = fq_mf_splat(t->nan_code);
+    v->nan_flip = fq_mf_splat(t->nan_flip);
+    v->unsigned_nan = fq_mf_splat(t->unsigned_nan);
+}
 
 /* codes of FQ_MF_LANES floats (bits u), one per lane */
-FQ_INLINE fq_vu fq_mf_encode_vec(fq_vu u, const fq_minifloat *t, uint32_t ovf) {
-    const int sh0 = 23 - t->mb;
+FQ_INLINE fq_vu fq_mf_encode_vec(fq_vu u, const fq_mf_venc *v) {
     fq_vu a = u & 0x7FFFFFFFu;
     fq_vu negm = (fq_vu)((fq_vi)u >> 31);
     /* the bit that decides ties: the last kept bit of sig, which for mb = 0 (e8m0) is the
      * implicit bit (1 for float32 normals), not the exponent's low bit */
-    fq_vu lsb = ((a >> sh0) & 1u) | ((fq_vu)((fq_vi)a >= 0x800000) & t->lsb_implicit);
-    fq_vu cn = (a + (uint32_t)(t->bias_adj * (1 << 23)) + ((1u << (sh0 - 1)) - 1u) + lsb) >> sh0;
-    fq_vf fa, fm = (fq_vf){0} + fq_mf_u2f(t->magic_bits);
+    fq_vu lsb = ((a >> v->sh0) & 1u) | ((fq_vu)((fq_vi)a >= 0x800000) & v->lsb_implicit);
+    fq_vu cn = (a + v->add + lsb) >> v->sh0;
+    fq_vf fa;
     fq_vu cs, code, m;
     memcpy(&fa, &a, sizeof fa);
-    fa = fa + fm;
+    fa = fa + v->magic;
     memcpy(&cs, &fa, sizeof cs);
-    cs = cs - t->magic_bits;
-    code = fq_mf_sel((fq_vu)((fq_vi)a < (fq_vi)(fq_vu){0} + (int32_t)t->sub_below), cs, cn);
-    m = (fq_vu)((fq_vi)code > (int32_t)t->max_code);                 /* overflow, inf, NaN */
-    code = fq_mf_sel(m, (fq_vu){0} + ovf, code);
-    m = (fq_vu)(code == 0u) & ~t->zero_sign;                          /* a zero without -0 */
-    code |= negm & t->sign & ~m;
+    cs = cs - v->magic_bits;
+    code = fq_mf_sel((fq_vu)((fq_vi)a < (fq_vi)v->sub_below), cs, cn);
+    m = (fq_vu)((fq_vi)code > (fq_vi)v->max_code);                   /* overflow, inf, NaN */
+    code = fq_mf_sel(m, v->ovf, code);
+    m = (fq_vu)(code == 0u) & ~v->keep_zero;                          /* a zero without -0 */
+    code |= negm & v->sign & ~m;
     m = (fq_vu)((fq_vi)a > 0x7F800000);                               /* NaN */
-    code = fq_mf_sel(m, t->nan_code ^ (negm & t->nan_flip), code);
-    m = t->unsigned_nan & (negm | (fq_vu)(a == 0u));                  /* e8m0: negative, zero */
-    return fq_mf_sel(m, (fq_vu){0} + t->nan_code, code);
+    code = fq_mf_sel(m, v->nan_code ^ (negm & v->nan_flip), code);
+    m = v->unsigned_nan & (negm | (fq_vu)(a == 0u));                  /* e8m0: negative, zero */
+    return fq_mf_sel(m, v->nan_code, code);
 }
 
-/* float32 bits of FQ_MF_LANES codes (< 256, one per lane): fq_mf_decode_bits */
-FQ_INLINE fq_vu fq_mf_decode_vec(fq_vu c, const fq_minifloat *t) {
-    fq_vu mag = c & t->mag_mask;
-    fq_vu nrm = (mag << t->nrm_shift) + t->nrm_add;
-    fq_vf f = __builtin_convertvector((fq_vi)mag, fq_vf) * t->sub_scale;
+/* The decoder's traits as vectors (see fq_mf_venc). */
+typedef struct {
+    fq_vu mag_mask, nrm_add, sub_lim, fix_lo0, fix_hi0, fix_val0, fix_lo1, fix_hi1, fix_val1,
+        sign, code_fix, code_val;
+    fq_vf sub_scale;
+    int nrm_shift, sign_shift;
+} fq_mf_vdec;
+
+FQ_INLINE void fq_mf_vdec_init(fq_mf_vdec *v, const fq_minifloat *t) {
+    v->mag_mask = fq_mf_splat(t->mag_mask);
+    v->nrm_add = fq_mf_splat(t->nrm_add);
+    v->sub_lim = fq_mf_splat(t->sub_lim);
+    v->fix_lo0 = fq_mf_splat(t->fix_lo[0]);
+    v->fix_hi0 = fq_mf_splat(t->fix_hi[0]);
+    v->fix_val0 = fq_mf_splat(t->fix_val[0]);
+    v->fix_lo1 = fq_mf_splat(t->fix_lo[1]);
+    v->fix_hi1 = fq_mf_splat(t->fix_hi[1]);
+    v->fix_val1 = fq_mf_splat(t->fix_val[1]);
+    v->sign = fq_mf_splat(t->sign);
+    v->code_fix = fq_mf_splat(t->code_fix);
+    v->code_val = fq_mf_splat(t->code_val);
+    v->sub_scale = (fq_vf){0} + t->sub_scale;
+    v->nrm_shift = t->nrm_shift;
+    v->sign_shift = t->sign_shift;
+}
+
+/* float32 bits of FQ_MF_LANES codes (< 256, one per lane): fq_mf_decode_bits. Lanes are
+ * small non-negative integers, so signed compares (which SSE2 has) are unsigned ones. */
+FQ_INLINE fq_vu fq_mf_decode_vec(fq_vu c, const fq_mf_vdec *v) {
+    fq_vi mag = (fq_vi)(c & v->mag_mask);
+    fq_vu nrm = ((fq_vu)mag << v->nrm_shift) + v->nrm_add;
+    fq_vf f = __builtin_convertvector(mag, fq_vf) * v->sub_scale;
     fq_vu sub, r;
     memcpy(&sub, &f, sizeof sub);
-    r = fq_mf_sel((fq_vu)(mag < t->sub_lim), sub, nrm);
-    r = fq_mf_sel((fq_vu)(mag >= t->fix_lo[0]) & (fq_vu)(mag <= t->fix_hi[0]), (fq_vu){0} + t->fix_val[0], r);
-    r = fq_mf_sel((fq_vu)(mag >= t->fix_lo[1]) & (fq_vu)(mag <= t->fix_hi[1]), (fq_vu){0} + t->fix_val[1], r);
-    r |= (c & t->sign) << t->sign_shift;
-    return fq_mf_sel((fq_vu)(c == t->code_fix), (fq_vu){0} + t->code_val, r);
+    r = fq_mf_sel((fq_vu)(mag < (fq_vi)v->sub_lim), sub, nrm);
+    r = fq_mf_sel((fq_vu)(mag >= (fq_vi)v->fix_lo0) & (fq_vu)(mag <= (fq_vi)v->fix_hi0), v->fix_val0, r);
+    r = fq_mf_sel((fq_vu)(mag >= (fq_vi)v->fix_lo1) & (fq_vu)(mag <= (fq_vi)v->fix_hi1), v->fix_val1, r);
+    r |= (c & v->sign) << v->sign_shift;
+    return fq_mf_sel((fq_vu)((fq_vi)c == (fq_vi)v->code_fix), v->code_val, r);
 }
 #endif /* FQ_MF_VEC */
 
@@ -268,17 +368,21 @@ FQ_INLINE void fq_mf_encode_run(const float *s, uint8_t *d, ptrdiff_t n, const f
     uint32_t ovf = sat ? t->max_code : t->inf_code;
 #if defined(FQ_MF_VEC)
     {
+        fq_mf_venc v;
         fq_vf x, kv = (fq_vf){0} + k0;
-        fq_vu u;
-        fq_vb b;
-        for (; i + FQ_MF_LANES <= n; i += FQ_MF_LANES) {
-            memcpy(&x, s + i, sizeof x);
-            if (op && kstep) memcpy(&kv, k + i, sizeof kv);
-            if (op == FQ_MF_MUL) x = x * kv;
-            else if (op == FQ_MF_DIV) x = x / kv;
-            memcpy(&u, &x, sizeof u);
-            b = __builtin_convertvector(fq_mf_encode_vec(u, t, ovf), fq_vb);
-            memcpy(d + i, &b, sizeof b);
+        fq_vu u[4];
+        int j;
+        fq_mf_venc_init(&v, t, ovf);
+        for (; i + 4 * FQ_MF_LANES <= n; i += 4 * FQ_MF_LANES) {
+            for (j = 0; j < 4; j++) {
+                memcpy(&x, s + i + j * FQ_MF_LANES, sizeof x);
+                if (op && kstep) memcpy(&kv, k + i + j * FQ_MF_LANES, sizeof kv);
+                if (op == FQ_MF_MUL) x = x * kv;
+                else if (op == FQ_MF_DIV) x = x / kv;
+                memcpy(&u[j], &x, sizeof u[j]);
+                u[j] = fq_mf_encode_vec(u[j], &v);
+            }
+            fq_mf_narrow4(d + i, u[0], u[1], u[2], u[3]);
         }
     }
 #endif
@@ -318,15 +422,15 @@ FQ_INLINE uint32_t fq_mf_decode_run(const uint8_t *s, float *d, ptrdiff_t n, con
     }
 #elif defined(FQ_MF_VEC)
     {
+        fq_mf_vdec v;
         fq_vf y, kv = (fq_vf){0} + k0;
         fq_vu r, acc = (fq_vu){0};
-        fq_vb b;
         int j;
+        fq_mf_vdec_init(&v, t);
         for (; i + FQ_MF_LANES <= n; i += FQ_MF_LANES) {
-            memcpy(&b, s + i, sizeof b);
-            r = __builtin_convertvector(b, fq_vu);
+            r = fq_mf_widen(s + i);
             acc |= r;
-            r = fq_mf_decode_vec(r, t);
+            r = fq_mf_decode_vec(r, &v);
             memcpy(&y, &r, sizeof y);
             if (op && kstep) memcpy(&kv, k + i, sizeof kv);
             if (op) y = y * kv;
