@@ -1,6 +1,7 @@
 """Other libraries doing a comparable job on the same data, benchmarked in the same groups as
 fastquant's cases (`np.packbits`/`np.unpackbits`, NumPy `astype`, `ml_dtypes` float8/int4 casts
-when ml_dtypes is importable). They are yardsticks of speed only: their outputs differ."""
+when ml_dtypes is importable, and for every minifloat format ml_dtypes' own `astype`, which
+gives the same bytes, plus `np.copyto` of the decoders' bytes). They are yardsticks of speed."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import Callable
 import numpy as np
 import pytest
 
+import fastquant
 from fastquant._bench.cases import CASES
 
 
@@ -22,6 +24,17 @@ def _ml_dtypes():
 
 
 ML = _ml_dtypes()
+#: the minifloat formats of fastquant.floats (all named as ml_dtypes names them)
+ML_FLOATS = tuple(fastquant.floats.FORMATS)
+
+
+def _copy_buffers(nbytes: int):
+    """Two buffers of ``nbytes / 2`` bytes: copying one into the other moves ``nbytes`` (the
+    input + output bytes of a decode), the yardstick the runner's "% copy" uses."""
+    src = np.ones(nbytes // 2, np.uint8)
+    dst = np.empty_like(src)
+    np.copyto(dst, src)
+    return src, dst
 
 
 @dataclasses.dataclass(frozen=True)
@@ -49,6 +62,15 @@ PEERS = (
          lambda a: (lambda q: lambda: q.astype(np.float32))(a[0].astype(ML.int4)), needs="ml_dtypes"),
     Peer("ml_dtypes float32->int4", ("quantize_to_int4[absmax]",),
          lambda a: lambda: a[0].astype(ML.int4), needs="ml_dtypes"),
+    # every minifloat format: ml_dtypes astype on the same data as floats.encode / floats.decode
+    *(Peer(f"ml_dtypes float32->{name}", (f"floats.encode[{name}]",),
+           lambda a, name=name: lambda: a[0].astype(getattr(ML, name)), needs="ml_dtypes")
+      for name in ML_FLOATS),
+    *(Peer(f"ml_dtypes {name}->float32", (f"floats.decode[{name}]",),
+           lambda a, name=name: (lambda v: lambda: v.astype(np.float32))(a[0].view(getattr(ML, name))), needs="ml_dtypes")
+      for name in ML_FLOATS),
+    Peer("np.copyto of the same bytes", tuple(f"floats.decode[{name}]" for name in ML_FLOATS),
+         lambda a: (lambda src, dst: lambda: np.copyto(dst, src))(*_copy_buffers(a[0].nbytes * 5))),
 )
 
 _BY_OP = {c.op: c for c in CASES}
