@@ -21,13 +21,14 @@
  *
  * Decode (code -> float32): a 256-entry table, generated at init by fq_mf_decode_bits() (a
  * generic formula: normal codes by shifting the code into the float32 fields, subnormal ones
- * by an exact int-to-float conversion and power-of-two multiply, and up to two magnitude
- * ranges plus one whole code with fixed values: inf, NaN, e8m0's 0x00 and 0xFF). The scalar
- * path looks codes up in the table; AVX-512 looks them up with vpermt2ps permutes of the table
- * held in registers; the vector-extension path (SSE2, AVX2, NEON) evaluates the formula 8
- * lanes wide (an AVX2 gather from the table runs at half its speed). Bits above a format's
+ * by an exact int-to-float conversion and power-of-two multiply, then the special codes of the
+ * format's kind: one magnitude (inf, fn's NaN, e8m0's 0x00), the magnitudes above another
+ * (NaNs), one whole code (fnuz's 0x80)). The scalar path looks codes up in the table; AVX-512
+ * looks them up with vpermt2ps permutes of the table held in registers; the vector-extension
+ * path (SSE2, AVX2, NEON) evaluates the formula 4 or 8 lanes wide, with only the steps of the
+ * format's kind (an AVX2 gather from the table runs at half its speed). Bits above a format's
  * width are ignored by every path (the public functions reject such codes; the kernels
- * report them).
+ * report them). No step depends on the FPU's denormal modes (DAZ/FTZ).
  *
  * op: the encoders can first multiply or divide by k (one float, or one per element), the
  * decoders can multiply by k: float32 IEEE operations, no contraction, exactly what NumPy
