@@ -117,6 +117,34 @@ def gguf_maker(name: str):
     return make
 
 
+def minifloat_values(name):
+    """float32 values spread over a minifloat format's range: standard normal times a quarter
+    of its max (overflow, subnormals and ties all occur); e8m0: positive, log-uniform."""
+    def make(n, rng):
+        f = fastquant.floats.FORMATS[name]
+        if not f.signed:
+            return np.exp2(rng.uniform(-100, 100, shape(n))).astype(np.float32)
+        return rng.standard_normal(shape(n), dtype=np.float32) * np.float32(f.max / 4)
+    return make
+
+
+def minifloat_codes(name):
+    """Random codes of a minifloat format (every code, NaN codes included)."""
+    def make(n, rng):
+        return rng.integers(0, fastquant.floats.FORMATS[name].code_limit + 1, shape(n), dtype=np.uint8)
+    return make
+
+
+def mx_shape(n: int) -> tuple:
+    """``shape(n)`` when its last axis holds whole MX blocks of 32, else ``(ceil(n / 32), 32)``."""
+    s = shape(n)
+    return s if s[-1] % 32 == 0 else (-(-n // 32), 32)
+
+
+def nibble_codes(n, rng):
+    return rng.integers(0, 16, shape(n), dtype=np.uint8)
+
+
 def last(n: int) -> int:
     """The unpacked last-axis length of ``shape(n)`` (``orig_dim`` / ``n`` of unpackers)."""
     return shape(n)[-1]
@@ -264,6 +292,22 @@ def gguf_floats(n, rng):
     if s[-1] % 256:
         s = (-(-n // 256) * 256,)
     return rng.standard_normal(s, dtype=np.float32)
+    # floats: every minifloat format, encode and decode; OCP MX blocks; unsigned nibbles
+    for name in fastquant.floats.FORMATS:
+        yield Case(f"floats.encode[{name}]", "floats", "floats.encode",
+                   lambda n, r, name=name: (minifloat_values(name)(n, r), name))
+        yield Case(f"floats.decode[{name}]", "floats", "floats.decode",
+                   lambda n, r, name=name: (minifloat_codes(name)(n, r), name))
+    for name in ("float8_e4m3fn", "float4_e2m1fn"):  # blocks of 32 along the last axis
+        yield Case(f"floats.quantize_mx[{name}]", "floats", "floats.quantize_mx",
+                   lambda n, r, name=name: (r.standard_normal(mx_shape(n), dtype=np.float32), name),
+                   takes_out=False)
+        yield Case(f"floats.dequantize_mx[{name}]", "floats", "floats.dequantize_mx",
+                   lambda n, r, name=name: (
+                       r.integers(0, fastquant.floats.FORMATS[name].code_limit + 1, mx_shape(n), dtype=np.uint8),
+                       r.integers(110, 140, mx_shape(n)[:-1] + (mx_shape(n)[-1] // 32,), dtype=np.uint8), name))
+    yield Case("pack_nibbles", "floats", "pack_nibbles", lambda n, r: (nibble_codes(n, r),))
+    yield Case("unpack_nibbles", "floats", "unpack_nibbles", lambda n, r: (int4_bytes(n, r), last(n)))
 
 
 CASES: tuple = tuple(_cases())
