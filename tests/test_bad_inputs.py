@@ -795,6 +795,182 @@ def affine_odd_but_valid() -> Iterator[tuple]:
             x_q=CODES, scales=torch.tensor(0.25, dtype=torch.float16), zero_point=np.int8(1))
 
 
+# ---------------------------------------------------------------- floats (minifloats, MX, nibbles)
+
+try:  # ml_dtypes arrays are valid inputs (as torch tensors are); without it, no such rows
+    import ml_dtypes
+except ImportError:  # pragma: no cover
+    ml_dtypes = None
+
+F8 = (np.arange(12, dtype=np.uint8) * 21).reshape(3, 4)
+F4 = (np.arange(12, dtype=np.uint8) % 16).reshape(3, 4)
+MX_X = np.linspace(-3, 3, 96, dtype=np.float32).reshape(3, 32)
+MX_CODES = (np.arange(96, dtype=np.uint8) % 16).reshape(3, 32)
+MX_SCALES = np.full((3, 1), 127, np.uint8)
+
+
+def fmt_rows(fn, good: dict) -> Iterator[Row]:
+    bad = {
+        "unknown": "float8", "upper": "FLOAT8_E4M3FN", "padded": " float8_e4m3fn", "empty": "", "None": None,
+        "int": 3, "bytes": b"float8_e4m3fn", "list": ["float8_e4m3fn"], "numpy_dtype": np.dtype(np.float32),
+        "numpy_type": np.uint8, "python_type": float, "object": object(), "dict": {}, "huge_list": HUGE_LIST,
+        "array": np.array(["float8_e4m3fn"]),
+    }
+    if ml_dtypes is not None:
+        bad["ml_dtypes_bfloat16"] = ml_dtypes.bfloat16
+        bad["ml_dtypes_int4"] = np.dtype(ml_dtypes.int4)
+    if torch is not None:
+        bad["torch_float32"] = torch.float32
+        bad["torch_packed_fp4"] = torch.float4_e2m1fn_x2
+    for label, value in bad.items():
+        yield call(fn, good, ValueError, "fmt", f"fmt_{label}", fmt=value)
+
+
+def flag_rows(fn, good: dict, name: str) -> Iterator[Row]:
+    bad = {"one": 1, "zero": 0, "str": "True", "None": None, "list": [True], "0d_array": np.array(True),
+           "float": 1.0, "huge_list": HUGE_LIST}
+    for label, value in bad.items():
+        yield call(fn, good, ValueError, name, label, **{name: value})
+
+
+def block_size_rows(fn, good: dict) -> Iterator[Row]:
+    bad = {"zero": 0, "negative": -32, "not_a_divisor": 5, "too_long": 64, "float": 32.0, "np_float": np.float64(32),
+           "str": "32", "None": None, "bool": True, "list": [32], "huge": 2**70, "complex": 32j, "huge_list": HUGE_LIST}
+    for label, value in bad.items():
+        yield call(fn, good, ValueError, "block_size", label, block_size=value)
+
+
+def mx_axis_rows(fn, good: dict) -> Iterator[Row]:
+    bad = {"too_big": 2, "too_small": -3, "huge": 2**70, "float": 0.0, "str": "0", "bool": True,
+           "np_bool": np.bool_(False), "list": [0], "tuple": (0, 1), "None": None, "huge_list": HUGE_LIST}
+    for label, value in bad.items():
+        yield call(fn, good, ValueError, "axis", f"axis_{label}", axis=value)
+
+
+def floats_threads_rows(fn, good: dict) -> Iterator[Row]:
+    for label, value in {"zero": 0, "negative": -1, "float": 1.5, "str": "2", "bool": True, "list": [2]}.items():
+        yield call(fn, good, ValueError, "threads", f"threads_{label}", threads=value)
+
+
+def floats_rows() -> Iterator[Row]:
+    fl = fq.floats
+
+    good = dict(x=FLOATS, fmt="float8_e4m3fn")
+    yield from array_rows(fl.encode, good, "x", "floats", packs_axis=False)
+    yield from fmt_rows(fl.encode, good)
+    yield from flag_rows(fl.encode, good, "saturate")
+    yield from out_rows(fl.encode, good, "x", (3, 4), np.uint8)
+    yield from floats_threads_rows(fl.encode, good)
+
+    for name, codes in (("float8_e5m2", F8), ("float4_e2m1fn", F4), ("float6_e3m2fn", F4 * 4)):
+        good = dict(codes=codes, fmt=name)
+        tagged = [*array_rows(fl.decode, good, "codes", "codes", packs_axis=False),
+                  *out_rows(fl.decode, good, "codes", (3, 4), np.float32)]
+        limit = fl.FORMATS[name].code_limit
+        if limit < 255:  # bytes are codes of the 8-bit formats; above the width they are not
+            tagged += code_range_rows(fl.decode, good, "codes", 0, limit)
+        else:
+            for label, value in {"negative_int": [0, -1], "256": [256], "uint16": np.array([0, 300], np.uint16),
+                                 "int64_neg": np.array([-129], np.int64)}.items():
+                tagged.append(call(fl.decode, good, ValueError, "codes", label, codes=value))
+        if ml_dtypes is not None:  # an ml_dtypes array of another format, or of floats
+            tagged.append(call(fl.decode, good, TypeError, "codes", "ml_dtypes_other_format",
+                               codes=np.zeros(4, ml_dtypes.float8_e4m3fnuz)))
+            tagged.append(call(fl.decode, good, TypeError, "codes", "ml_dtypes_bfloat16",
+                               codes=np.zeros(4, ml_dtypes.bfloat16)))
+        for row in tagged:
+            yield dataclasses.replace(row, id=f"{name}-{row.id}")
+    yield from fmt_rows(fl.decode, dict(codes=F8, fmt="float8_e5m2"))
+    yield from floats_threads_rows(fl.decode, dict(codes=F8, fmt="float8_e5m2"))
+
+    good = dict(x=MX_X, fmt="float4_e2m1fn")
+    yield from array_rows(fl.quantize_mx, good, "x", "floats", packs_axis=True)
+    yield from fmt_rows(fl.quantize_mx, good)
+    for label in ("float8_e4m3fnuz", "float8_e8m0fnu", "float8_e4m3"):
+        yield call(fl.quantize_mx, good, ValueError, "fmt", f"fmt_not_mx_{label}", fmt=label)
+    yield from block_size_rows(fl.quantize_mx, good)
+    yield call(fl.quantize_mx, good, ValueError, "block_size", "axis_0_not_a_multiple", axis=0)
+    yield from mx_axis_rows(fl.quantize_mx, good)
+    yield from floats_threads_rows(fl.quantize_mx, good)
+
+    good = dict(codes=MX_CODES, scales=MX_SCALES, fmt="float4_e2m1fn")
+    yield from array_rows(fl.dequantize_mx, good, "codes", "codes", packs_axis=True)
+    yield from fmt_rows(fl.dequantize_mx, good)
+    yield from block_size_rows(fl.dequantize_mx, good)
+    yield from mx_axis_rows(fl.dequantize_mx, good)
+    yield from out_rows(fl.dequantize_mx, good, "codes", (3, 32), np.float32)
+    yield from floats_threads_rows(fl.dequantize_mx, good)
+    for label, value in {"above_width_uint8": MX_CODES + 1, "negative_int8": MX_CODES.astype(np.int8) - 1,
+                         "int64_16": MX_CODES.astype(np.int64) * 2, "list_16": (MX_CODES + 1).tolist()}.items():
+        yield call(fl.dequantize_mx, good, ValueError, "codes", label, codes=value)
+    for label, value in {"wrong_blocks": np.zeros((3, 2), np.uint8), "flat": np.zeros(3, np.uint8),
+                         "transposed": np.zeros((1, 3), np.uint8), "0d": np.uint8(127), "empty": np.zeros((0, 1), np.uint8),
+                         "int64_256": np.full((3, 1), 256), "negative": np.full((3, 1), -1),
+                         "floats": np.full((3, 1), 127.0), "str": "127", "None": None, "bool_array": np.ones((3, 1), bool),
+                         "torch_float8_e4m3": torch.zeros((3, 1), dtype=torch.float8_e4m3fn) if torch is not None else None}.items():
+        exc = TypeError if label in ("floats", "str", "None", "bool_array", "torch_float8_e4m3") else ValueError
+        yield call(fl.dequantize_mx, good, exc, "scales", f"scales_{label}", scales=value)
+
+    good = dict(codes=F4)
+    yield from array_rows(fl.pack_nibbles, good, "codes", "codes", packs_axis=True)
+    yield from code_range_rows(fl.pack_nibbles, good, "codes", 0, 15)
+    yield from out_rows(fl.pack_nibbles, good, "codes", (3, 2), np.uint8)
+
+    good = dict(packed=F8, n=None)
+    yield from array_rows(fl.unpack_nibbles, good, "packed", "bytes", packs_axis=True)
+    yield from code_range_rows(fl.unpack_nibbles, good, "packed", -128, 255)
+    yield from n_rows(fl.unpack_nibbles, good, m=4)
+    yield from out_rows(fl.unpack_nibbles, good, "packed", (3, 8), np.uint8)
+
+    yield from fmt_rows(fl.format_of, dict(fmt="float8_e4m3fn"))
+
+
+def floats_odd_but_valid() -> Iterator[tuple]:
+    fl = fq.floats
+    dims32 = (1,) * 31 + (4,)
+    for label, floats, codes in [
+        ("32_dims", np.ones(dims32, np.float32), np.ones(dims32, np.uint8)),
+        ("empty_rows", np.zeros((0, 32), np.float32), np.zeros((0, 32), np.uint8)),
+        ("empty_last_axis", np.zeros((4, 0), np.float64), np.zeros((4, 0), np.int16)),
+        ("broadcast_zero_stride", np.broadcast_to(np.float32(-1.5), (5, 32)), np.broadcast_to(np.uint8(3), (5, 32))),
+        ("negative_strides", MX_X[::-1, ::-1], MX_CODES[::-1, ::-1]),
+        ("big_endian", MX_X.astype(">f8"), MX_CODES.astype(">i2")),
+        ("memoryview", memoryview(np.ones(32, np.float32)), memoryview(bytes(i % 16 for i in range(32)))),
+        ("specials", np.array([np.inf, -np.inf, np.nan, -0.0] * 8), np.arange(32, dtype=np.uint8) % 16),
+    ]:
+        for name in ("float8_e4m3fn", "float8_e8m0fnu", "float4_e2m1fn"):
+            for sat in (False, True):
+                yield f"encode-{name}-{sat}-{label}", fl.encode, dict(x=floats, fmt=name, saturate=sat)
+            yield f"decode-{name}-{label}", fl.decode, dict(codes=codes, fmt=name)
+        if np.ndim(codes) and np.shape(codes)[-1] % 32 == 0:
+            yield f"quantize_mx-{label}", fl.quantize_mx, dict(x=floats, fmt="float6_e2m3fn")
+            scales = np.full(np.shape(codes)[:-1] + (np.shape(codes)[-1] // 32,), 130, np.uint8)
+            yield f"dequantize_mx-{label}", fl.dequantize_mx, dict(codes=codes, scales=scales, fmt="float4_e2m1fn")
+        if np.ndim(codes):
+            yield f"pack_nibbles-{label}", fl.pack_nibbles, dict(codes=codes)
+            yield f"unpack_nibbles-{label}", fl.unpack_nibbles, dict(packed=codes)
+    if ml_dtypes is not None:
+        for name in ("float8_e4m3fn", "float8_e5m2", "float4_e2m1fn"):
+            t = getattr(ml_dtypes, name)
+            yield f"decode-ml_dtypes_{name}", fl.decode, dict(codes=np.arange(16, dtype=np.uint8).view(t), fmt=t)
+            yield f"encode-ml_dtypes_input_{name}", fl.encode, dict(x=np.linspace(-2, 2, 9).astype(t), fmt=np.dtype(t))
+        yield "pack_nibbles-ml_dtypes_uint4", fl.pack_nibbles, dict(codes=np.arange(7).astype(ml_dtypes.uint4))
+    if torch is not None:
+        for dt in (torch.float8_e4m3fn, torch.float8_e5m2, torch.float8_e4m3fnuz, torch.float8_e5m2fnuz, torch.float8_e8m0fnu):
+            codes = torch.arange(32, dtype=torch.int32).to(torch.uint8).view(dt).reshape(1, 32)
+            tag = str(dt).removeprefix("torch.")
+            yield f"decode-torch_{tag}", fl.decode, dict(codes=codes, fmt=dt)
+            yield f"encode-torch_{tag}_input", fl.encode, dict(x=codes, fmt="float8_e5m2")
+        for dt in (torch.uint8, torch.int8, torch.int16, torch.int64):
+            tag = str(dt).removeprefix("torch.")
+            yield f"decode-torch_{tag}", fl.decode, dict(codes=torch.tensor([[0, 7, 15], [1, 2, 3]], dtype=dt), fmt="float4_e2m1fn")
+            yield f"pack_nibbles-torch_{tag}", fl.pack_nibbles, dict(codes=torch.tensor([[0, 7, 15], [1, 2, 3]], dtype=dt))
+        yield "quantize_mx-torch_bfloat16", fl.quantize_mx, dict(x=torch.ones((2, 32), dtype=torch.bfloat16), fmt="float8_e4m3fn")
+        yield "dequantize_mx-torch_float8", fl.dequantize_mx, dict(
+            codes=torch.zeros((2, 32), dtype=torch.float8_e4m3fn), scales=torch.full((2, 1), 1.0).to(torch.float8_e8m0fnu),
+            fmt="float8_e4m3fn")
+
+
 # ---------------------------------------------------------------- threads=
 
 #: A valid call of every public function that takes ``threads=`` (small data: threads= is
@@ -811,6 +987,8 @@ THREADED = {
     fq.calibration_ranges: dict(embeddings=CALIBRATION),
     fq.quantize_func: dict(x=FLOATS, scales=0.1, zero_point=0),
     fq.dequantize_func: dict(x_q=CODES, scales=0.1, zero_point=0),
+    fq.pack_nibbles: dict(codes=F4),
+    fq.unpack_nibbles: dict(packed=F8),
 }
 
 
@@ -833,8 +1011,9 @@ def test_every_threaded_function_has_threads_rows():
 # ---------------------------------------------------------------- the table
 
 #: One generator per codec family; a new family adds its own here.
-FAMILY_ROWS = [int4_rows, embeddings_rows, affine_rows, calibrated_rows, threads_rows]
-FAMILY_ODD_BUT_VALID = [int4_odd_but_valid, embeddings_odd_but_valid, affine_odd_but_valid, calibrated_odd_but_valid]
+FAMILY_ROWS = [int4_rows, embeddings_rows, affine_rows, calibrated_rows, floats_rows, threads_rows]
+FAMILY_ODD_BUT_VALID = [int4_odd_but_valid, embeddings_odd_but_valid, affine_odd_but_valid, calibrated_odd_but_valid,
+                        floats_odd_but_valid]
 
 def _unique_ids(rows: list) -> list:
     """Labels repeat across arguments of one function ("huge_list" for n_bits and signed):
@@ -873,7 +1052,8 @@ def test_odd_but_valid_input(fn, kwargs):
 
 
 def test_every_public_function_has_rows():
-    """The table covers every public function of every family."""
+    """The table covers every public function of every family (fastquant.floats' too)."""
     public = {name for name in fq.__all__ if callable(getattr(fq, name)) and getattr(fq, name).__module__ != "fastquant._backend"}
+    public |= {name for name in fq.floats.__all__ if callable(getattr(fq.floats, name)) and name != "FloatFormat"}
     covered = {row.fn.__name__ for row in ROWS}
     assert public <= covered, f"no bad-input rows for {sorted(public - covered)}"

@@ -78,8 +78,10 @@ def test_bench_quick_json_has_documented_fields_and_agreement(tmp_path):
         assert row["speedup"] == pytest.approx(row["numpy_s"] / row["cython_s"])
         assert row["gbps"] == pytest.approx(row["bytes"] / row["cython_s"] / 1e9)
         # the streaming-store reference: float32 outputs only, measured in this run
-        if row["op"].startswith("dequantize"):  # the decoders: float32 outputs
-            assert row["out_bytes"] == 4 * row["size"]
+        if row["op"].startswith(("dequantize", "floats.decode", "floats.dequantize_mx")):  # float32 outputs
+            mx_ragged = row["op"].startswith("floats.dequantize_mx") and row["size"] % 32
+            values = -(-row["size"] // 32) * 32 if mx_ragged else row["size"]  # MX: whole blocks of 32
+            assert row["out_bytes"] == 4 * values
             assert row["stream_s"] > 0 and row["stream_gbps"] > 0
             assert row["pct_stream"] == pytest.approx(100 * row["stream_s"] / row["cython_s"])
         else:
@@ -204,7 +206,7 @@ def test_bench_threads_reaches_every_case_and_the_stream_reference(monkeypatch):
     seen = []
     monkeypatch.setattr(_threads, "count", lambda threads, size, real=_threads.count: seen.append(threads) or real(threads, size))
     cases = [c for c in C.CASES if c.takes_threads]
-    assert {c.family for c in cases} == {"int4", "embeddings", "affine"}
+    assert {c.family for c in cases} == {"int4", "embeddings", "affine", "floats"}
     rows = runner.run([c for c in cases if c.op in ("dequantize[int8]", "quantize_func[8bit]")], [4096],
                       repeat=1, min_sample=0, threads=2)
     assert seen and set(seen) == {2}
@@ -224,7 +226,7 @@ def test_bench_threads_option(tmp_path):
 # --- the registry -----------------------------------------------------------------------------
 
 def test_every_family_has_cases():
-    assert {c.family for c in C.select()} == {"int4", "embeddings", "affine"}
+    assert {c.family for c in C.select()} == {"int4", "embeddings", "affine", "floats"}
 
 
 def test_a_case_without_its_function_is_an_error():
@@ -240,7 +242,13 @@ def test_case_data_is_seeded_and_sized(case):
         assert difference(a, case.args(n)) is None
         assert difference(case.args(n, seed=1), a)
         arrays = [x for x in a[:len(a) - len(case.keywords)] if isinstance(x, np.ndarray)]
+        if case.func == "floats.dequantize_mx":  # codes, and their E8M0 scales: one per block of 32
+            assert arrays[1].shape == arrays[0].shape[:-1] + (arrays[0].shape[-1] // 32,)
+            arrays = arrays[:1]
         assert len(arrays) == 1 and arrays[0].flags.c_contiguous
+        if case.func.endswith("_mx") and n % 1024:  # MX: a ragged n is rounded up to whole blocks of 32
+            assert arrays[0].shape == (-(-n // 32), 32)
+            continue
         lengths = [x for x in a if isinstance(x, int) and not isinstance(x, bool)]
         row = 1024 if n == 2048 else n
         # inputs hold n values (floats, codes), or n packed nibbles/bits whose unpacked row
@@ -248,7 +256,7 @@ def test_case_data_is_seeded_and_sized(case):
         if arrays[0].size == n:
             assert arrays[0].shape[-1] == row
         else:
-            per_byte = 2 if case.family == "int4" else 8
+            per_byte = 2 if case.family == "int4" or "nibbles" in case.op else 8
             assert arrays[0].shape[-1] == -(-row // per_byte) and lengths[-1] == row
 
 

@@ -238,6 +238,48 @@ CASES += [
 ]
 
 
+# ---------------------------------------------------------------- floats (minifloats, MX, nibbles)
+
+FLOAT_FORMATS = st.sampled_from(list(fq.floats.FORMATS))
+MX_FORMATS = st.sampled_from(list(fq.floats.MX_FORMATS))
+
+
+def _axis_and_block(d, shape):
+    ndim = len(shape)
+    axis = d.draw(st.integers(-ndim - 1, ndim) if ndim else st.sampled_from([-1, 0]), label="axis")
+    block = d.draw(st.sampled_from([1, 2, 3, 4, 32, 0]), label="block_size")
+    return axis, block
+
+
+def _dequantize_mx(d):
+    codes = d.draw(int_arrays(0, 15, 1, escape=0.02))
+    shape = codes[0].shape
+    axis, block = _axis_and_block(d, shape)
+    sshape = list(shape)
+    if -len(shape) <= axis < len(shape) and block > 0:
+        sshape[axis] //= block
+    if d.draw(st.integers(0, 9), label="scales_shape_wrong") == 0:
+        sshape = d.draw(shapes(), label="scales_shape")
+    sc = d.draw(hnp.arrays(np.uint8, tuple(sshape)), label="scales")
+    return dict(codes=codes, scales=sc, fmt=d.draw(MX_FORMATS), block_size=block, axis=axis)
+
+
+def _quantize_mx(d):
+    x = d.draw(float_arrays(1))
+    axis, block = _axis_and_block(d, x[0].shape)
+    return dict(x=x, fmt=d.draw(MX_FORMATS), block_size=block, axis=axis)
+
+
+CASES += [
+    Case(fq.floats.encode, lambda d: dict(x=d.draw(float_arrays()), fmt=d.draw(FLOAT_FORMATS), saturate=d.draw(st.booleans()))),
+    Case(fq.floats.decode, lambda d: dict(codes=d.draw(int_arrays(0, 255)), fmt=d.draw(FLOAT_FORMATS))),
+    Case(fq.floats.quantize_mx, _quantize_mx, has_out=False),
+    Case(fq.floats.dequantize_mx, _dequantize_mx),
+    Case(fq.pack_nibbles, lambda d: dict(codes=d.draw(int_arrays(0, 15, 1)))),
+    Case(fq.unpack_nibbles, lambda d: (lambda p: dict(packed=p, n=_n(d, p[0])))(d.draw(int_arrays(-128, 255, 1)))),
+]
+
+
 # ---------------------------------------------------------------- the generic tests
 
 def _run(fn, kwargs):

@@ -71,6 +71,34 @@ def calibrated_ranges(n: int, rng) -> np.ndarray:
     return np.vstack([sample.min(axis=0), sample.max(axis=0)])
 
 
+def minifloat_values(name):
+    """float32 values spread over a minifloat format's range: standard normal times a quarter
+    of its max (overflow, subnormals and ties all occur); e8m0: positive, log-uniform."""
+    def make(n, rng):
+        f = fastquant.floats.FORMATS[name]
+        if not f.signed:
+            return np.exp2(rng.uniform(-100, 100, shape(n))).astype(np.float32)
+        return rng.standard_normal(shape(n), dtype=np.float32) * np.float32(f.max / 4)
+    return make
+
+
+def minifloat_codes(name):
+    """Random codes of a minifloat format (every code, NaN codes included)."""
+    def make(n, rng):
+        return rng.integers(0, fastquant.floats.FORMATS[name].code_limit + 1, shape(n), dtype=np.uint8)
+    return make
+
+
+def mx_shape(n: int) -> tuple:
+    """``shape(n)`` when its last axis holds whole MX blocks of 32, else ``(ceil(n / 32), 32)``."""
+    s = shape(n)
+    return s if s[-1] % 32 == 0 else (-(-n // 32), 32)
+
+
+def nibble_codes(n, rng):
+    return rng.integers(0, 16, shape(n), dtype=np.uint8)
+
+
 def last(n: int) -> int:
     """The unpacked last-axis length of ``shape(n)`` (``orig_dim`` / ``n`` of unpackers)."""
     return shape(n)[-1]
@@ -98,8 +126,12 @@ class Case:
         return self.make(n, np.random.default_rng([seed, n]))
 
     def function(self) -> Optional[Callable]:
-        """The public function, or None when this branch does not have it."""
-        return getattr(fastquant, self.func, None)
+        """The public function (``func`` may name one in a submodule: ``"floats.encode"``), or
+        None when this branch does not have it."""
+        target = fastquant
+        for part in self.func.split("."):
+            target = getattr(target, part, None)
+        return target
 
     def call(self, args: tuple, out: Optional[np.ndarray] = None, threads: Optional[int] = None):
         """Run the public call on the active backend (``out`` and ``threads`` only if given,
@@ -112,7 +144,7 @@ class Case:
             kwargs["out"] = out
         if threads is not None and self.takes_threads:
             kwargs["threads"] = threads
-        return getattr(fastquant, self.func)(*args, **kwargs)
+        return self.function()(*args, **kwargs)
 
     def new_out(self, result) -> np.ndarray:
         """An empty array to pass as ``out=``, shaped like the array ``result`` holds."""
@@ -171,6 +203,22 @@ def _cases():
                lambda n, r: (floats(n, r), 8 / 255, 3, 8))
     yield Case("dequantize_func[8bit]", "affine", "dequantize_func",
                lambda n, r: (int8_codes(n, r), 8 / 255, 3))
+    # floats: every minifloat format, encode and decode; OCP MX blocks; unsigned nibbles
+    for name in fastquant.floats.FORMATS:
+        yield Case(f"floats.encode[{name}]", "floats", "floats.encode",
+                   lambda n, r, name=name: (minifloat_values(name)(n, r), name))
+        yield Case(f"floats.decode[{name}]", "floats", "floats.decode",
+                   lambda n, r, name=name: (minifloat_codes(name)(n, r), name))
+    for name in ("float8_e4m3fn", "float4_e2m1fn"):  # blocks of 32 along the last axis
+        yield Case(f"floats.quantize_mx[{name}]", "floats", "floats.quantize_mx",
+                   lambda n, r, name=name: (r.standard_normal(mx_shape(n), dtype=np.float32), name),
+                   takes_out=False)
+        yield Case(f"floats.dequantize_mx[{name}]", "floats", "floats.dequantize_mx",
+                   lambda n, r, name=name: (
+                       r.integers(0, fastquant.floats.FORMATS[name].code_limit + 1, mx_shape(n), dtype=np.uint8),
+                       r.integers(110, 140, mx_shape(n)[:-1] + (mx_shape(n)[-1] // 32,), dtype=np.uint8), name))
+    yield Case("pack_nibbles", "floats", "pack_nibbles", lambda n, r: (nibble_codes(n, r),))
+    yield Case("unpack_nibbles", "floats", "unpack_nibbles", lambda n, r: (int4_bytes(n, r), last(n)))
 
 
 CASES: tuple = tuple(_cases())

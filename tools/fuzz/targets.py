@@ -193,6 +193,47 @@ def dequantize_func(per_channel: bool):
     return build
 
 
+FLOAT_FORMATS = list(fq.floats.FORMATS)
+
+
+def floats_decode(fdp):
+    """``floats.decode(codes, fmt)``: raw bytes of any format (fp6/fp4 codes mostly in range,
+    sometimes not), other dtypes, views; now and then an ``out=``."""
+    f = fq.floats.FORMATS[fdp.PickValueInList(FLOAT_FORMATS)]
+    codes = array(fdp, 0, f.code_limit)
+    kwargs = dict(codes=codes, fmt=f.name)
+    return fq.floats.decode, maybe_out(fdp, kwargs, np.float32, codes.shape)
+
+
+def floats_dequantize_mx(fdp):
+    """``floats.dequantize_mx(codes, scales, fmt, block_size, axis)``: codes of any shape,
+    scales mostly of the matching shape (any byte, 0xFF included), sometimes not; any block
+    size and axis, valid or not."""
+    f = fq.floats.FORMATS[fdp.PickValueInList(list(fq.floats.MX_FORMATS))]
+    codes = array(fdp, 0, f.code_limit, max_dims=3)
+    block = fdp.ConsumeIntInRange(1, 4) if fdp.ConsumeIntInRange(0, 7) else fdp.ConsumeIntInRange(-1, 40)
+    axis = fdp.ConsumeIntInRange(-3, 2)
+    shape = None
+    if codes.ndim and -codes.ndim <= axis < codes.ndim and block > 0:
+        shape = list(codes.shape)
+        shape[axis] = shape[axis] // block
+    if shape is None or fdp.ConsumeIntInRange(0, 7) == 0:
+        shape = [fdp.ConsumeIntInRange(0, 4) for _ in range(fdp.ConsumeIntInRange(0, 3))]
+    size = int(np.prod(shape))
+    scales = np.frombuffer(fdp.ConsumeBytes(size).ljust(size, b"\0"), np.uint8).reshape(shape)
+    if fdp.ConsumeIntInRange(0, 5) == 0:
+        scales = scales.astype(fdp.PickValueInList(["<i2", "<f4", "i1", "<u8"]))
+    kwargs = dict(codes=codes, scales=scales, fmt=f.name, block_size=block, axis=axis)
+    return fq.floats.dequantize_mx, maybe_out(fdp, kwargs, np.float32, codes.shape)
+
+
+def unpack_nibbles(fdp):
+    packed = array(fdp, -128, 255)
+    n = n_for(fdp, packed)
+    kwargs = dict(packed=packed, n=n)
+    return fq.floats.unpack_nibbles, maybe_out(fdp, kwargs, np.uint8, _unpacked_shape(packed, n))
+
+
 #: name -> builder(fdp) -> (function, kwargs); one per decode function
 TARGETS = {
     "dequantize_from_int4": dequantize_from_int4,
@@ -202,4 +243,7 @@ TARGETS = {
     **{f"dequantize_ranges_{quant}": dequantize_ranges(quant) for quant in ("int8", "uint8")},
     "dequantize_func_per_tensor": dequantize_func(per_channel=False),
     "dequantize_func_per_channel": dequantize_func(per_channel=True),
+    "floats_decode": floats_decode,
+    "floats_dequantize_mx": floats_dequantize_mx,
+    "unpack_nibbles": unpack_nibbles,
 }
