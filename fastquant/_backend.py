@@ -23,7 +23,7 @@ from types import SimpleNamespace
 from typing import Iterator
 
 #: Codec families; each has ``csrc/<name>.pyx`` and ``fastquant/_twins/<name>.py``.
-FAMILIES = ("int4", "signbits", "embed8", "affine", "ranges8", "floats")
+FAMILIES = ("int4", "signbits", "embed8", "affine", "ranges8", "floats", "onnxq")
 
 BACKENDS = ("cython", "numpy")
 
