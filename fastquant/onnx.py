@@ -109,7 +109,7 @@ _BF16 = np.dtype(ml_dtypes.bfloat16)
 _NAMES = tuple(CODE_TYPES)
 
 
-def code_type(value, name: str = "output_dtype") -> CodeType:
+def code_type(value, name: str = "value") -> CodeType:
     """The :class:`CodeType` of ``value``: an ONNX name in any case (``"int4"``,
     ``"FLOAT8E4M3FN"``), an ml_dtypes name (``"float8_e4m3fn"``, ``"float4_e2m1fn"``), an
     ``onnx.TensorProto`` enum (``TensorProto.INT4`` is 22), or a NumPy / ml_dtypes dtype;
@@ -124,7 +124,7 @@ def code_type(value, name: str = "output_dtype") -> CodeType:
         if found is None and int(value) in _OTHER_ONNX:
             raise ValueError(f"{name}: ONNX type {int(value)} ({_OTHER_ONNX[int(value)]}) is not a code "
                              f"type; expected one of {_NAMES}")
-    elif value is not None and not isinstance(value, (bool, np.bool_)):
+    elif isinstance(value, (np.dtype, type)):
         try:
             found = _BY_DTYPE.get(np.dtype(value))
         except (TypeError, ValueError):
@@ -421,9 +421,9 @@ def _plus_zero(a, b, scales, plus, block, sign_bit):
 def _codes_of(x, zp_type):
     """``(C-contiguous codes the kernels read, CodeType)`` of DequantizeLinear's ``x``: an
     ml_dtypes array of a code type (its bytes), NumPy int8/uint8/int16/uint16/int32 arrays, or
-    plain integers holding codes of the type a typed zero point names (float types: their bit
-    patterns, as uint8 or int8 bytes or integers in [0, 2**bits - 1]; int4/uint4/int2/uint2:
-    their values)."""
+    int8/uint8 bytes or integers of a dtype that is no code type (int64, lists) holding codes of
+    a type NumPy lacks, which a zero point of that type names (float types: their bit patterns,
+    as bytes or integers in [0, 2**bits - 1]; int4/uint4/int2/uint2: their values)."""
     if isinstance(x, np.generic):
         x = np.asarray(x)
     if isinstance(x, np.ndarray) and _ml_name(x.dtype) is not None:
@@ -437,18 +437,17 @@ def _codes_of(x, zp_type):
     if arr.dtype.kind not in "iu":
         raise TypeError(f"x: expected integer codes or an ml_dtypes array of a code type, got {A._describe(arr)}")
     native = arr.dtype.newbyteorder("=")
-    own = _BY_DTYPE.get(native)
+    own = _BY_DTYPE.get(native) or (_INT32 if native == _I32 else None)
     if zp_type is None or zp_type is own:
-        if own is not None:
-            return A.contiguous(arr, native), own
-        if native == _I32:
-            return A.contiguous(arr, native), _INT32
-        raise TypeError(f"x: expected codes of an ONNX type (NumPy int8, uint8, int16, uint16, int32, or an "
-                        f"ml_dtypes array of {_NAMES}), got {A._describe(arr)}; a typed x_zero_point says "
-                        f"which type other integers hold")
-    if zp_type.is_float and arr.dtype.itemsize == 1:
-        return A.contiguous(arr).view(_U8), zp_type
-    if zp_type.is_float or zp_type.bits < 8:
+        if own is None:
+            raise TypeError(f"x: expected codes of an ONNX type (NumPy int8, uint8, int16, uint16, int32, or an "
+                            f"ml_dtypes array of {_NAMES}), got {A._describe(arr)}; a typed x_zero_point says "
+                            f"which type other integers hold")
+        return A.contiguous(arr, native), own
+    if (own is None or own.bits == 8) and _ml_name(zp_type.dtype) is not None:
+        # codes of a type NumPy lacks, in int8/uint8 bytes or other integers (not a code type)
+        if zp_type.is_float and arr.dtype.itemsize == 1:
+            return A.contiguous(arr).view(_U8), zp_type
         lo, hi = (0, (1 << zp_type.bits) - 1) if zp_type.is_float else (zp_type.qmin, zp_type.qmax)
         A.check_range(arr, "x", lo, hi)
         return A.contiguous(arr.astype(_I8 if lo < 0 else _U8)), zp_type
@@ -585,6 +584,8 @@ def _shape(shape) -> tuple:
         dims = None
     if dims is None or any(d < 0 for d in dims) or any(isinstance(d, (bool, np.bool_)) for d in shape):
         raise ValueError(f"shape: expected a tuple of integers >= 0, got {A._short(shape)}")
+    if len(dims) > 64:
+        raise ValueError(f"shape: expected at most 64 dimensions (NumPy's limit), got {len(dims)}")
     return dims
 
 

@@ -28,7 +28,7 @@ class CodeType(NamedTuple):
 
 CODE_TYPES: dict[str, CodeType]
 
-def code_type(value: Any, name: str = "output_dtype") -> CodeType: ...
+def code_type(value: Any, name: str = "value") -> CodeType: ...
 def quantize_linear(
     x: Any,
     y_scale: Any,
