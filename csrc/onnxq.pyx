@@ -24,7 +24,7 @@ from fq_common cimport FQ_BLOCK, fq_stream_head, fq_stream_floats, fq_stream_fen
 
 cdef extern from "onnxq_simd.h" nogil:
     int onnxq_q_run_8(const float* s, uint8_t* d, Py_ssize_t n, float scale, int32_t zp,
-                      int32_t lo, int32_t hi, uint8_t mask)
+                      int32_t lo, int32_t hi, uint8_t mask, int stream)
     int onnxq_q_run_i16(const float* s, int16_t* d, Py_ssize_t n, float scale, int32_t zp,
                         int32_t lo, int32_t hi)
     int onnxq_q_run_u16(const float* s, uint16_t* d, Py_ssize_t n, float scale, int32_t zp,
@@ -92,9 +92,9 @@ ctypedef fused qcode_t:
 
 
 cdef inline int _q_run(const float* s, qcode_t* d, Py_ssize_t n, float scale, int32_t zp,
-                       int32_t lo, int32_t hi, int32_t mask) noexcept nogil:
+                       int32_t lo, int32_t hi, int32_t mask, bint stream) noexcept nogil:
     if qcode_t is uint8_t:
-        return onnxq_q_run_8(s, d, n, scale, zp, lo, hi, <uint8_t> mask)
+        return onnxq_q_run_8(s, d, n, scale, zp, lo, hi, <uint8_t> mask, stream)
     elif qcode_t is int16_t:
         return onnxq_q_run_i16(s, d, n, scale, zp, lo, hi)
     else:
@@ -113,7 +113,7 @@ cdef inline int _q_lanes(const float* s, qcode_t* d, Py_ssize_t n, const float* 
 
 cdef int _quantize(const float* s, qcode_t* d, const float* sc, const int32_t* zp,
                    Py_ssize_t* dims, Py_ssize_t block, int32_t lo, int32_t hi,
-                   int32_t mask) noexcept nogil:
+                   int32_t mask, bint stream) noexcept nogil:
     cdef Py_ssize_t O = dims[0], C = dims[1], I = dims[2], S0 = dims[3], SI = dims[4], Cs = dims[5]
     cdef Py_ssize_t o, c, cb, c0, c1, k
     cdef const float* so
@@ -133,20 +133,21 @@ cdef int _quantize(const float* s, qcode_t* d, const float* sc, const int32_t* z
             for cb in range(Cs):
                 c0 = cb * block
                 c1 = c0 + block if c0 + block < C else C
-                nan |= _q_run(s + c0 * I, d + c0 * I, (c1 - c0) * I, so[cb], zo[cb], lo, hi, mask)
+                nan |= _q_run(s + c0 * I, d + c0 * I, (c1 - c0) * I, so[cb], zo[cb], lo, hi, mask, stream)
         s += C * I
         d += C * I
     return nan
 
 
 def onnxq_quantize(cnp.ndarray src, cnp.ndarray out, cnp.ndarray scales, cnp.ndarray zero_points,
-                   Py_ssize_t block, int qmin, int qmax):
+                   Py_ssize_t block, int qmin, int qmax, bint stream=False):
     """``out = clip(round(src / scale) + zero_point, qmin, qmax)`` (float32 division, round
     half to even, THEN the zero point) on 3-D ``(O, C, I)`` float32 ``src``; ``out`` is int8,
     uint8, int16 or uint16 of ``src``'s shape; a uint8 ``out`` with ``qmin < 0`` receives the
     codes' low bits only (two's complement of ``log2(qmax - qmin + 1)`` bits: int4, int2).
     Zero points must lie in ``[qmin, qmax]``. Returns 1 if ``src`` holds a NaN (its code is
-    then unspecified), else 0."""
+    then unspecified), else 0. ``stream``: 8-bit codes go out with non-temporal stores (same
+    values)."""
     cdef Py_ssize_t dims[6]
     _dims3(src, out, scales, zero_points, block, dims)
     require(cnp.PyArray_TYPE(src) == cnp.NPY_FLOAT32, "onnxq", "src must be float32")
@@ -175,11 +176,13 @@ def onnxq_quantize(cnp.ndarray src, cnp.ndarray out, cnp.ndarray scales, cnp.nda
         require(False, "onnxq", "out must be int8, uint8, int16 or uint16")
     with nogil:
         if t == cnp.NPY_INT8 or t == cnp.NPY_UINT8:
-            nan = _quantize(s, <uint8_t*> d, sc, zp, dims, block, qmin, qmax, mask & 0xFF)
+            nan = _quantize(s, <uint8_t*> d, sc, zp, dims, block, qmin, qmax, mask & 0xFF, stream)
+            if stream:
+                fq_stream_fence()
         elif t == cnp.NPY_INT16:
-            nan = _quantize(s, <int16_t*> d, sc, zp, dims, block, qmin, qmax, mask)
+            nan = _quantize(s, <int16_t*> d, sc, zp, dims, block, qmin, qmax, mask, False)
         else:
-            nan = _quantize(s, <uint16_t*> d, sc, zp, dims, block, qmin, qmax, mask)
+            nan = _quantize(s, <uint16_t*> d, sc, zp, dims, block, qmin, qmax, mask, False)
     return nan
 
 

@@ -47,6 +47,13 @@
 
 #define ONNXQ_MAGIC 12582912.0f /* 1.5 * 2**23 */
 
+/* bytes of one vector store of the 8-bit quantizer (the alignment a streaming store needs) */
+#if defined(ONNXQ_AVX2)
+#define ONNXQ_VBYTES 32
+#else
+#define ONNXQ_VBYTES 16
+#endif
+
 /* The division step (see the header comment): fl(x / scale), never a reciprocal multiply. */
 FQ_INLINE float onnxq_div(float x, float scale) { return x / scale; }
 
@@ -61,12 +68,24 @@ FQ_INLINE float onnxq_round_clamp(float z, float flo, float fhi) {
 
 /* d[i] = code(s[i]) & mask for i < n, one scale and zero point, codes in [lo, hi] with
  * -128 <= lo <= hi <= 255; returns 1 if some s[i] is NaN. The SIMD part takes 16 (AVX-512,
- * SSE2) or 32 (AVX2) values a step (so ONNX blocks of 32 stay vector code); the rest plain C. */
+ * SSE2) or 32 (AVX2) values a step (so ONNX blocks of 32 stay vector code); the rest plain C.
+ * stream: the vector stores are non-temporal (after a plain C head up to an aligned d); the
+ * caller fences (fq_stream_fence) before anyone reads d. Same values either way. */
 FQ_INLINE int onnxq_q_run_8(const float *s, uint8_t *d, ptrdiff_t n, float scale, int32_t zp,
-                            int32_t lo, int32_t hi, uint8_t mask) {
+                            int32_t lo, int32_t hi, uint8_t mask, int stream) {
     const float flo = (float)(lo - zp), fhi = (float)(hi - zp);
     ptrdiff_t i = 0;
     int nan = 0;
+#if defined(ONNXQ_AVX512) || defined(ONNXQ_AVX2) || defined(ONNXQ_SSE2)
+    if (stream) {  /* plain C up to an aligned d + i, so that every vector store can stream */
+        ptrdiff_t head = (ptrdiff_t)((ONNXQ_VBYTES - ((uintptr_t)d & (ONNXQ_VBYTES - 1))) & (ONNXQ_VBYTES - 1));
+        for (; i < head && i < n; i++) {
+            float x = s[i];
+            nan |= x != x;
+            d[i] = (uint8_t)(((int32_t)onnxq_round_clamp(onnxq_div(x, scale), flo, fhi) + zp) & mask);
+        }
+    }
+#endif
 #if defined(ONNXQ_AVX512)
     {
         const __m512 vs = _mm512_set1_ps(scale), vlo = _mm512_set1_ps(flo), vhi = _mm512_set1_ps(fhi);
@@ -81,9 +100,11 @@ FQ_INLINE int onnxq_q_run_8(const float *s, uint8_t *d, ptrdiff_t n, float scale
             z = _mm512_min_ps(_mm512_max_ps(z, vlo), vhi);        /* max(NaN, lo) is lo */
             /* every lane lies in [lo, hi]: truncating to bytes keeps the code's bits */
             b = _mm512_cvtepi32_epi8(_mm512_add_epi32(_mm512_cvtps_epi32(z), vzp));
-            _mm_storeu_si128((__m128i *)(d + i), _mm_and_si128(b, vmask));
+            b = _mm_and_si128(b, vmask);
+            if (stream) _mm_stream_si128((__m128i *)(d + i), b);
+            else _mm_storeu_si128((__m128i *)(d + i), b);
         }
-        nan = un != 0;
+        nan |= un != 0;
     }
 #elif defined(ONNXQ_AVX2)
     {
@@ -107,9 +128,10 @@ FQ_INLINE int onnxq_q_run_8(const float *s, uint8_t *d, ptrdiff_t n, float scale
             p = sgn ? _mm256_packs_epi16(p, _mm256_packs_epi32(q[2], q[3]))
                     : _mm256_packus_epi16(p, _mm256_packs_epi32(q[2], q[3]));
             p = _mm256_and_si256(_mm256_permutevar8x32_epi32(p, order), vmask);
-            _mm256_storeu_si256((__m256i *)(d + i), p);
+            if (stream) _mm256_stream_si256((__m256i *)(d + i), p);
+            else _mm256_storeu_si256((__m256i *)(d + i), p);
         }
-        nan = _mm256_movemask_ps(un) != 0;
+        nan |= _mm256_movemask_ps(un) != 0;
     }
 #elif defined(ONNXQ_SSE2)
     {
@@ -130,9 +152,11 @@ FQ_INLINE int onnxq_q_run_8(const float *s, uint8_t *d, ptrdiff_t n, float scale
             p = _mm_packs_epi32(q[0], q[1]);
             p = sgn ? _mm_packs_epi16(p, _mm_packs_epi32(q[2], q[3]))
                     : _mm_packus_epi16(p, _mm_packs_epi32(q[2], q[3]));
-            _mm_storeu_si128((__m128i *)(d + i), _mm_and_si128(p, vmask));
+            p = _mm_and_si128(p, vmask);
+            if (stream) _mm_stream_si128((__m128i *)(d + i), p);
+            else _mm_storeu_si128((__m128i *)(d + i), p);
         }
-        nan = _mm_movemask_ps(un) != 0;
+        nan |= _mm_movemask_ps(un) != 0;
     }
 #endif
     for (; i < n; i++) {

@@ -394,7 +394,8 @@ def quantize_linear(x, y_scale, y_zero_point=None, *, axis=1, block_size=0, outp
             _plus_zero(a, b, scales, zp, layout.block, fmt.sign_bit)
         return res
     zps = zp if zp is not None else np.zeros(layout.pshape, _I32)
-    if _run_blocked(k.onnxq_quantize, a, b, scales, zps, layout.block, ctype.qmin, ctype.qmax, threads=threads):
+    stream = A.streams(out, res)  # a caller's large out=: non-temporal stores (8-bit codes)
+    if _run_blocked(k.onnxq_quantize, a, b, scales, zps, layout.block, ctype.qmin, ctype.qmax, stream, threads=threads):
         raise ValueError("x: expected numbers without NaN, got NaN")
     return res
 

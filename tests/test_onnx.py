@@ -415,6 +415,23 @@ def test_dequantize_streaming_into_out(monkeypatch, name, offset):
         _values_equal(out, want, f"{name} axis={axis} block={block}")
 
 
+@pytest.mark.parametrize("name", ["int8", "uint8", "int4", "uint2", "int16"])
+@pytest.mark.parametrize("offset", [0, 1, 5, 17])
+def test_quantize_streaming_into_out(monkeypatch, name, offset):
+    """A large out= gets non-temporal stores (8-bit codes), from any address: same codes."""
+    rng = np.random.default_rng(8)
+    t = fo.CODE_TYPES[name]
+    x = (rng.standard_normal((7, 333)) * 9).astype(np.float32)
+    for axis, block, s in ((1, 0, np.float32(0.7)), (0, 0, _scales(rng, (7,))), (1, 32, _scales(rng, (7, 11)))):
+        want = fo.quantize_linear(x, s, axis=axis, block_size=block, output_dtype=name)
+        monkeypatch.setattr(_arrays, "STREAM_MIN_BYTES", 0)
+        buf = np.zeros((x.size + 64) * t.dtype.itemsize, np.uint8)
+        out = buf[offset * t.dtype.itemsize:][:x.size * t.dtype.itemsize].view(t.dtype).reshape(x.shape)
+        assert both(fo.quantize_linear, x, s, axis=axis, block_size=block, output_dtype=name, out=out) is not None
+        monkeypatch.setattr(_arrays, "STREAM_MIN_BYTES", 8 << 20)
+        _codes_equal(out, want, f"{name} axis={axis} block={block}")
+
+
 def test_float16_result_into_out():
     codes = np.arange(-128, 128, dtype=np.int8)
     out = np.empty(256, np.float16)

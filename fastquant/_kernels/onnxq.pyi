@@ -6,7 +6,8 @@ import numpy as np
 __all__ = ["onnxq_quantize", "onnxq_dequantize", "onnxq_pack2", "onnxq_unpack2"]
 
 def onnxq_quantize(
-    src: np.ndarray, out: np.ndarray, scales: np.ndarray, zero_points: np.ndarray, block: int, qmin: int, qmax: int
+    src: np.ndarray, out: np.ndarray, scales: np.ndarray, zero_points: np.ndarray, block: int, qmin: int, qmax: int,
+    stream: bool = False,
 ) -> int: ...
 def onnxq_dequantize(
     src: np.ndarray, out: np.ndarray, scales: np.ndarray, zero_points: np.ndarray, block: int, bits: int, stream: bool = False

@@ -21,13 +21,14 @@ def _expand(params, block, shape):
 
 
 @quiet
-def onnxq_quantize(src, out, scales, zero_points, block, qmin, qmax):
+def onnxq_quantize(src, out, scales, zero_points, block, qmin, qmax, stream=False):
     """``out = clip(round(src / scale) + zero_point, qmin, qmax)`` (float32 division, round
     half to even, THEN the zero point) on 3-D ``(O, C, I)`` float32 ``src``; ``out`` is int8,
     uint8, int16 or uint16 of ``src``'s shape; a uint8 ``out`` with ``qmin < 0`` receives the
     codes' low bits only (two's complement of ``log2(qmax - qmin + 1)`` bits: int4, int2).
     Zero points must lie in ``[qmin, qmax]``. Returns 1 if ``src`` holds a NaN (its code is
-    then unspecified), else 0."""
+    then unspecified), else 0. ``stream`` (non-temporal stores in the kernel) changes no value
+    and is ignored."""
     zp = _expand(zero_points, block, src.shape).astype(np.int64)
     # a true float32 division, never a multiply by the reciprocal; np.rint is half to even;
     # the clip runs in float first, so +-inf saturate and nothing out of range is cast
