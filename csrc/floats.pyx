@@ -191,6 +191,8 @@ cdef inline void _encode_k(const float* s, uint8_t* d, Py_ssize_t n, const fq_mi
     reciprocal: x / k and x * (1 / k) are then the same correctly rounded real, bit for bit."""
     cdef uint32_t b
     cdef float r
+    if n <= 0:  # k may point past an empty scales array: read nothing
+        return
     if kstep == 0:
         b = fq_mf_f2u(k[0]) & 0x7FFFFFFF
         if (b & 0x7FFFFF) == 0 and (b >> 23) >= 1 and (b >> 23) <= 253:

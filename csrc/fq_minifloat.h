@@ -21,13 +21,14 @@
  *
  * Decode (code -> float32): a 256-entry table, generated at init by fq_mf_decode_bits() (a
  * generic formula: normal codes by shifting the code into the float32 fields, subnormal ones
- * by an exact int-to-float conversion and power-of-two multiply, and up to two magnitude
- * ranges plus one whole code with fixed values: inf, NaN, e8m0's 0x00 and 0xFF). The scalar
- * path looks codes up in the table; AVX-512 looks them up with vpermt2ps permutes of the table
- * held in registers; the vector-extension path (SSE2, AVX2, NEON) evaluates the formula 8
- * lanes wide (an AVX2 gather from the table runs at half its speed). Bits above a format's
+ * by an exact int-to-float conversion and power-of-two multiply, then the special codes of the
+ * format's kind: one magnitude (inf, fn's NaN, e8m0's 0x00), the magnitudes above another
+ * (NaNs), one whole code (fnuz's 0x80)). The scalar path looks codes up in the table; AVX-512
+ * looks them up with vpermt2ps permutes of the table held in registers; the vector-extension
+ * path (SSE2, AVX2, NEON) evaluates the formula 4 or 8 lanes wide, with only the steps of the
+ * format's kind (an AVX2 gather from the table runs at half its speed). Bits above a format's
  * width are ignored by every path (the public functions reject such codes; the kernels
- * report them).
+ * report them). No step depends on the FPU's denormal modes (DAZ/FTZ).
  *
  * op: the encoders can first multiply or divide by k (one float, or one per element), the
  * decoders can multiply by k: float32 IEEE operations, no contraction, exactly what NumPy
@@ -50,6 +51,7 @@ enum { FQ_MF_PLAIN = 0, FQ_MF_MUL = 1, FQ_MF_DIV = 2 };
 
 typedef struct {
     float table[256];       /* decode table: table[c] = fq_mf_decode_bits(c) as float */
+    int32_t kind;           /* FQ_MF_IEEE ... FQ_MF_E8M0: which special codes exist */
     /* encoder */
     int32_t mb;             /* mantissa bits */
     int32_t bias_adj;       /* bias - 127 */
@@ -64,7 +66,6 @@ typedef struct {
     uint32_t sub_below;     /* float32 bits of the min normal: |x| below it has a subnormal
                                code (0 for e8m0: never) */
     uint32_t magic_bits;    /* float32 bits of 2**(24 - bias - mb) (vector encoder) */
-    uint32_t lsb_implicit;  /* 1 when mb = 0: ties are decided by the implicit bit */
     /* decoder */
     uint32_t mag_mask;      /* the bits below the sign bit (all 8 for e8m0) */
     int32_t sign_shift;     /* moves the sign bit to bit 31 */
@@ -72,8 +73,9 @@ typedef struct {
     uint32_t nrm_add;       /* (127 - bias) << 23 */
     uint32_t sub_lim;       /* magnitudes below are subnormal: 1 << mb (0: none) */
     float sub_scale;        /* 2**(1 - bias - mb) */
-    uint32_t fix_lo[2], fix_hi[2], fix_val[2];  /* magnitude ranges with fixed float32 bits */
-    uint32_t code_fix, code_val;                /* one whole code with fixed bits (fnuz 0x80) */
+    uint32_t fix_eq, val_eq;    /* the magnitude fix_eq decodes to val_eq (inf, NaN, e8m0's 0x00) */
+    uint32_t fix_gt, val_gt;    /* magnitudes above fix_gt decode to val_gt (NaNs) */
+    uint32_t code_fix, code_val;/* the whole code code_fix decodes to code_val (fnuz's 0x80) */
 } fq_minifloat;
 
 FQ_INLINE uint32_t fq_mf_f2u(float x) { uint32_t u; memcpy(&u, &x, 4); return u; }
@@ -84,13 +86,12 @@ FQ_INLINE float fq_mf_u2f(uint32_t u) { float x; memcpy(&x, &u, 4); return x; }
 /* float32 bits of code c (bits above the width ignored). */
 FQ_INLINE uint32_t fq_mf_decode_bits(uint32_t c, const fq_minifloat *t) {
     uint32_t mag = c & t->mag_mask, r;
-    int k;
     if (mag < t->sub_lim)
         r = fq_mf_f2u((float)(int32_t)mag * t->sub_scale);
     else
         r = (mag << t->nrm_shift) + t->nrm_add;
-    for (k = 0; k < 2; k++)
-        if (mag >= t->fix_lo[k] && mag <= t->fix_hi[k]) r = t->fix_val[k];
+    if (mag == t->fix_eq) r = t->val_eq;
+    if (mag > t->fix_gt) r = t->val_gt;
     r |= (c & t->sign) << t->sign_shift;
     if ((c & 0xFF) == t->code_fix) r = t->code_val;
     return r;
@@ -125,12 +126,11 @@ FQ_INLINE uint32_t fq_mf_encode_bits(uint32_t u, const fq_minifloat *t, uint32_t
  * from fastquant/_minifloats.py). */
 FQ_INLINE void fq_mf_init_decoder(fq_minifloat *t, int kind, int mb, int bias, int bits) {
     int k, c;
-    for (k = 0; k < 2; k++) { t->fix_lo[k] = t->fix_hi[k] = 0x100; t->fix_val[k] = 0; }
-    t->code_fix = 0x100;
-    t->code_val = 0;
+    t->kind = kind;
+    t->fix_eq = t->fix_gt = t->code_fix = 0x100;  /* none: magnitudes and codes are < 0x100 */
+    t->val_eq = t->val_gt = t->code_val = 0;
     t->mag_mask = t->sign ? t->sign - 1 : 0xFF;
     t->sub_below = kind == FQ_MF_E8M0 ? 0 : (uint32_t)(128 - bias) << 23;
-    t->lsb_implicit = mb == 0;
     t->magic_bits = kind == FQ_MF_E8M0 ? 0x3F800000u : (uint32_t)(127 + 24 - bias - mb) << 23;
     t->sign_shift = 32 - bits;
     t->nrm_shift = 23 - mb;
@@ -140,18 +140,18 @@ FQ_INLINE void fq_mf_init_decoder(fq_minifloat *t, int kind, int mb, int bias, i
     for (k = 1 - bias - mb; k < 0; k++) t->sub_scale *= 0.5f;  /* exact: >= 2**-17 */
     switch (kind) {
     case FQ_MF_IEEE:  /* top exponent: inf, then NaNs */
-        t->fix_lo[0] = t->fix_hi[0] = t->inf_code; t->fix_val[0] = 0x7F800000u;
-        t->fix_lo[1] = t->inf_code + 1; t->fix_hi[1] = t->mag_mask; t->fix_val[1] = 0x7FC00000u;
+        t->fix_eq = t->inf_code; t->val_eq = 0x7F800000u;
+        t->fix_gt = t->inf_code; t->val_gt = 0x7FC00000u;
         break;
     case FQ_MF_FN:
-        t->fix_lo[0] = t->fix_hi[0] = t->nan_code; t->fix_val[0] = 0x7FC00000u;
+        t->fix_eq = t->nan_code; t->val_eq = 0x7FC00000u;
         break;
     case FQ_MF_FNUZ:  /* the code of -0 is the NaN */
         t->code_fix = t->sign; t->code_val = 0xFFC00000u;
         break;
     case FQ_MF_E8M0:  /* 0x00 is 2**-127 (a float32 subnormal), 0xFF NaN */
-        t->fix_lo[0] = t->fix_hi[0] = 0; t->fix_val[0] = 0x00400000u;
-        t->fix_lo[1] = t->fix_hi[1] = 0xFF; t->fix_val[1] = 0x7FC00000u;
+        t->fix_eq = 0; t->val_eq = 0x00400000u;
+        t->fix_gt = 0xFE; t->val_gt = 0x7FC00000u;
         break;
     default:
         break;
@@ -198,7 +198,15 @@ typedef int32_t fq_vi __attribute__((vector_size(4 * FQ_MF_LANES)));
 typedef float fq_vf __attribute__((vector_size(4 * FQ_MF_LANES)));
 typedef uint8_t fq_vb __attribute__((vector_size(FQ_MF_LANES)));
 
-FQ_INLINE fq_vu fq_mf_sel(fq_vu m, fq_vu a, fq_vu b) { return (a & m) | (b & ~m); }  /* m ? a : b */
+/* m ? a : b for lane masks m (all ones or zero): one vpblendvb on AVX2 (GCC writes the
+ * generic form as three instructions there; AVX-512 makes it one vpternlogd by itself). */
+FQ_INLINE fq_vu fq_mf_sel(fq_vu m, fq_vu a, fq_vu b) {
+#if defined(__AVX2__) && !defined(__AVX512F__)
+    return (fq_vu)_mm256_blendv_epi8((__m256i)b, (__m256i)a, (__m256i)m);
+#else
+    return (a & m) | (b & ~m);
+#endif
+}
 FQ_INLINE fq_vu fq_mf_splat(uint32_t x) { return (fq_vu){0} + x; }
 
 /* FQ_MF_LANES bytes to one lane each, and 4 * FQ_MF_LANES lanes (values < 256) to bytes: the
@@ -247,8 +255,7 @@ FQ_INLINE void fq_mf_narrow4(uint8_t *d, fq_vu c0, fq_vu c1, fq_vu c2, fq_vu c3)
 /* The encoder's traits as vectors, made once per call: local copies that stay in registers
  * (the traits behind a pointer would be reloaded after every byte store, which may alias). */
 typedef struct {
-    fq_vu add, lsb_implicit, sub_below, magic_bits, max_code, ovf, keep_zero, sign, nan_code,
-        nan_flip, unsigned_nan;
+    fq_vu add, sub_below, magic_bits, max_code, ovf, sign, nan_code, nan_flip;
     fq_vf magic;
     int sh0;
 } fq_mf_venc;
@@ -256,48 +263,50 @@ typedef struct {
 FQ_INLINE void fq_mf_venc_init(fq_mf_venc *v, const fq_minifloat *t, uint32_t ovf) {
     v->sh0 = 23 - t->mb;
     v->add = fq_mf_splat((uint32_t)(t->bias_adj * (1 << 23)) + ((1u << (v->sh0 - 1)) - 1u));
-    v->lsb_implicit = fq_mf_splat(t->lsb_implicit);
     v->sub_below = fq_mf_splat(t->sub_below);
     v->magic_bits = fq_mf_splat(t->magic_bits);
     v->magic = (fq_vf){0} + fq_mf_u2f(t->magic_bits);
     v->max_code = fq_mf_splat(t->max_code);
     v->ovf = fq_mf_splat(ovf);
-    v->keep_zero = fq_mf_splat(t->zero_sign);
     v->sign = fq_mf_splat(t->sign);
     v->nan_code = fq_mf_splat(t->nan_code);
     v->nan_flip = fq_mf_splat(t->nan_flip);
-    v->unsigned_nan = fq_mf_splat(t->unsigned_nan);
 }
 
-/* codes of FQ_MF_LANES floats (bits u), one per lane */
-FQ_INLINE fq_vu fq_mf_encode_vec(fq_vu u, const fq_mf_venc *v) {
+/* codes of FQ_MF_LANES floats (bits u), one per lane; ``kind`` is a constant at every call
+ * (fq_mf_encode_run switches on it), so each kind gets only the steps it needs. */
+FQ_INLINE fq_vu fq_mf_encode_vec(fq_vu u, const fq_mf_venc *v, const int kind) {
     fq_vu a = u & 0x7FFFFFFFu;
-    fq_vu negm = (fq_vu)((fq_vi)u >> 31);
-    /* the bit that decides ties: the last kept bit of sig, which for mb = 0 (e8m0) is the
-     * implicit bit (1 for float32 normals), not the exponent's low bit */
-    fq_vu lsb = ((a >> v->sh0) & 1u) | ((fq_vu)((fq_vi)a >= 0x800000) & v->lsb_implicit);
-    fq_vu cn = (a + v->add + lsb) >> v->sh0;
-    fq_vf fa;
-    fq_vu cs, code, m;
-    memcpy(&fa, &a, sizeof fa);
-    fa = fa + v->magic;
-    memcpy(&cs, &fa, sizeof cs);
-    cs = cs - v->magic_bits;
-    code = fq_mf_sel((fq_vu)((fq_vi)a < (fq_vi)v->sub_below), cs, cn);
-    m = (fq_vu)((fq_vi)code > (fq_vi)v->max_code);                   /* overflow, inf, NaN */
-    code = fq_mf_sel(m, v->ovf, code);
-    m = (fq_vu)(code == 0u) & ~v->keep_zero;                          /* a zero without -0 */
-    code |= negm & v->sign & ~m;
-    m = (fq_vu)((fq_vi)a > 0x7F800000);                               /* NaN */
-    code = fq_mf_sel(m, v->nan_code ^ (negm & v->nan_flip), code);
-    m = v->unsigned_nan & (negm | (fq_vu)(a == 0u));                  /* e8m0: negative, zero */
-    return fq_mf_sel(m, v->nan_code, code);
+    fq_vu negm = (fq_vu)((fq_vi)u >> 31), code, m;
+    if (kind == FQ_MF_E8M0) {
+        /* mb = 0: a tie is decided by the implicit bit (1 for float32 normals), not by the
+         * exponent's low bit: add 1 where a >= 2**-126 (the mask is -1 there) */
+        code = (a + v->add - (fq_vu)((fq_vi)a >= 0x800000)) >> v->sh0;
+        code = fq_mf_sel((fq_vu)((fq_vi)code > (fq_vi)v->max_code), v->ovf, code);
+        /* NaN, negative (-0 too), zero: 0xFF; code | 0xFF is 0xFF */
+        return code | ((negm | (fq_vu)((fq_vi)a > 0x7F800000) | (fq_vu)(a == 0u)) & 0xFFu);
+    } else {
+        fq_vu cn = (a + v->add + ((a >> v->sh0) & 1u)) >> v->sh0, cs;
+        fq_vf fa;
+        memcpy(&fa, &a, sizeof fa);
+        fa = fa + v->magic;
+        memcpy(&cs, &fa, sizeof cs);
+        code = fq_mf_sel((fq_vu)((fq_vi)a < (fq_vi)v->sub_below), cs - v->magic_bits, cn);
+        code = fq_mf_sel((fq_vu)((fq_vi)code > (fq_vi)v->max_code), v->ovf, code);  /* overflow, inf, NaN */
+        if (kind == FQ_MF_FNUZ)
+            code |= negm & v->sign & ~(fq_vu)(code == 0u);  /* no -0 */
+        else
+            code |= negm & v->sign;
+        m = (fq_vu)((fq_vi)a > 0x7F800000);                 /* NaN */
+        if (kind == FQ_MF_FNUZ)
+            return fq_mf_sel(m, v->nan_code, code);
+        return fq_mf_sel(m, v->nan_code ^ (negm & v->nan_flip), code);
+    }
 }
 
 /* The decoder's traits as vectors (see fq_mf_venc). */
 typedef struct {
-    fq_vu mag_mask, nrm_add, sub_lim, fix_lo0, fix_hi0, fix_val0, fix_lo1, fix_hi1, fix_val1,
-        sign, code_fix, code_val;
+    fq_vu mag_mask, nrm_add, sub_lim, fix_eq, val_eq, fix_gt, val_gt, sign, code_fix, code_val;
     fq_vf sub_scale;
     int nrm_shift, sign_shift;
 } fq_mf_vdec;
@@ -306,12 +315,10 @@ FQ_INLINE void fq_mf_vdec_init(fq_mf_vdec *v, const fq_minifloat *t) {
     v->mag_mask = fq_mf_splat(t->mag_mask);
     v->nrm_add = fq_mf_splat(t->nrm_add);
     v->sub_lim = fq_mf_splat(t->sub_lim);
-    v->fix_lo0 = fq_mf_splat(t->fix_lo[0]);
-    v->fix_hi0 = fq_mf_splat(t->fix_hi[0]);
-    v->fix_val0 = fq_mf_splat(t->fix_val[0]);
-    v->fix_lo1 = fq_mf_splat(t->fix_lo[1]);
-    v->fix_hi1 = fq_mf_splat(t->fix_hi[1]);
-    v->fix_val1 = fq_mf_splat(t->fix_val[1]);
+    v->fix_eq = fq_mf_splat(t->fix_eq);
+    v->val_eq = fq_mf_splat(t->val_eq);
+    v->fix_gt = fq_mf_splat(t->fix_gt);
+    v->val_gt = fq_mf_splat(t->val_gt);
     v->sign = fq_mf_splat(t->sign);
     v->code_fix = fq_mf_splat(t->code_fix);
     v->code_val = fq_mf_splat(t->code_val);
@@ -320,19 +327,27 @@ FQ_INLINE void fq_mf_vdec_init(fq_mf_vdec *v, const fq_minifloat *t) {
     v->sign_shift = t->sign_shift;
 }
 
-/* float32 bits of FQ_MF_LANES codes (< 256, one per lane): fq_mf_decode_bits. Lanes are
- * small non-negative integers, so signed compares (which SSE2 has) are unsigned ones. */
-FQ_INLINE fq_vu fq_mf_decode_vec(fq_vu c, const fq_mf_vdec *v) {
-    fq_vi mag = (fq_vi)(c & v->mag_mask);
-    fq_vu nrm = ((fq_vu)mag << v->nrm_shift) + v->nrm_add;
-    fq_vf f = __builtin_convertvector(mag, fq_vf) * v->sub_scale;
-    fq_vu sub, r;
-    memcpy(&sub, &f, sizeof sub);
-    r = fq_mf_sel((fq_vu)(mag < (fq_vi)v->sub_lim), sub, nrm);
-    r = fq_mf_sel((fq_vu)(mag >= (fq_vi)v->fix_lo0) & (fq_vu)(mag <= (fq_vi)v->fix_hi0), v->fix_val0, r);
-    r = fq_mf_sel((fq_vu)(mag >= (fq_vi)v->fix_lo1) & (fq_vu)(mag <= (fq_vi)v->fix_hi1), v->fix_val1, r);
-    r |= (c & v->sign) << v->sign_shift;
-    return fq_mf_sel((fq_vu)((fq_vi)c == (fq_vi)v->code_fix), v->code_val, r);
+/* float32 bits of FQ_MF_LANES codes (< 256, one per lane): fq_mf_decode_bits, with only the
+ * steps of ``kind`` (a constant at every call). Lanes are small non-negative integers, so
+ * signed compares (which SSE2 has) are unsigned ones. */
+FQ_INLINE fq_vu fq_mf_decode_vec(fq_vu c, const fq_mf_vdec *v, const int kind) {
+    fq_vi mag = kind == FQ_MF_E8M0 ? (fq_vi)c : (fq_vi)(c & v->mag_mask);
+    fq_vu r = ((fq_vu)mag << v->nrm_shift) + v->nrm_add;
+    if (kind != FQ_MF_E8M0) {  /* subnormal codes: mag * 2**(1 - bias - mb), exact */
+        fq_vf f = __builtin_convertvector(mag, fq_vf) * v->sub_scale;
+        fq_vu sub;
+        memcpy(&sub, &f, sizeof sub);
+        r = fq_mf_sel((fq_vu)(mag < (fq_vi)v->sub_lim), sub, r);
+    }
+    if (kind == FQ_MF_IEEE || kind == FQ_MF_FN || kind == FQ_MF_E8M0)
+        r = fq_mf_sel((fq_vu)(mag == (fq_vi)v->fix_eq), v->val_eq, r);
+    if (kind == FQ_MF_IEEE || kind == FQ_MF_E8M0)
+        r = fq_mf_sel((fq_vu)(mag > (fq_vi)v->fix_gt), v->val_gt, r);
+    if (kind != FQ_MF_E8M0)
+        r |= (c & v->sign) << v->sign_shift;
+    if (kind == FQ_MF_FNUZ)
+        r = fq_mf_sel((fq_vu)((fq_vi)c == (fq_vi)v->code_fix), v->code_val, r);
+    return r;
 }
 #endif /* FQ_MF_VEC */
 
@@ -360,35 +375,76 @@ FQ_INLINE __m512 fq_mf_dec16(__m512i c, const __m512 *tab, int limit) {
 
 /* ---------------------------------------------------------------------------- the loops */
 
-/* d[i] = encode(op(s[i], k[i * kstep])) for i < n. */
+#if defined(FQ_MF_VEC)
+/* The vector part of fq_mf_encode_run for one kind; returns how many elements it did. */
+FQ_INLINE ptrdiff_t fq_mf_encode_vloop(const float *s, uint8_t *d, ptrdiff_t n, const fq_minifloat *t,
+                                       uint32_t ovf, int op, const float *k, int kstep, const int kind) {
+    ptrdiff_t i = 0;
+    fq_mf_venc v;
+    fq_vf x, kv = (fq_vf){0} + k[0];
+    fq_vu u[4];
+    int j;
+    fq_mf_venc_init(&v, t, ovf);
+    for (; i + 4 * FQ_MF_LANES <= n; i += 4 * FQ_MF_LANES) {
+        for (j = 0; j < 4; j++) {
+            memcpy(&x, s + i + j * FQ_MF_LANES, sizeof x);
+            if (op && kstep) memcpy(&kv, k + i + j * FQ_MF_LANES, sizeof kv);
+            if (op == FQ_MF_MUL) x = x * kv;
+            else if (op == FQ_MF_DIV) x = x / kv;
+            memcpy(&u[j], &x, sizeof u[j]);
+            u[j] = fq_mf_encode_vec(u[j], &v, kind);
+        }
+        fq_mf_narrow4(d + i, u[0], u[1], u[2], u[3]);
+    }
+    return i;
+}
+#endif
+
+/* d[i] = encode(op(s[i], k[i * kstep])) for i < n (k[0] is read even for FQ_MF_PLAIN). */
 FQ_INLINE void fq_mf_encode_run(const float *s, uint8_t *d, ptrdiff_t n, const fq_minifloat *t,
                                 int sat, int op, const float *k, int kstep) {
     ptrdiff_t i = 0;
-    float k0 = op ? k[0] : 1.0f;
+    float k0;
     uint32_t ovf = sat ? t->max_code : t->inf_code;
+    if (n <= 0) return;  /* k may point one past its array then: read nothing */
+    k0 = op ? k[0] : 1.0f;
 #if defined(FQ_MF_VEC)
-    {
-        fq_mf_venc v;
-        fq_vf x, kv = (fq_vf){0} + k0;
-        fq_vu u[4];
-        int j;
-        fq_mf_venc_init(&v, t, ovf);
-        for (; i + 4 * FQ_MF_LANES <= n; i += 4 * FQ_MF_LANES) {
-            for (j = 0; j < 4; j++) {
-                memcpy(&x, s + i + j * FQ_MF_LANES, sizeof x);
-                if (op && kstep) memcpy(&kv, k + i + j * FQ_MF_LANES, sizeof kv);
-                if (op == FQ_MF_MUL) x = x * kv;
-                else if (op == FQ_MF_DIV) x = x / kv;
-                memcpy(&u[j], &x, sizeof u[j]);
-                u[j] = fq_mf_encode_vec(u[j], &v);
-            }
-            fq_mf_narrow4(d + i, u[0], u[1], u[2], u[3]);
-        }
+    switch (t->kind) {
+    case FQ_MF_IEEE: i = fq_mf_encode_vloop(s, d, n, t, ovf, op, k, kstep, FQ_MF_IEEE); break;
+    case FQ_MF_FN: i = fq_mf_encode_vloop(s, d, n, t, ovf, op, k, kstep, FQ_MF_FN); break;
+    case FQ_MF_FNUZ: i = fq_mf_encode_vloop(s, d, n, t, ovf, op, k, kstep, FQ_MF_FNUZ); break;
+    case FQ_MF_MX: i = fq_mf_encode_vloop(s, d, n, t, ovf, op, k, kstep, FQ_MF_MX); break;
+    default: i = fq_mf_encode_vloop(s, d, n, t, ovf, op, k, kstep, FQ_MF_E8M0); break;
     }
 #endif
     for (; i < n; i++)
         d[i] = (uint8_t)fq_mf_encode_bits(fq_mf_f2u(fq_mf_apply(s[i], op, kstep ? k[i] : k0)), t, ovf);
 }
+
+#if defined(FQ_MF_VEC) && !defined(FQ_MF_AVX512)
+/* The vector part of fq_mf_decode_run for one kind; returns how many elements it did and
+ * ORs the codes it read into *seen. */
+FQ_INLINE ptrdiff_t fq_mf_decode_vloop(const uint8_t *s, float *d, ptrdiff_t n, const fq_minifloat *t,
+                                       int op, const float *k, int kstep, uint32_t *seen, const int kind) {
+    ptrdiff_t i = 0;
+    fq_mf_vdec v;
+    fq_vf y, kv = (fq_vf){0} + k[0];
+    fq_vu r, acc = (fq_vu){0};
+    int j;
+    fq_mf_vdec_init(&v, t);
+    for (; i + FQ_MF_LANES <= n; i += FQ_MF_LANES) {
+        r = fq_mf_widen(s + i);
+        acc |= r;
+        r = fq_mf_decode_vec(r, &v, kind);
+        memcpy(&y, &r, sizeof y);
+        if (op && kstep) memcpy(&kv, k + i, sizeof kv);
+        if (op) y = y * kv;
+        memcpy(d + i, &y, sizeof y);
+    }
+    for (j = 0; j < FQ_MF_LANES; j++) *seen |= acc[j];
+    return i;
+}
+#endif
 
 /* d[i] = decode(s[i]) (times k[i * kstep] with op = FQ_MF_MUL) for i < n; returns the OR of
  * all codes (the caller tests it against the format's width). (GCC 12 warns, wrongly, that
@@ -401,7 +457,9 @@ FQ_INLINE uint32_t fq_mf_decode_run(const uint8_t *s, float *d, ptrdiff_t n, con
                                     int op, const float *k, int kstep) {
     ptrdiff_t i = 0;
     uint32_t seen = 0;
-    float k0 = op ? k[0] : 1.0f;
+    float k0;
+    if (n <= 0) return 0;  /* k may point one past its array then: read nothing */
+    k0 = op ? k[0] : 1.0f;
 #if defined(FQ_MF_AVX512)
     {
         __m512 tab[16], kv = _mm512_set1_ps(k0);
@@ -421,22 +479,12 @@ FQ_INLINE uint32_t fq_mf_decode_run(const uint8_t *s, float *d, ptrdiff_t n, con
         for (j = 0; j < 16; j++) seen |= lanes[j];
     }
 #elif defined(FQ_MF_VEC)
-    {
-        fq_mf_vdec v;
-        fq_vf y, kv = (fq_vf){0} + k0;
-        fq_vu r, acc = (fq_vu){0};
-        int j;
-        fq_mf_vdec_init(&v, t);
-        for (; i + FQ_MF_LANES <= n; i += FQ_MF_LANES) {
-            r = fq_mf_widen(s + i);
-            acc |= r;
-            r = fq_mf_decode_vec(r, &v);
-            memcpy(&y, &r, sizeof y);
-            if (op && kstep) memcpy(&kv, k + i, sizeof kv);
-            if (op) y = y * kv;
-            memcpy(d + i, &y, sizeof y);
-        }
-        for (j = 0; j < FQ_MF_LANES; j++) seen |= acc[j];
+    switch (t->kind) {
+    case FQ_MF_IEEE: i = fq_mf_decode_vloop(s, d, n, t, op, k, kstep, &seen, FQ_MF_IEEE); break;
+    case FQ_MF_FN: i = fq_mf_decode_vloop(s, d, n, t, op, k, kstep, &seen, FQ_MF_FN); break;
+    case FQ_MF_FNUZ: i = fq_mf_decode_vloop(s, d, n, t, op, k, kstep, &seen, FQ_MF_FNUZ); break;
+    case FQ_MF_MX: i = fq_mf_decode_vloop(s, d, n, t, op, k, kstep, &seen, FQ_MF_MX); break;
+    default: i = fq_mf_decode_vloop(s, d, n, t, op, k, kstep, &seen, FQ_MF_E8M0); break;
     }
 #endif
     for (; i < n; i++) {

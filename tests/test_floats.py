@@ -386,6 +386,28 @@ def test_scaled_kernels(name, layout, ml, rng):
         assert_identical(_bits(out), _bits(expected), backend)
 
 
+@pytest.mark.parametrize("shape,sshape,block", [
+    ((2, 0, 1), (1, 0, 1), 1), ((2, 0, 1), (1, 0, 1), 4), ((2, 0, 3), (2, 0, 3), 2), ((0, 5, 1), (1, 5, 1), 1),
+    ((3, 1, 1), (3, 1, 1), 1), ((3, 1, 1), (1, 1, 1), 7), ((1, 1, 5), (1, 1, 5), 1),
+], ids=str)
+def test_scaled_kernels_edges(shape, sshape, block, rng):
+    """Empty axes and single elements: nothing read past the scales (ASan checks this in
+    tools/sanitize.sh), every backend the same bytes."""
+    x = rng.standard_normal(shape).astype(np.float32)
+    codes = rng.integers(0, 256, shape, dtype=np.uint8)
+    scales = rng.uniform(0.5, 2, sshape).astype(np.float32)
+    results = []
+    for backend in ("numpy",) + compiled_names():
+        k = _backend.kernels_of(backend)
+        enc, dec = np.empty(shape, np.uint8), np.empty(shape, np.float32)
+        k.floats_encode_scaled(x, enc, scales, block, 0, False)
+        assert k.floats_decode_scaled(codes, dec, scales, block, 0, True) == 0
+        results.append((enc, dec))
+    for enc, dec in results[1:]:
+        assert_identical(enc, results[0][0])
+        assert_identical(dec.view(np.uint32), results[0][1].view(np.uint32))
+
+
 # ---------------------------------------------------------------------------- nibbles
 
 @pytest.mark.parametrize("shape", [(0,), (1,), (2,), (7,), (64,), (65,), (3, 0), (4, 5), (2, 3, 9), (8, 130)], ids=str)
