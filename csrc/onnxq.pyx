@@ -119,6 +119,8 @@ cdef int _quantize(const float* s, qcode_t* d, const float* sc, const int32_t* z
     cdef const float* so
     cdef const int32_t* zo
     cdef int nan = 0
+    if O == 0 or C == 0 or I == 0:  # nothing to do; the parameters may be empty too
+        return 0
     for o in range(O):
         k = (o if S0 > 1 else 0) * Cs * SI
         so = sc + k
@@ -253,6 +255,8 @@ cdef void _dequantize(const dcode_t* s, float* d, const float* sc, const int32_t
                       bint stream) noexcept nogil:
     cdef Py_ssize_t O = dims[0], C = dims[1], I = dims[2], S0 = dims[3], SI = dims[4], Cs = dims[5]
     cdef Py_ssize_t o, c, cb, c0, c1, k
+    if O == 0 or C == 0 or I == 0:  # nothing to do; the parameters may be empty too
+        return
     for o in range(O):
         k = (o if S0 > 1 else 0) * Cs * SI
         if SI > 1:

@@ -384,6 +384,8 @@ def quantize_linear(x, y_scale, y_zero_point=None, *, axis=1, block_size=0, outp
     zp = _zero_points(y_zero_point, ctype, sc, layout, "y_zero_point", "y_scale")
     scales = _params(sc, layout)
     res = A.output(out, arr.shape, ctype.dtype, (x, arr))
+    if arr.size == 0:  # (the parameters of an empty x may be empty too: no kernel call)
+        return res
     raw = res.view(_storage(ctype))
     a, b = arr.reshape(layout.dims), raw.reshape(layout.dims)
     k = kernels()
@@ -487,7 +489,9 @@ def dequantize_linear(x, x_scale, x_zero_point=None, *, axis=1, block_size=0, ou
         res, stream = np.empty(codes.shape, _F32), False
     a, b = codes.reshape(layout.dims), res.reshape(layout.dims)
     k = kernels()
-    if ctype.is_float:
+    if codes.size == 0:  # (the parameters of an empty x may be empty too: no kernel call)
+        pass
+    elif ctype.is_float:
         fmt = _FLOAT_FORMATS[ctype.float_format]
         bad = _threads.run_scaled(k.floats_decode_scaled, a, b, scales, layout.block, fmt.id, stream, threads=threads)
         if bad:  # ml_dtypes' float4_e2m1fn reads such bytes as no ONNX value: refuse them

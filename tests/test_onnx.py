@@ -449,6 +449,22 @@ def test_zero_d_and_empty_inputs():
     assert both(fo.quantize_linear, empty, np.ones((0, 1), np.float32), axis=1, block_size=4).shape == (0, 4)
     assert both(fo.dequantize_linear, np.zeros((0,), ml_dtypes.float8_e5m2), 1.0).shape == (0,)
     assert both(fo.dequantize_linear, [], 1.0).dtype == np.float32
+    # blocked along an axis of an empty x: the parameters are empty too (the fuzzer's find: the
+    # kernel read a scale for a run of no elements)
+    x = np.zeros((5, 0), np.float32)
+    assert both(fo.quantize_linear, x, np.ones((1, 0), np.float32), axis=0, block_size=6).shape == (5, 0)
+    assert both(fo.dequantize_linear, x.astype(np.uint16), np.ones((1, 0), np.float32), np.zeros((1, 0), np.uint16),
+                axis=0, block_size=6).shape == (5, 0)
+
+
+def test_kernels_read_no_parameter_for_no_element():
+    """Direct kernel calls with (1, 5, 0) data and (1, 1, 0) parameters (under tools/sanitize.sh
+    an out-of-bounds read would abort)."""
+    from fastquant import _backend
+    for k in {id(_backend.kernels_of(n)): _backend.kernels_of(n) for n in _backend.available() + _backend.builds()}.values():
+        empty_f, empty_i = np.zeros((1, 1, 0), np.float32), np.zeros((1, 1, 0), np.int32)
+        assert k.onnxq_quantize(np.zeros((1, 5, 0), np.float32), np.zeros((1, 5, 0), np.uint8), empty_f, empty_i, 6, 0, 255) == 0
+        k.onnxq_dequantize(np.zeros((1, 5, 0), np.uint16), np.zeros((1, 5, 0), np.float32), empty_f, empty_i, 6, 0)
 
 
 def test_import_fastquant_does_not_import_onnx_or_ml_dtypes():
