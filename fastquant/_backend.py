@@ -45,7 +45,7 @@ import numpy as np
 
 #: Codec families; each has ``csrc/<name>.pyx`` and ``fastquant/_twins/<name>.py``.
 FAMILIES = ("int4", "signbits", "embed8", "affine", "ranges8", "gguf_decode", "gguf_decode_iq", "gguf_encode",
-            "gguf_encode_k", "floats")
+            "gguf_encode_k", "floats", "onnxq")
 
 BACKENDS = ("cython", "numpy", "torch")
 

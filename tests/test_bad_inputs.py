@@ -1053,6 +1053,226 @@ def floats_odd_but_valid() -> Iterator[tuple]:
             fmt="float8_e4m3fn")
 
 
+# ---------------------------------------------------------------- ONNX Q/DQ (fastquant.onnx)
+
+if ml_dtypes is not None:  # fastquant.onnx needs ml_dtypes (its `onnx` extra)
+    import fastquant.onnx as fo
+else:  # pragma: no cover
+    fo = None
+
+ONNX_X = np.linspace(-3, 3, 12, dtype=np.float32).reshape(3, 4)
+ONNX_U8 = (np.arange(12, dtype=np.uint8) * 21).reshape(3, 4)
+
+
+def code_type_rows(fn, good: dict, name: str) -> Iterator[Row]:
+    """Values that name no SPEC 9 code type."""
+    bad = {"unknown": "int3", "float32": "float32", "padded": " int8", "empty": "", "int32_enum": 6,
+           "float_enum": 1, "float6_enum": 27, "e8m0_enum": 24, "negative": -1, "huge": 2**70, "bool": True,
+           "float": 3.0, "bytes": b"int8", "list": ["int8"], "numpy_float32": np.float32, "python_type": int,
+           "object": object(), "dict": {}, "huge_list": HUGE_LIST, "huge_str": "i" * 100_000}
+    if ml_dtypes is not None:
+        bad["ml_dtypes_bfloat16"] = ml_dtypes.bfloat16
+        bad["ml_dtypes_e8m0"] = ml_dtypes.float8_e8m0fnu
+    for label, value in bad.items():
+        yield call(fn, good, ValueError, name, f"{name}_{label}", **{name: value})
+
+
+def onnx_layout_rows(fn, good: dict, x: str, scale: str, zero: str) -> Iterator[Row]:
+    """Scales and zero points that do not fit the per-tensor / per-axis / blocked layout of a
+    (3, 4) ``x``, and bad ``axis`` / ``block_size``."""
+    for label, kw in {
+        "2d_without_block_size": {scale: np.ones((3, 2), np.float32)},
+        "per_axis_wrong_length": {scale: np.ones(3, np.float32)},           # axis=1 has 4
+        "per_axis_axis0_wrong_length": {scale: np.ones(4, np.float32), "axis": 0},
+        "blocked_wrong_blocks": {scale: np.ones((3, 3), np.float32), "block_size": 2},
+        "blocked_wrong_other_axis": {scale: np.ones((2, 2), np.float32), "block_size": 2},
+        "blocked_1d_scale": {scale: np.ones(2, np.float32), "block_size": 2},
+        "blocked_rank_3": {scale: np.ones((3, 2, 1), np.float32), "block_size": 2},
+        "blocked_scalar": {scale: 0.5, "block_size": 2},
+        "blocked_axis0": {scale: np.ones((3, 2), np.float32), "block_size": 2, "axis": 0},
+        "3d_scale": {scale: np.ones((1, 1, 1), np.float32)},
+    }.items():
+        yield call(fn, good, ValueError, scale, f"layout_{label}", **kw)
+    per_axis = {**good, scale: np.full(4, 0.5, np.float32)}
+    for label, value in {"too_big": 2, "too_small": -3, "huge": 2**70, "float": 1.0, "str": "1", "bool": True,
+                         "None": None, "list": [1], "np_float": np.float64(1), "huge_list": HUGE_LIST}.items():
+        yield call(fn, per_axis, ValueError, "axis", f"axis_{label}", axis=value)
+    yield call(fn, {**good, x: np.asarray(good[x]).reshape(-1)[0], scale: np.ones(2, np.float32)}, ValueError,
+               "axis", "axis_0d_x_per_axis")
+    for label, value in {"negative": -2, "float": 2.0, "str": "2", "bool": True, "None": None, "list": [2],
+                         "huge_list": HUGE_LIST, "np_float": np.float64(2), "complex": 2j}.items():
+        yield call(fn, good, ValueError, "block_size", f"block_size_{label}", block_size=value)
+    blocked = {**good, scale: np.full((3, 2), 0.5, np.float32), "block_size": 2}
+    for label, value in {"shape_of_x": np.zeros((3, 4), np.uint8), "transposed": np.zeros((2, 3), np.uint8),
+                         "1d": np.zeros(3, np.uint8)}.items():
+        if zero == "x_zero_point":
+            value = value.astype(np.uint8)
+        yield call(fn, blocked, ValueError, zero, f"{zero}_shape_{label}", **{zero: value})
+    yield call(fn, {**good, scale: np.full(4, 0.5, np.float32)}, ValueError, zero, f"{zero}_per_axis_wrong_length",
+               **{zero: np.zeros(3, np.uint8)})
+
+
+def onnx_rows() -> Iterator[Row]:
+    if fo is None:  # pragma: no cover
+        return
+    q = fo.quantize_linear
+    good = dict(x=ONNX_X, y_scale=0.5)
+    yield from array_rows(q, good, "x", "floats", packs_axis=False)
+    yield call(q, good, TypeError, "x", "ml_dtypes_int4_x", x=np.zeros(4, ml_dtypes.int4))
+    for row in scale_rows(q, good, "y_scale"):
+        if row.id != "list":  # a one-element list is a per-tensor scale
+            yield row
+    yield call(q, good, ValueError, "y_scale", "per_axis_with_a_zero", y_scale=np.array([1, 0, 1, 1], np.float32), axis=1)
+    yield call(q, good, ValueError, "y_scale", "per_axis_nan", y_scale=np.array([1, np.nan, 1, 1], np.float32))
+    yield call(q, good, ValueError, "y_scale", "int4_scale", y_scale=np.ones(4, ml_dtypes.int4))
+    yield call(q, good, ValueError, "y_scale", "str_array", y_scale=np.array(["1.0"] * 4))
+    yield from onnx_layout_rows(q, good, "x", "y_scale", "y_zero_point")
+    yield from code_type_rows(q, good, "output_dtype")
+    yield from flag_rows(q, {**good, "output_dtype": "float8e4m3fn"}, "saturate")
+    for label, kw in {
+        "float_for_integer_type": dict(y_zero_point=0.5),
+        "integral_float_for_integer_type": dict(y_zero_point=np.float32(1.0)),
+        "above_uint8": dict(y_zero_point=256),
+        "below_uint8": dict(y_zero_point=-1),
+        "above_int4": dict(y_zero_point=8, output_dtype="int4"),
+        "above_uint2": dict(y_zero_point=np.array(4, np.int64), output_dtype="uint2"),
+        "bool": dict(y_zero_point=True),
+        "str": dict(y_zero_point="1"),
+        "complex": dict(y_zero_point=1j),
+        "object": dict(y_zero_point=object()),
+        "nonzero_for_float8": dict(y_zero_point=1, output_dtype="float8e4m3fn"),
+        "nonzero_float8_typed": dict(y_zero_point=np.ones((), ml_dtypes.float8_e5m2)),
+        "nan_for_float4": dict(y_zero_point=float("nan"), output_dtype="float4e2m1"),
+        "nonzero_float4_array": dict(y_zero_point=np.array([0, 0.5, 0, 0], np.float32), y_scale=np.ones(4, np.float32),
+                                     output_dtype="float4e2m1"),
+        "huge_list": dict(y_zero_point=HUGE_LIST),
+    }.items():
+        yield call(q, good, ValueError, "y_zero_point", f"y_zero_point_{label}", **kw)
+    for label, kw in {
+        "int8_zero_point_uint8_output": dict(y_zero_point=np.int8(0), output_dtype="uint8"),
+        "int4_zero_point_int8_output": dict(y_zero_point=np.zeros((), ml_dtypes.int4), output_dtype=3),
+        "float8_zero_point_other_float8": dict(y_zero_point=np.zeros((), ml_dtypes.float8_e4m3fn), output_dtype="float8e5m2"),
+    }.items():
+        yield call(q, good, ValueError, "output_dtype", f"output_dtype_{label}", **kw)
+    yield from out_rows(q, good, "x", (3, 4), np.uint8)
+    yield call(q, {**good, "output_dtype": "int4"}, ValueError, "out", "out_int8_for_int4", out=np.empty((3, 4), np.int8))
+    yield from threads_rows_of(q, good)
+
+    dq = fo.dequantize_linear
+    good = dict(x=ONNX_U8, x_scale=0.5)
+    yield from array_rows(dq, good, "x", "codes", packs_axis=False)
+    for label, value in {"int64": np.arange(4), "list": [1, 2], "uint32": np.arange(4, dtype=np.uint32),
+                         "int64_big_endian": np.arange(4, dtype=">i8"), "ml_dtypes_bfloat16": np.ones(4, ml_dtypes.bfloat16),
+                         "ml_dtypes_e8m0": np.ones(4, ml_dtypes.float8_e8m0fnu)}.items():
+        yield call(dq, good, TypeError, "x", f"x_untyped_{label}", x=value)
+    for row in scale_rows(dq, good, "x_scale"):
+        if row.id != "list":
+            yield row
+    yield from onnx_layout_rows(dq, good, "x", "x_scale", "x_zero_point")
+    for label, kw in {
+        "int8_for_uint8": dict(x_zero_point=np.int8(0)),
+        "uint16_for_uint8": dict(x_zero_point=np.uint16(0)),
+        "int4_for_uint16": dict(x=np.zeros(4, np.uint16), x_zero_point=np.zeros((), ml_dtypes.int4)),
+        "uint8_for_int32": dict(x=np.arange(4, dtype=np.int32), x_zero_point=np.uint8(0)),
+        "float8_for_float8_other": dict(x=np.zeros(4, ml_dtypes.float8_e4m3fn), x_zero_point=np.zeros((), ml_dtypes.float8_e5m2)),
+        "int8_for_int4": dict(x=np.zeros(4, ml_dtypes.int4), x_zero_point=np.int8(0)),
+        "uint4_for_int4": dict(x=np.zeros(4, ml_dtypes.int4), x_zero_point=np.zeros((), ml_dtypes.uint4)),
+        "uint8_for_int16": dict(x=np.zeros(4, np.int16), x_zero_point=np.uint8(0)),
+        "float8_for_int32": dict(x=np.zeros(4, np.int32), x_zero_point=np.zeros((), ml_dtypes.float8_e5m2)),
+    }.items():
+        yield call(dq, good, TypeError, "x_zero_point", f"x_zero_point_{label}", **kw)
+    for label, kw in {
+        "above_uint8": dict(x_zero_point=256),
+        "negative_for_uint8": dict(x_zero_point=[-1]),
+        "float_for_uint8": dict(x_zero_point=1.5),
+        "nonzero_for_int32": dict(x=np.arange(4, dtype=np.int32), x_zero_point=1),
+        "nonzero_for_float8": dict(x=np.zeros(4, ml_dtypes.float8_e4m3fn), x_zero_point=np.ones((), ml_dtypes.float8_e4m3fn)),
+        "nonzero_untyped_for_float4": dict(x=np.zeros(4, ml_dtypes.float4_e2m1fn), x_zero_point=2.0),
+        "bool": dict(x_zero_point=True),
+        "str": dict(x_zero_point="0"),
+    }.items():
+        yield call(dq, good, ValueError, "x_zero_point", f"x_zero_point_{label}", **kw)
+    for label, kw in {
+        "int4_values_out_of_range": dict(x=np.array([0, 8], np.int8), x_zero_point=np.zeros((), ml_dtypes.int4)),
+        "uint2_values_out_of_range": dict(x=[0, 4], x_zero_point=np.zeros((), ml_dtypes.uint2)),
+        "float4_bytes_above_15": dict(x=np.array([0, 16], np.uint8), x_zero_point=np.zeros((), ml_dtypes.float4_e2m1fn)),
+        "float4_ml_dtypes_bytes_above_15": dict(x=np.array([0, 0x17], np.uint8).view(ml_dtypes.float4_e2m1fn)),
+        "float8_ints_above_255": dict(x=np.array([0, 256]), x_zero_point=np.zeros((), ml_dtypes.float8_e5m2)),
+    }.items():
+        yield call(dq, good, ValueError, "x", f"x_{label}", **kw)
+    yield from out_rows(dq, good, "x", (3, 4), np.float32)
+    yield call(dq, {**good, "x_scale": np.float16(0.5)}, ValueError, "out", "out_float32_for_float16_scale",
+               out=np.empty((3, 4), np.float32))
+    yield from threads_rows_of(dq, good)
+
+    dyn = fo.dynamic_quantize_linear
+    good = dict(x=ONNX_X)
+    yield from array_rows(dyn, good, "x", "floats", packs_axis=False)
+    for label, value in {"nan": np.float32([1, np.nan]), "inf": np.float32([1, np.inf]), "neg_inf": [-np.inf, 0.0],
+                         "empty": np.zeros((2, 0), np.float32), "empty_list": [], "range_overflows": [-3e38, 3e38]}.items():
+        yield call(dyn, good, ValueError, "x", f"x_{label}", x=value)
+    yield from threads_rows_of(dyn, good)
+
+    for label, value in {"list": [1, 2], "float32": np.ones(3, np.float32), "int32": np.ones(3, np.int32),
+                         "int64": np.ones(3, np.int64), "bool": np.ones(3, bool), "bfloat16": np.ones(3, ml_dtypes.bfloat16),
+                         "e8m0": np.ones(3, ml_dtypes.float8_e8m0fnu), "bytes": b"\x01", "None": None, "scalar": 3,
+                         "object_array": np.array([1, 2], dtype=object), "str": "int8"}.items():
+        yield call(fo.to_raw, dict(codes=ONNX_U8), TypeError, "codes", f"codes_{label}", codes=value)
+
+    good = dict(raw=bytes(6), onnx_type="int4", shape=(3, 4))
+    for label, kw in {"too_short": dict(raw=bytes(5)), "too_long": dict(raw=bytes(7)),
+                      "odd_count_one_byte_more": dict(raw=bytes(4), shape=(5,)), "uint16_short": dict(raw=bytes(23), onnx_type="uint16"),
+                      "empty_for_one": dict(raw=b"", shape=(1,))}.items():
+        yield call(fo.from_raw, good, ValueError, "raw", f"raw_{label}", **kw)
+    for label, value in {"str": "abc", "list": [1, 2], "int16_array": np.zeros(3, np.int16), "None": None,
+                         "int": 6, "float_array": np.zeros(6, np.float32)}.items():
+        yield call(fo.from_raw, good, TypeError, "raw", f"raw_{label}", raw=value)
+    yield from code_type_rows(fo.from_raw, good, "onnx_type")
+    for label, value in {"negative": (3, -4), "float": (3.0, 4), "str": "34", "None": None, "bool": (True, 12),
+                         "nested": ((3,), 4), "float_scalar": 12.0, "huge_list": HUGE_LIST}.items():
+        yield call(fo.from_raw, good, ValueError, "shape", f"shape_{label}", shape=value)
+
+    yield from code_type_rows(fo.code_type, dict(value="int8"), "value")
+
+
+def threads_rows_of(fn, good: dict) -> Iterator[Row]:
+    for label, value in {"zero": 0, "negative": -1, "float": 1.5, "str": "2", "bool": True, "list": [2]}.items():
+        yield call(fn, good, ValueError, "threads", f"threads_{label}", threads=value)
+
+
+def onnx_odd_but_valid() -> Iterator[tuple]:
+    if fo is None:  # pragma: no cover
+        return
+    dims32 = (1,) * 31 + (4,)
+    for label, floats, codes in [
+        ("32_dims", np.ones(dims32, np.float32), np.ones(dims32, np.uint8)),
+        ("empty_rows", np.zeros((0, 4), np.float32), np.zeros((0, 4), np.uint8)),
+        ("broadcast_zero_stride", np.broadcast_to(np.float32(-1.5), (5, 4)), np.broadcast_to(np.uint8(3), (5, 4))),
+        ("negative_strides", ONNX_X[::-1, ::-1], ONNX_U8[::-1, ::-1]),
+        ("big_endian", ONNX_X.astype(">f8"), ONNX_U8.astype(">u2")),
+        ("memoryview", memoryview(np.ones(4, np.float32)), memoryview(bytes(range(4)))),
+        ("list", ONNX_X.tolist(), np.int16([[1, -2], [3, 4]])),
+        ("specials", np.array([np.inf, -np.inf, -0.0, 1e-45] * 3), np.arange(12, dtype=np.uint8)),
+    ]:
+        for name in ("uint8", "int4", "uint16", "float8e4m3fn", "float4e2m1"):
+            yield f"quantize_linear-{name}-{label}", fo.quantize_linear, dict(x=floats, y_scale=0.25, output_dtype=name)
+        yield f"dequantize_linear-{label}", fo.dequantize_linear, dict(x=codes, x_scale=np.float32(0.5))
+        if np.ndim(floats) and np.size(floats):
+            yield f"dynamic_quantize_linear-{label}", fo.dynamic_quantize_linear, dict(
+                x=np.where(np.isinf(floats), 1.0, floats) if label == "specials" else floats)
+        yield f"to_raw-int4-{label}", fo.to_raw, dict(codes=np.asarray(codes, np.uint8).view(ml_dtypes.uint4))
+    yield "quantize_linear-scale_float64_array", fo.quantize_linear, dict(x=ONNX_X, y_scale=np.array([0.5, 1, 2, 4]))
+    yield "quantize_linear-scale_int_list", fo.quantize_linear, dict(x=ONNX_X, y_scale=[1, 2, 3], axis=0)
+    yield "quantize_linear-scale_bfloat16", fo.quantize_linear, dict(x=ONNX_X, y_scale=np.ones(4, ml_dtypes.bfloat16))
+    yield "quantize_linear-zero_point_list", fo.quantize_linear, dict(x=ONNX_X, y_scale=np.ones(4), y_zero_point=[1, 2, 3, 4])
+    yield "quantize_linear-axis_numpy_int", fo.quantize_linear, dict(x=ONNX_X, y_scale=np.ones(3), axis=np.int64(-2))
+    yield "quantize_linear-output_dtype_numpy_int", fo.quantize_linear, dict(x=ONNX_X, y_scale=1.0, output_dtype=np.int32(22))
+    if torch is not None:
+        yield "quantize_linear-torch_bfloat16", fo.quantize_linear, dict(x=torch.ones((2, 4), dtype=torch.bfloat16), y_scale=0.5)
+        yield "dequantize_linear-torch_int16", fo.dequantize_linear, dict(x=torch.tensor([1, -2], dtype=torch.int16), x_scale=0.5)
+        yield "dequantize_linear-torch_scale", fo.dequantize_linear, dict(x=ONNX_U8, x_scale=torch.tensor(0.5))
+
+
 # ---------------------------------------------------------------- threads=
 
 #: A valid call of every public function that takes ``threads=`` (small data: threads= is
@@ -1387,9 +1607,9 @@ fn_quantize = fg.quantize
 
 #: One generator per codec family; a new family adds its own here.
 FAMILY_ROWS = [int4_rows, embeddings_rows, affine_rows, calibrated_rows, gguf_rows, gguf_encode_rows, floats_rows,
-               storage_rows, threads_rows, tensor_out_rows]
+               onnx_rows, storage_rows, threads_rows, tensor_out_rows]
 FAMILY_ODD_BUT_VALID = [int4_odd_but_valid, embeddings_odd_but_valid, affine_odd_but_valid, calibrated_odd_but_valid,
-                        gguf_odd_but_valid, gguf_encode_odd_but_valid, floats_odd_but_valid]
+                        gguf_odd_but_valid, gguf_encode_odd_but_valid, floats_odd_but_valid, onnx_odd_but_valid]
 
 def _unique_ids(rows: list) -> list:
     """Labels repeat across arguments of one function ("huge_list" for n_bits and signed):
@@ -1432,6 +1652,8 @@ def test_every_public_function_has_rows():
     """The table covers every public function of every family (fastquant.floats' too)."""
     public = {name for name in fq.__all__ if callable(getattr(fq, name)) and getattr(fq, name).__module__ != "fastquant._backend"}
     public |= {name for name in fq.floats.__all__ if callable(getattr(fq.floats, name)) and name != "FloatFormat"}
+    if fo is not None:
+        public |= {name for name in fo.__all__ if callable(getattr(fo, name)) and name != "CodeType"}
     covered = {row.fn.__name__ for row in ROWS}
     assert public <= covered, f"no bad-input rows for {sorted(public - covered)}"
 

@@ -210,7 +210,7 @@ def test_bench_threads_reaches_every_case_and_the_stream_reference(monkeypatch):
     seen = []
     monkeypatch.setattr(_threads, "count", lambda threads, size, real=_threads.count: seen.append(threads) or real(threads, size))
     cases = [c for c in C.CASES if c.takes_threads]
-    assert {c.family for c in cases} == {"int4", "embeddings", "affine", "gguf", "gguf_encode", "floats"}
+    assert {c.family for c in cases} == {"int4", "embeddings", "affine", "gguf", "gguf_encode", "floats", "onnx"}
     rows = runner.run([c for c in cases if c.op in ("dequantize[int8]", "quantize_func[8bit]")], [4096],
                       repeat=1, min_sample=0, threads=2)
     assert seen and set(seen) == {2}
@@ -230,7 +230,7 @@ def test_bench_threads_option(tmp_path):
 # --- the registry -----------------------------------------------------------------------------
 
 def test_every_family_has_cases():
-    assert {c.family for c in C.select()} == {"int4", "embeddings", "affine", "gguf", "gguf_encode", "floats"}
+    assert {c.family for c in C.select()} == {"int4", "embeddings", "affine", "gguf", "gguf_encode", "floats", "onnx"}
 
 
 def test_a_case_without_its_function_is_an_error():

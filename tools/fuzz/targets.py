@@ -335,6 +335,106 @@ def unpack_nibbles(fdp):
     return fq.floats.unpack_nibbles, maybe_out(fdp, kwargs, np.uint8, _unpacked_shape(packed, n))
 
 
+import fastquant.onnx as fo  # noqa: E402  (needs ml_dtypes, which the oracles bring)
+
+ONNX_TYPES = list(fo.CODE_TYPES)
+
+
+def _onnx_layout(fdp, shape):
+    """``(scale shape, axis, block_size)``: per tensor, per axis or blocked, mostly fitting
+    ``shape``; sometimes any shape, axis or block size."""
+    ndim = len(shape)
+    kind = fdp.ConsumeIntInRange(0, 4)
+    axis = fdp.ConsumeIntInRange(-ndim, ndim - 1) if ndim else fdp.ConsumeIntInRange(-1, 1)
+    block = 0
+    if kind == 0 or not ndim:
+        sshape = ()
+    elif kind == 1:
+        sshape = (shape[axis],)
+    elif kind in (2, 3):
+        block = fdp.ConsumeIntInRange(1, 7)
+        sshape = list(shape)
+        sshape[axis] = -(-shape[axis] // block)
+    else:
+        sshape = [fdp.ConsumeIntInRange(0, 4) for _ in range(fdp.ConsumeIntInRange(0, 3))]
+        axis = fdp.ConsumeIntInRange(-4, 4)
+        block = fdp.ConsumeIntInRange(-1, 9)
+    return tuple(sshape), axis, block
+
+
+def _onnx_scales(fdp, shape):
+    size = math.prod(shape)
+    if fdp.ConsumeIntInRange(0, 7) == 0:  # any float32 bits: NaN, inf, 0, negative, subnormal
+        raw = fdp.ConsumeBytes(4 * size).ljust(4 * size, b"\0")
+        return np.frombuffer(raw, "<f4").reshape(shape).copy()
+    values = [abs(fdp.ConsumeFloatInRange(-8.0, 8.0)) + 1e-3 for _ in range(size)]
+    dtype = fdp.PickValueInList(["<f4", "<f4", "<f8", "<f2", ">f4"])
+    return np.array(values, dtype).reshape(shape)
+
+
+def _onnx_zero_point(fdp, t, shape):
+    """None, a typed array of the code type (any bits), or untyped integers."""
+    choice = fdp.ConsumeIntInRange(0, 3)
+    size = math.prod(shape)
+    if choice == 0:
+        return None
+    if choice == 1:
+        if t.is_float:
+            return np.zeros(shape, t.dtype) if fdp.ConsumeBool() else np.frombuffer(
+                fdp.ConsumeBytes(size).ljust(size, b"\0"), np.uint8).reshape(shape).view(t.dtype)
+        lo, hi = t.qmin, t.qmax
+        return np.array([fdp.ConsumeIntInRange(lo, hi) for _ in range(size)], np.int64).reshape(shape).astype(t.dtype)
+    if choice == 2:
+        return fdp.ConsumeIntInRange(-3, 3)
+    return np.array([fdp.ConsumeIntInRange(-300, 300) for _ in range(size)], np.int64).reshape(shape)
+
+
+def onnx_dequantize_linear(fdp):
+    """``onnx.dequantize_linear(x, x_scale, x_zero_point, axis, block_size)``: random bytes as
+    codes of every ONNX code type (ml_dtypes arrays of any bytes, NumPy integer arrays, int8/uint8
+    bytes or other integers with a typed zero point), scales mostly of the layout, zero points
+    typed or not, any axis and block size; now and then an ``out=``."""
+    t = fo.CODE_TYPES[fdp.PickValueInList(ONNX_TYPES)]
+    if t.dtype.itemsize == 2 or (t.dtype.kind in "iu" and fdp.ConsumeIntInRange(0, 3) == 0):
+        x = array(fdp, t.qmin, t.qmax, dtypes=[t.dtype.str, t.dtype.newbyteorder(">").str, "<i8"], max_dims=3)
+    else:
+        x = array(fdp, 0, 255, dtypes=["u1"], max_dims=3)
+        if fdp.ConsumeIntInRange(0, 3):
+            x = np.ascontiguousarray(x).view(t.dtype) if x.ndim else x.reshape(1).view(t.dtype).reshape(())
+    sshape, axis, block = _onnx_layout(fdp, x.shape)
+    scale = _onnx_scales(fdp, sshape)
+    if not sshape and fdp.ConsumeBool():
+        scale = float(scale)
+    kwargs = dict(x=x, x_scale=scale, x_zero_point=_onnx_zero_point(fdp, t, sshape), axis=axis, block_size=block)
+    return fo.dequantize_linear, maybe_out(fdp, kwargs, np.float32, x.shape)
+
+
+def onnx_quantize_linear(fdp):
+    """``onnx.quantize_linear`` of any float32 bits (NaN, inf, subnormals) to every code type,
+    any layout, zero point and ``saturate``."""
+    t = fo.CODE_TYPES[fdp.PickValueInList(ONNX_TYPES)]
+    x = array(fdp, 0, 0, dtypes=["<f4", "<f4", "<f8", "<f2"], max_dims=3)
+    sshape, axis, block = _onnx_layout(fdp, x.shape)
+    kwargs = dict(x=x, y_scale=_onnx_scales(fdp, sshape), y_zero_point=_onnx_zero_point(fdp, t, sshape),
+                  axis=axis, block_size=block, output_dtype=t.name if fdp.ConsumeIntInRange(0, 3) else None,
+                  saturate=fdp.ConsumeBool())
+    return fo.quantize_linear, maybe_out(fdp, kwargs, t.dtype, x.shape)
+
+
+def onnx_from_raw(fdp):
+    """``onnx.from_raw(raw, onnx_type, shape)``: any bytes, mostly of the length the type and
+    shape need, sometimes not."""
+    t = fo.CODE_TYPES[fdp.PickValueInList(ONNX_TYPES)]
+    shape = tuple(fdp.ConsumeIntInRange(0, 9) for _ in range(fdp.ConsumeIntInRange(0, 3)))
+    need = -(-math.prod(shape) * t.bits // 8)
+    if fdp.ConsumeIntInRange(0, 7) == 0:
+        need = fdp.ConsumeIntInRange(0, need + 2)
+    raw = fdp.ConsumeBytes(need).ljust(need, b"\0")
+    if fdp.ConsumeBool():
+        raw = np.frombuffer(raw, np.uint8)
+    return fo.from_raw, dict(raw=raw, onnx_type=fdp.PickValueInList([t.name, t.enum, t.dtype]), shape=shape)
+
+
 #: name -> builder(fdp) -> (function, kwargs); one per decode function
 TARGETS = {
     "dequantize_from_int4": dequantize_from_int4,
@@ -350,4 +450,7 @@ TARGETS = {
     "floats_decode": floats_decode,
     "floats_dequantize_mx": floats_dequantize_mx,
     "unpack_nibbles": unpack_nibbles,
+    "onnx_dequantize_linear": onnx_dequantize_linear,
+    "onnx_quantize_linear": onnx_quantize_linear,
+    "onnx_from_raw": onnx_from_raw,
 }
