@@ -26,6 +26,7 @@ _rng = np.random.default_rng(0)
 FLOATS = _rng.standard_normal(N).astype(np.float32)
 CODES = _rng.integers(-8, 8, N, dtype=np.int8)
 PACKED = _rng.integers(-128, 128, N // 2, dtype=np.int8)
+RANGES = np.vstack([FLOATS[:1024 * 256].reshape(-1, 1024).min(0), FLOATS[:1024 * 256].reshape(-1, 1024).max(0)])
 
 #: (id, function, kwargs, out dtype and shape or None); a new family adds its kernels here
 CASES = [
@@ -41,6 +42,10 @@ CASES = [
     ("quantize_embeddings_int8", fq.quantize_embeddings, dict(x=FLOATS, precision="int8"), (np.int8, (N,))),
     ("quantize_embeddings_uint8", fq.quantize_embeddings, dict(x=FLOATS, precision="uint8"), (np.uint8, (N,))),
     ("quantize_embeddings_binary", fq.quantize_embeddings, dict(x=FLOATS, precision="binary"), (np.int8, (N // 8,))),
+    ("quantize_embeddings_int8_ranges", fq.quantize_embeddings,
+     dict(x=FLOATS.reshape(-1, 1024), precision="int8", ranges=RANGES), (np.int8, (N // 1024, 1024))),
+    ("dequantize_uint8_ranges", fq.dequantize,
+     dict(q=CODES.view(np.uint8).reshape(-1, 1024), quant="uint8", ranges=RANGES), (np.float32, (N // 1024, 1024))),
     ("quantize_func", fq.quantize_func, dict(x=FLOATS, scales=0.37, zero_point=3), (np.int8, (N,))),
     ("quantize_func_per_channel", fq.quantize_func,
      dict(x=FLOATS.reshape(-1, 1024), scales=np.linspace(0.1, 3, 1024), zero_point=0, n_bits=12, axis=1),
@@ -49,6 +54,15 @@ CASES = [
     ("dequantize_func_per_channel", fq.dequantize_func,
      dict(x_q=CODES.reshape(1024, -1), scales=np.linspace(0.1, 3, 1024), zero_point=np.arange(1024), axis=0),
      (np.float32, (1024, N // 1024))),
+]
+
+import fastquant.gguf as fg  # noqa: E402  (the GGUF codecs: their own module)
+
+GGUF_X = FLOATS.reshape(-1, 4096)
+CASES += [
+    (f"gguf_quantize_{t}", fg.quantize, dict(data=GGUF_X, qtype=t),
+     (np.uint8, (GGUF_X.shape[0], 4096 // fg.QUANT_SIZES[t][0] * fg.QUANT_SIZES[t][1])))
+    for t in ("Q4_0", "Q8_0", "Q4_K", "Q6_K", "IQ4_XS")
 ]
 
 _POOL = ThreadPoolExecutor(2)

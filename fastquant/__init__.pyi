@@ -7,7 +7,13 @@ from .affine import (
     dequantize_func as dequantize_func,
     quantize_func as quantize_func,
 )
-from .embeddings import dequantize as dequantize, quantize_embeddings as quantize_embeddings
+from .embeddings import (
+    calibration_ranges as calibration_ranges,
+    dequantize as dequantize,
+    quantize_embeddings as quantize_embeddings,
+)
+from . import floats as floats
+from .floats import pack_nibbles as pack_nibbles, unpack_nibbles as unpack_nibbles
 from .int4 import (
     dequantize_from_int4 as dequantize_from_int4,
     dequantize_packed_int4 as dequantize_packed_int4,
@@ -23,12 +29,16 @@ __all__ = [
     "use_backend",
     "dequantize",
     "quantize_embeddings",
+    "calibration_ranges",
     "quantize_to_int4",
     "dequantize_from_int4",
     "pack_int4_to_int8",
     "unpack_int8_to_int4",
     "quantize_to_packed_int4",
     "dequantize_packed_int4",
+    "pack_nibbles",
+    "unpack_nibbles",
+    "floats",
     "affine_qparams",
     "quantize_func",
     "dequantize_func",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import sys
 
@@ -104,11 +105,14 @@ def bench(args) -> int:
     sizes = args.sizes or _sizes(QUICK_SIZES if args.quick else DEFAULT_SIZES)
     selected = C.select(args.ops)
     if args.list:
-        for case in selected:
-            print(f"{case.op:32} {case.family:11} fastquant.{case.func}{' (out=)' if case.takes_out else ''}")
+        _emit("\n".join(f"{case.op:32} {case.family:11} fastquant.{case.func}{' (out=)' if case.takes_out else ''}"
+                         for case in selected))
         return 0
     if not selected:
-        print(f"fastquant bench: no case matches --ops {','.join(args.ops or [])}", file=sys.stderr)
+        families = sorted({c.family for c in C.CASES})
+        print(f"fastquant bench: no case matches --ops {','.join(args.ops or [])}; give families "
+              f"({', '.join(families)}) or parts of op labels:\n  " + "\n  ".join(c.op for c in C.CASES),
+              file=sys.stderr)
         return 2
     if "cython" not in _backend.available():
         print(f"fastquant bench: the cython backend is unavailable ({_backend.WHY_NOT_COMPILED}); "
@@ -125,7 +129,7 @@ def bench(args) -> int:
         "numpy": _numpy_version(),
         "python": platform.python_version(),
         "platform": platform.platform(),
-        "backends": list(_backend.available()),
+        "backends": [b for b in _backend.available() if b in ("numpy", "cython")],  # those timed
         "cython": "cython" in _backend.available(),
         "why_not_compiled": _backend.WHY_NOT_COMPILED,
         "kernel_build": _info.kernel_build(),
@@ -138,21 +142,39 @@ def bench(args) -> int:
     if args.json:
         text = json.dumps(doc, indent=1)
         if args.json == "-":
-            print(text)
+            _emit(text)
         else:
             with open(args.json, "w", encoding="utf-8") as f:
                 f.write(text + "\n")
     if args.json != "-":
-        print(f"fastquant {meta['fastquant']} bench: NumPy {meta['numpy']}, kernels: {meta['kernel_build']}, "
+        _emit(f"fastquant {meta['fastquant']} bench: NumPy {meta['numpy']}, kernels: {meta['kernel_build']}, "
               f"median of {args.repeat} samples per cell"
-              + (f", threads={args.threads}" if args.threads else ""))
-        print(report.table(rows))
+              + (f", threads={args.threads}" if args.threads else "") + "\n"
+              + report.table(rows) + "\n\n" + report.LEGEND)
     if not doc["ok"]:
         bad = sum(r.agree is False for r in rows)
         print(f"fastquant bench: FAILED: {bad} row(s) where the cython and numpy outputs differ",
               file=sys.stderr)
         return 1
     return 0
+
+
+def _emit(text: str) -> None:
+    """Print ``text`` to stdout; a reader that went away (``fastquant bench | head -2``) is no
+    error: the rest is dropped and the exit status stays what the command decided."""
+    try:
+        sys.stdout.write(text + "\n")
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _drop_stdout()
+
+
+def _drop_stdout() -> None:
+    """Point stdout at the null device, so that what is still buffered (flushed at exit) does
+    not raise a second BrokenPipeError (the recipe of Python's signal module docs)."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
 
 
 def _fastquant_version() -> str:
@@ -171,13 +193,17 @@ def info(args) -> int:
     from fastquant import _info
 
     data = _info.gather()
-    print(json.dumps(data, indent=1) if args.json else _info.render(data))
+    _emit(json.dumps(data, indent=1) if args.json else _info.render(data))
     return 0
 
 
 def main(argv=None) -> int:
-    args = parser().parse_args(argv)
-    return {"bench": bench, "info": info}[args.command](args)
+    try:
+        args = parser().parse_args(argv)
+        return {"bench": bench, "info": info}[args.command](args)
+    except BrokenPipeError:  # output not written through _emit (argparse's --help): nothing failed
+        _drop_stdout()
+        return 0
 
 
 if __name__ == "__main__":

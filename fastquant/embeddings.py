@@ -1,15 +1,18 @@
-"""Embedding codecs in the formats providers and sentence-transformers use (SPEC section 2):
-int8, uint8, and packed sign bits ("binary" with offset -128, "ubinary" without)."""
+"""Embedding codecs in the formats providers and sentence-transformers use (docs/embeddings.md):
+int8, uint8, and packed sign bits ("binary" with offset -128, "ubinary" without); and
+sentence-transformers' calibrated int8/uint8 with per-dimension ranges (docs/calibrated.md:
+``ranges=``/``calibration_embeddings=``, :func:`calibration_ranges`; in ``_calibrated``)."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from . import _arrays as A
+from . import _calibrated
 from . import _threads
-from ._backend import kernels
+from ._backend import kernels, torch_path
 
-__all__ = ["dequantize", "quantize_embeddings"]
+__all__ = ["calibration_ranges", "dequantize", "quantize_embeddings"]
 
 QUANTS = ("fp8", "int8", "uint8", "binary", "ubinary")
 PRECISIONS = ("int8", "uint8", "binary", "ubinary")
@@ -66,7 +69,8 @@ def _same_dim(orig_dim, arr: np.ndarray) -> None:
         raise ValueError(f"orig_dim: expected None or q's last axis length ({last}), got {A._short(orig_dim)}")
 
 
-def dequantize(q, quant, orig_dim=None, *, out=None, threads=None):
+@torch_path
+def dequantize(q, quant, orig_dim=None, *, ranges=None, out=None, threads=None):
     """Decode embedding codes to float32.
 
     - ``"fp8"``: ``q`` as float32 (the values are already floats; NaN is kept)
@@ -78,6 +82,13 @@ def dequantize(q, quant, orig_dim=None, *, out=None, threads=None):
       is required; the result has shape ``q.shape[:-1] + (orig_dim,)``.
 
     For the other formats ``orig_dim`` may be given, and must then equal ``q.shape[-1]``.
+
+    ``ranges`` (``"int8"``/``"uint8"`` only; float32 ``(2, D)``: a row of per-dimension minima,
+    a row of maxima, ``D = q.shape[-1]``) decodes sentence-transformers' calibrated codes
+    (SPEC 10) to the centre of each bucket: ``starts + (float32(q') + 0.5) * steps`` with
+    ``starts = ranges[0]``, ``steps = (ranges[1] - ranges[0]) / 255`` (0 -> 1) and
+    ``q' = q + 128`` for int8, ``q`` for uint8 (docs/calibrated.md).
+
     ``out``: a C-contiguous float32 array of the result's shape to write into (one of at least
     8 MiB is written with streaming stores). ``threads``: see :mod:`fastquant._threads`
     (``None``: one thread up to 1M elements); the result is the same for any value.
@@ -86,7 +97,11 @@ def dequantize(q, quant, orig_dim=None, *, out=None, threads=None):
     [1.0, -1.0, 0.0]
     >>> dequantize([-77, -29, 0], "binary", orig_dim=18)[:8].tolist()
     [-1.0, -1.0, 1.0, 1.0, -1.0, -1.0, 1.0, 1.0]
+    >>> dequantize([0, 255], "uint8", ranges=[[-1.0, 0.0], [1.0, 2.55]]).tolist()
+    [-0.9960784316062927, 2.554999828338623]
     """
+    if ranges is not None:  # SPEC 10: the calibrated codec
+        return _calibrated.decode(q, A.choice(quant, "quant", QUANTS), orig_dim, ranges, out, threads)
     if type(q) is np.ndarray and type(quant) is str and threads is None:
         # the common small call: the general path below, in the same order, without the
         # steps that then do nothing (``out`` gets the same check, as the last one)
@@ -146,7 +161,8 @@ def dequantize(q, quant, orig_dim=None, *, out=None, threads=None):
     return A.wrap(res, device)
 
 
-def quantize_embeddings(x, precision, *, out=None, threads=None):
+@torch_path
+def quantize_embeddings(x, precision, *, ranges=None, calibration_embeddings=None, out=None, threads=None):
     """Encode float embeddings (converted to float32 first); the exact inverse of
     :func:`dequantize`. NaN is a ``ValueError``; +-inf saturate.
 
@@ -159,12 +175,25 @@ def quantize_embeddings(x, precision, *, out=None, threads=None):
     ``ceil(x.shape[-1] / 8)`` bytes; the others keep the shape of ``x``. ``threads`` as in
     :func:`dequantize`.
 
+    ``ranges`` or ``calibration_embeddings`` (not both; ``"int8"``/``"uint8"`` only) select
+    sentence-transformers' calibrated codec (SPEC 10), bit for bit: ``ranges`` is ``(2, D)``
+    (per-dimension minima, maxima; ``D = x.shape[-1]``), ``calibration_embeddings`` an
+    ``(n, D)`` array whose :func:`calibration_ranges` are used. In float32,
+    ``starts = ranges[0]``, ``steps = (ranges[1] - starts) / 255`` (a zero step is 1),
+    ``q = clip(floor((x - starts) / steps), 0, 255)``; uint8: ``q``, int8: ``q - 128``.
+    Without either, the fixed-scale codecs above apply (sentence-transformers would calibrate
+    on ``x`` itself; pass ``calibration_embeddings=x`` for that).
+
     >>> quantize_embeddings([1.0, -0.5, 0.0], "int8").tolist()
     [127, -64, 0]
     >>> quantize_embeddings([0.3, -0.2, 0.0, 1.0], "ubinary").tolist()
     [144]
+    >>> quantize_embeddings([0.5, 3.0, -1.0], "uint8", ranges=[[0, 0, 0], [1, 1, 1]]).tolist()
+    [127, 255, 0]
     """
     precision = A.choice(precision, "precision", PRECISIONS)
+    if ranges is not None or calibration_embeddings is not None:  # SPEC 10
+        return _calibrated.encode(x, precision, ranges, calibration_embeddings, out, threads)
     arr, device = A.floats(x, "x")
     dtype = _CODES[precision][0]
     if precision in _FLIP:
@@ -189,3 +218,21 @@ def quantize_embeddings(x, precision, *, out=None, threads=None):
     if nan:
         raise ValueError("x: expected numbers without NaN (+-inf saturate), got NaN")
     return A.wrap(res, device)
+
+
+@torch_path
+def calibration_ranges(embeddings, *, threads=None):
+    """Per-dimension ranges of calibration embeddings, for ``ranges=`` (SPEC 10).
+
+    ``embeddings``: ``(n, D)`` with ``n >= 1``, converted to float32. Returns a float32 ``(2, D)``
+    array (a tensor for a tensor): row 0 the minima over the rows, row 1 the maxima, as
+    sentence-transformers computes them (``-0.0`` comes out as ``+0.0``). NaN, +-inf, and a
+    dimension whose ``max - min`` overflows float32 are a ``ValueError``: ranges from here are
+    always accepted by :func:`quantize_embeddings` and :func:`dequantize`. ``threads`` as in
+    :func:`dequantize`. Calibrate once on a representative sample, keep the result, and
+    encode every later batch (or single embedding) with ``ranges=``.
+
+    >>> calibration_ranges([[0.5, -1.0], [2.0, -3.0]]).tolist()
+    [[0.5, -3.0], [2.0, -1.0]]
+    """
+    return _calibrated.calibration_ranges(embeddings, threads)

@@ -8,7 +8,7 @@ import numpy.typing as npt
 _Quant = Literal["fp8", "int8", "uint8", "binary", "ubinary"]
 _Precision = Literal["int8", "uint8", "binary", "ubinary"]
 
-__all__ = ["dequantize", "quantize_embeddings"]
+__all__ = ["calibration_ranges", "dequantize", "quantize_embeddings"]
 
 QUANTS: tuple[str, ...]
 PRECISIONS: tuple[str, ...]
@@ -18,6 +18,7 @@ def dequantize(
     quant: _Quant,
     orig_dim: Optional[int] = None,
     *,
+    ranges: Optional[Any] = None,
     out: Optional[npt.NDArray[np.float32]] = None,
     threads: Optional[int] = None,
 ) -> Any: ...
@@ -25,6 +26,9 @@ def quantize_embeddings(
     x: Any,
     precision: _Precision,
     *,
+    ranges: Optional[Any] = None,
+    calibration_embeddings: Optional[Any] = None,
     out: Optional[npt.NDArray[np.int8] | npt.NDArray[np.uint8]] = None,
     threads: Optional[int] = None,
 ) -> Any: ...
+def calibration_ranges(embeddings: Any, *, threads: Optional[int] = None) -> Any: ...

@@ -14,6 +14,7 @@ import pytest
 
 import fastquant
 from fastquant import _backend, use_backend
+from _oracles import DEMANDED, missing
 
 REQUIRE_EXTENSION = os.environ.get("FASTQUANT_REQUIRE_EXTENSION", "").strip() not in ("", "0")
 
@@ -33,11 +34,32 @@ def run_python(args, env=None, cwd=None) -> subprocess.CompletedProcess:
 
 
 def need_backend(name: str) -> None:
-    """Skip (visibly) when ``name`` is not built here; fail instead when CI demands it."""
+    """Skip (visibly) when ``name`` is not built here; fail instead when CI demands it. The
+    torch backend follows the oracles' rule (tests/_oracles.py): torch missing fails in CI."""
+    if name == "torch":
+        if name not in _backend.available():
+            missing("torch (the torch backend)")
+        return
     if name not in _backend.available():
         msg = f"backend {name!r} unavailable: {_backend.WHY_NOT_COMPILED}"
         if REQUIRE_EXTENSION:
             pytest.fail(msg)
+        pytest.skip(msg)
+
+
+def compiled_module(name: str):
+    """Import the compiled module ``name`` (e.g. ``"fastquant._kernels._quickcheck"``): a
+    visible skip where the kernels are not built, a FAILURE where they are demanded
+    (``FASTQUANT_REQUIRE_EXTENSION=1``). Never ``pytest.importorskip`` a compiled module: that
+    skips silently even in CI."""
+    import importlib
+
+    try:
+        return importlib.import_module(name)
+    except ImportError as exc:
+        msg = f"compiled module {name} unavailable ({exc})"
+        if REQUIRE_EXTENSION:
+            pytest.fail(msg + " (compiled kernels are demanded: FASTQUANT_REQUIRE_EXTENSION=1)")
         pytest.skip(msg)
 
 
@@ -82,20 +104,40 @@ def _outcome(name, fn, args, kwargs):
             return "raised", type(exc)
 
 
+#: Calls :func:`both` sent down the torch path and found identical (the session summary
+#: prints it: the torch cross-check count).
+TORCH_CROSS_CHECKS = 0
+
+
+def torch_names() -> tuple:
+    """``("torch",)`` where the torch backend can run; where it cannot, nothing, or a failure
+    where torch is demanded (CI): the torch cross-checks must not vanish silently there."""
+    if "torch" in _backend.available():
+        return ("torch",)
+    if DEMANDED:
+        pytest.fail("torch cannot be imported: the torch path is not cross-checked (torch is demanded in CI)")
+    return ()
+
+
 def both(fn, *args, **kwargs):
-    """``fn(*args, **kwargs)`` on every compiled build (see :func:`compiled_names`) and on the
-    numpy backend; asserts the results are identical (or that all raise the same exception
-    type) and returns the numpy one. Inputs are checked to be unchanged by every call."""
-    names = compiled_names()
+    """``fn(*args, **kwargs)`` on every compiled build (see :func:`compiled_names`), on the
+    torch backend (where torch is installed) and on the numpy backend; asserts the results are
+    identical (or that all raise the same exception type) and returns the numpy one. Inputs
+    are checked to be unchanged by every call."""
+    global TORCH_CROSS_CHECKS
+    names = compiled_names() + torch_names()
     before = [a.copy() for a in args if isinstance(a, np.ndarray)]
     kb, rb = _outcome("numpy", fn, args, kwargs)
     for name in names:
+        calls = _backend.TORCH_CALLS
         ka, ra = _outcome(name, fn, args, kwargs)
         assert ka == kb, f"{name} {ka} {ra!r} but numpy {kb} {rb!r}"
         if ka == "raised":
             assert ra is rb, f"{name} raised {ra.__name__} but numpy {rb.__name__}"
         else:
             assert_identical(ra, rb, f"{name} vs numpy")
+        if name == "torch" and _backend.TORCH_CALLS > calls:
+            TORCH_CROSS_CHECKS += 1
     if kb == "raised":
         raise rb(f"every backend raised {rb.__name__}")
     after = [a for a in args if isinstance(a, np.ndarray)]

@@ -3,6 +3,7 @@ import pytest
 
 import fastquant
 from fastquant import _backend
+import _support
 from _support import need_backend
 
 
@@ -22,3 +23,10 @@ def backend(request):
 @pytest.fixture
 def rng():
     return np.random.default_rng(20261123)
+
+
+def pytest_terminal_summary(terminalreporter):
+    if _support.TORCH_CROSS_CHECKS:
+        terminalreporter.write_line(
+            f"torch path: {_support.TORCH_CROSS_CHECKS} calls cross-checked bit for bit against the "
+            "compiled kernels and the NumPy twins (tests/_support.both)")

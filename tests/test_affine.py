@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import fastquant as fq
+from _oracles import require
 from _support import both, float_arrays, params
 
 FLOATS = float_arrays()
@@ -225,7 +226,7 @@ def test_out_is_written_and_returned(rng):
 
 # --- torch --------------------------------------------------------------------------------------------
 def test_torch_in_torch_out():
-    torch = pytest.importorskip("torch")
+    torch = require("torch")
     x = torch.linspace(-3, 3, 24, dtype=torch.float64).reshape(4, 6)
     q = fq.quantize_func(x, torch.full((6,), 0.05), torch.arange(6), 12, axis=1)
     assert isinstance(q, torch.Tensor) and q.dtype == torch.int16
@@ -239,7 +240,7 @@ def test_torch_in_torch_out():
 @pytest.mark.parametrize("n_bits", [2, 5, 8, 13, 16])
 @pytest.mark.parametrize("axis", ["tensor_ties", None, 0, 1, -1])
 def test_agrees_with_torch(n_bits, signed, axis, rng):
-    torch = pytest.importorskip("torch")
+    torch = require("torch")
     x = (rng.standard_normal((33, 17)) * 40).astype(np.float32)
     x[0, :9] = [np.inf, -np.inf, 0.5, 1.5, 2.5, -0.5, -1.5, -2.5, -0.0]
     qmin, qmax = fq.code_range(n_bits, signed=signed)

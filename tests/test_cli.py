@@ -78,8 +78,13 @@ def test_bench_quick_json_has_documented_fields_and_agreement(tmp_path):
         assert row["speedup"] == pytest.approx(row["numpy_s"] / row["cython_s"])
         assert row["gbps"] == pytest.approx(row["bytes"] / row["cython_s"] / 1e9)
         # the streaming-store reference: float32 outputs only, measured in this run
-        if row["op"].startswith("dequantize"):  # the decoders: float32 outputs
-            assert row["out_bytes"] == 4 * row["size"]
+        if row["op"].startswith("gguf.dequantize"):  # GGUF decoders: whole blocks, at most n values
+            assert 0 < row["out_bytes"] <= 4 * row["size"]
+            assert row["stream_s"] > 0 and row["stream_gbps"] > 0
+        elif row["op"].startswith(("dequantize", "floats.decode", "floats.dequantize_mx")):  # float32 outputs
+            mx_ragged = row["op"].startswith("floats.dequantize_mx") and row["size"] % 32
+            values = -(-row["size"] // 32) * 32 if mx_ragged else row["size"]  # MX: whole blocks of 32
+            assert row["out_bytes"] == 4 * values
             assert row["stream_s"] > 0 and row["stream_gbps"] > 0
             assert row["pct_stream"] == pytest.approx(100 * row["stream_s"] / row["cython_s"])
         else:
@@ -109,8 +114,9 @@ BLOCK_KERNELS = "import sys\nsys.modules['fastquant._kernels.int4'] = None  # as
 
 
 def test_bench_without_extension_runs_numpy_and_says_so(tmp_path):
+    # FASTQUANT_BACKEND=numpy: in a source tree, missing kernels are otherwise an ImportError
     res = fq("bench", "--quick", "--sizes", "64", "--ops", "int4", "--json",
-             tmp_path=tmp_path, prelude=BLOCK_KERNELS)
+             tmp_path=tmp_path, prelude=BLOCK_KERNELS, env={"FASTQUANT_BACKEND": "numpy"})
     assert res.returncode == 0, res.stderr
     assert "cython backend is unavailable" in res.stderr
     doc = json.loads(res.stdout)
@@ -204,7 +210,7 @@ def test_bench_threads_reaches_every_case_and_the_stream_reference(monkeypatch):
     seen = []
     monkeypatch.setattr(_threads, "count", lambda threads, size, real=_threads.count: seen.append(threads) or real(threads, size))
     cases = [c for c in C.CASES if c.takes_threads]
-    assert {c.family for c in cases} == {"int4", "embeddings", "affine"}
+    assert {c.family for c in cases} == {"int4", "embeddings", "affine", "gguf", "gguf_encode", "floats", "onnx"}
     rows = runner.run([c for c in cases if c.op in ("dequantize[int8]", "quantize_func[8bit]")], [4096],
                       repeat=1, min_sample=0, threads=2)
     assert seen and set(seen) == {2}
@@ -224,7 +230,7 @@ def test_bench_threads_option(tmp_path):
 # --- the registry -----------------------------------------------------------------------------
 
 def test_every_family_has_cases():
-    assert {c.family for c in C.select()} == {"int4", "embeddings", "affine"}
+    assert {c.family for c in C.select()} == {"int4", "embeddings", "affine", "gguf", "gguf_encode", "floats", "onnx"}
 
 
 def test_a_case_without_its_function_is_an_error():
@@ -239,16 +245,31 @@ def test_case_data_is_seeded_and_sized(case):
         a = case.args(n)
         assert difference(a, case.args(n)) is None
         assert difference(case.args(n, seed=1), a)
-        arrays = [x for x in a if isinstance(x, np.ndarray)]
+        arrays = [x for x in a[:len(a) - len(case.keywords)] if isinstance(x, np.ndarray)]
+        if case.func == "floats.dequantize_mx":  # codes, and their E8M0 scales: one per block of 32
+            assert arrays[1].shape == arrays[0].shape[:-1] + (arrays[0].shape[-1] // 32,)
+            arrays = arrays[:1]
         assert len(arrays) == 1 and arrays[0].flags.c_contiguous
+        if case.func.endswith("_mx") and n % 1024:  # MX: a ragged n is rounded up to whole blocks of 32
+            assert arrays[0].shape == (-(-n // 32), 32)
+            continue
         lengths = [x for x in a if isinstance(x, int) and not isinstance(x, bool)]
         row = 1024 if n == 2048 else n
+        if case.family == "gguf_encode":  # whole 256-value super-blocks: n rounded up to them
+            assert arrays[0].size == -(-n // 256) * 256 and (n % 1024 or arrays[0].shape[-1] == row)
+            continue
         # inputs hold n values (floats, codes), or n packed nibbles/bits whose unpacked row
-        # length (n=, orig_dim=) is passed along
-        if arrays[0].size == n:
+        # length (n=, orig_dim=) is passed along, or GGUF blocks of the row's whole blocks
+        if case.family == "gguf":
+            from fastquant import gguf
+
+            t = gguf.qtype_of(a[1])
+            assert arrays[0].dtype == np.uint8
+            assert gguf.quant_shape_from_byte_shape(arrays[0].shape, t)[-1] == max(t.block_size, row // t.block_size * t.block_size)
+        elif arrays[0].size == n:
             assert arrays[0].shape[-1] == row
         else:
-            per_byte = 2 if case.family == "int4" else 8
+            per_byte = 2 if case.family == "int4" or "nibbles" in case.op else 8
             assert arrays[0].shape[-1] == -(-row // per_byte) and lengths[-1] == row
 
 
@@ -260,7 +281,10 @@ def test_case_bytes_counted(case):
     out = C.main_array(result)
     arrays = [x for x in a if isinstance(x, np.ndarray)]
     assert case.bytes_moved(a, result) == sum(x.nbytes for x in arrays) + out.nbytes
-    assert max(x.size for x in arrays + [out]) == 2048  # n counts the logical values
+    # n counts the logical values (GGUF decode: the decoded floats, its input is bytes; GGUF
+    # encode: the input floats, its output bytes are more or fewer than the values)
+    sizes = {"gguf": [out.size], "gguf_encode": [x.size for x in arrays]}.get(case.family, [x.size for x in arrays + [out]])
+    assert max(sizes) == 2048
 
 
 @pytest.mark.parametrize("text, n, label", [("16", 16, "16"), ("4K", 4096, "4K"), ("1m", 2**20, "1M"),
@@ -273,3 +297,85 @@ def test_sizes(text, n, label):
 def test_bad_sizes(text):
     with pytest.raises(ValueError, match="size"):
         C.parse_size(text)
+
+
+# --- what a newcomer meets: the legend, a closed pipe, a bad --ops, every build in info ------
+
+def test_bench_table_is_followed_by_a_legend_of_every_column(tmp_path):
+    res = fq("bench", "--quick", "--sizes", "16", "--ops", "pack_int4_to_int8", "--no-out", "--repeat", "1",
+             tmp_path=tmp_path, env={"FASTQUANT_BACKEND": "numpy"} if "cython" not in _backend.available() else None)
+    assert res.returncode == 0, res.stderr
+    legend = res.stdout[res.stdout.index("agreement"):]
+    for column in ("numpy, cython", "speedup", "GB/s", "copy GB/s", "% copy", "stream GB/s", "% stream", "same"):
+        assert f"\n  {column} " in legend, column
+    assert "exceed 100%" in legend  # why % stream can pass 100% at in-cache sizes
+
+
+def _closed_pipe_run(args, tmp_path) -> subprocess.CompletedProcess:
+    """``python -m fastquant ARGS`` writing into a pipe whose reader has already gone, as in
+    ``fastquant bench | head -2`` once head has its lines (deterministic: closed first)."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("FASTQUANT_")}
+    environ["PYTHONPATH"] = PACKAGE_PARENT
+    if "cython" not in _backend.available():
+        environ["FASTQUANT_BACKEND"] = "numpy"
+    try:
+        return subprocess.run([sys.executable, "-m", "fastquant", *args], cwd=tmp_path, env=environ,
+                              stdout=write_end, stderr=subprocess.PIPE, text=True, timeout=120)
+    finally:
+        os.close(write_end)
+
+
+@pytest.mark.parametrize("args", [
+    ["bench", "--sizes", "16", "--ops", "pack_int4_to_int8", "--no-out", "--repeat", "1", "-q"],
+    ["bench", "--sizes", "16", "--ops", "pack_int4_to_int8", "--repeat", "1", "-q", "--json"],
+    ["bench", "--list"],
+    ["info"],
+    ["--help"],
+], ids=["bench", "bench-json", "list", "info", "help"])
+def test_a_closed_stdout_is_no_error(args, tmp_path):
+    res = _closed_pipe_run(args, tmp_path)
+    assert res.returncode == 0, res.stderr
+    assert "Traceback" not in res.stderr and "BrokenPipe" not in res.stderr and "Exception ignored" not in res.stderr
+
+
+def test_ops_matching_nothing_lists_the_valid_names(capsys):
+    assert main(["bench", "--ops", "bogus"]) == 2
+    err = capsys.readouterr().err
+    assert "no case matches --ops bogus" in err
+    for case in C.CASES:
+        assert f"\n  {case.op}" in err, case.op
+    for family in {c.family for c in C.CASES}:
+        assert family in err.splitlines()[0], family
+
+
+def test_info_lists_every_compiled_build_and_the_one_in_use(tmp_path):
+    """Every ``fastquant/_kernels*`` folder holding compiled modules (all builds, and helpers
+    such as _membench), straight from the file system; the build behind "cython" marked."""
+    from importlib.machinery import EXTENSION_SUFFIXES
+
+    package = Path(fastquant.__file__).resolve().parent
+    on_disk = {}
+    for folder in package.glob("_kernels*"):
+        mods = sorted(f.name.split(".")[0] for f in folder.iterdir() if f.name.endswith(tuple(EXTENSION_SUFFIXES)))
+        if mods:
+            on_disk[f"fastquant.{folder.name}"] = mods
+    res = fq("info", "--json", tmp_path=tmp_path,
+             env={"FASTQUANT_BACKEND": "numpy"} if "cython" not in _backend.available() else None)
+    assert res.returncode == 0, res.stderr
+    data = json.loads(res.stdout)
+    assert {b["package"]: b["modules"] for b in data["compiled_builds"]} == on_disk
+    assert sorted(data["compiled_modules"]) == sorted(
+        str(package / p.split(".")[-1] / f) for p in on_disk for f in os.listdir(package / p.split(".")[-1])
+        if f.endswith(tuple(EXTENSION_SUFFIXES)))
+    in_use = [b["package"] for b in data["compiled_builds"] if b["in_use"]]
+    if "cython" in _backend.available():
+        assert in_use == [_backend._BUILD_PACKAGES[_backend.CPU_BUILD]]
+        assert len(on_disk) >= 1 and "_membench" in on_disk["fastquant._kernels"]
+        text = fq("info", tmp_path=tmp_path).stdout
+        for name in on_disk:
+            assert name in text
+        assert "(in use)" in text
+    else:
+        assert in_use == []

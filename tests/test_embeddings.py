@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import fastquant as fq
+from _oracles import require
 from _support import both, float_arrays, params
 
 FLOATS = float_arrays()
@@ -354,7 +355,7 @@ def test_property_floats_survive_encode_decode(x, precision):
 
 # --- torch -----------------------------------------------------------------------------------
 def test_torch_in_torch_out():
-    torch = pytest.importorskip("torch")
+    torch = require("torch")
     x = torch.tensor([EMBED_FLOAT, EMBED_FLOAT[::-1]])
     for precision in PRECISIONS:
         q = both(fq.quantize_embeddings, x, precision)
@@ -368,7 +369,7 @@ def test_torch_in_torch_out():
 
 
 def test_torch_float8_through_fp8():
-    torch = pytest.importorskip("torch")
+    torch = require("torch")
     if not hasattr(torch, "float8_e4m3fn"):
         pytest.skip("this torch has no float8_e4m3fn")
     t = torch.tensor([0.5, -1.75, 448.0, 0.0]).to(torch.float8_e4m3fn)

@@ -57,6 +57,10 @@ if ! "$PY" -c "import atheris" 2>/dev/null; then
     "${PYTHON:-python}" -m venv --system-site-packages "$VENV"
     "$VENV/bin/pip" install -q atheris
 fi
+# the numcodecs codecs' target needs numcodecs (tools/fuzz/targets.py drops it without)
+if ! "$PY" -c "import numcodecs" 2>/dev/null; then
+    "$VENV/bin/pip" install -q numcodecs || echo "fuzz.sh: numcodecs not installed: no numcodecs_decode target" >&2
+fi
 cd "$ROOT"
 # built by the base interpreter: the venv may carry an older setuptools that rejects pyproject.toml
 "${PYTHON:-python}" setup.py -q build_ext --inplace >"$ROOT/build/fuzz-build.log" 2>&1 || { cat "$ROOT/build/fuzz-build.log" >&2; exit 1; }

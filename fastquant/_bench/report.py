@@ -26,6 +26,21 @@ def seconds(t: Optional[float]) -> str:
     raise AssertionError  # pragma: no cover
 
 
+#: Printed after the table: what each column means (the docs' benchmarks page says more).
+LEGEND = """\
+columns:
+  numpy, cython  median time per call on each backend
+  speedup        numpy / cython
+  GB/s           (input + output bytes) / cython time, in 10**9 bytes per second
+  copy GB/s      np.copyto moving the same number of bytes, timed in this run
+  % copy         copy time / cython time: a yardstick, not a ceiling (over 100% happens)
+  stream GB/s    a write-only streaming-store fill of the output bytes (float32 outputs)
+  % stream       fill time / cython time: near 100% at sizes beyond the caches means the
+                 decoder writes at memory bandwidth; outputs that fit in the caches (4K,
+                 often 1M) exceed 100%, as stores into cache beat streaming to memory
+  same           yes = both backends' outputs bit-identical (NO fails the run: exit 1)
+  size           elements (K, M = 1024, 1024**2); out= rows write a preallocated output"""
+
 COLUMNS = (("op", "<"), ("size", ">"), ("numpy", ">"), ("cython", ">"), ("speedup", ">"),
            ("GB/s", ">"), ("copy GB/s", ">"), ("% copy", ">"), ("stream GB/s", ">"), ("% stream", ">"),
            ("same", ">"))

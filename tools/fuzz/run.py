@@ -3,9 +3,10 @@
     python tools/fuzz/run.py TARGET [libFuzzer flags, e.g. -max_total_time=60 corpus_dir]
 
 Every input is decoded into a call by ``targets.TARGETS[TARGET]`` and run on every compiled
-build this CPU runs (baseline, x86-64-v3, x86-64-v4) and on the numpy backend: the results
-must be identical (dtype, shape, bytes) or both calls must
-raise the same ValueError/TypeError; inputs must be unchanged. Anything else (another
+build this CPU runs (baseline, x86-64-v3, x86-64-v4), on the numpy backend, and on the torch
+backend where torch is installed (the torch path on CPU tensors, fastquant/_torch): the
+results must be identical (dtype, shape, bytes) or all calls must raise the same
+ValueError/TypeError; inputs must be unchanged. Anything else (another
 exception, a mismatch, a crash, a sanitizer report) stops the run and leaves a crash-* file
 that reproduces it: ``python tools/fuzz/run.py TARGET crash-...``.
 The Python code of fastquant is instrumented for coverage; the kernels are not (atheris needs
@@ -33,6 +34,8 @@ with atheris.instrument_imports(include=["fastquant", "targets"]):
 if fq._backend._COMPILED is None:
     raise SystemExit(f"fuzz: the compiled kernels are not importable ({fq._backend.WHY_NOT_COMPILED})")
 
+BACKENDS = (*fq._backend.builds(), "numpy") + (("torch",) if "torch" in fq._backend.available() else ())
+
 
 def _outcome(fn, kwargs):
     try:
@@ -55,8 +58,7 @@ def one_input(build, data: bytes) -> None:
     fn, kwargs = build(fdp)
     before = {k: v.copy() for k, v in kwargs.items() if isinstance(v, np.ndarray) and k != "out"}
     outcomes = []
-    names = (*fq._backend.builds(), "numpy")
-    for name in names:
+    for name in BACKENDS:
         if isinstance(kwargs.get("out"), np.ndarray):
             kwargs["out"][...] = 0  # same starting bytes for every backend
         with fq.use_backend(name):
@@ -64,11 +66,11 @@ def one_input(build, data: bytes) -> None:
         outcomes.append((kind, value.copy() if kind == "ok" else value))
         for k, v in before.items():
             _same(kwargs[k], v, f"input {k} after the {name} call")
-    kb, rb = outcomes[-1]
-    for name, (ka, ra) in zip(names, outcomes):
-        assert ka == kb, f"{name} {ka} {ra!r} but numpy {kb} {rb!r} for {kwargs!r}"
+    ka, ra = outcomes[0]
+    for name, (kb, rb) in zip(BACKENDS[1:], outcomes[1:]):
+        assert ka == kb, f"{BACKENDS[0]} {ka} {ra!r} but {name} {kb} {rb!r} for {kwargs!r}"
         if ka == "raised":
-            assert ra is rb, f"{name} raised {ra.__name__}, numpy {rb.__name__} for {kwargs!r}"
+            assert ra is rb, f"{BACKENDS[0]} raised {ra.__name__}, {name} {rb.__name__} for {kwargs!r}"
         else:
             _same(ra, rb, f"{name} result for {kwargs!r}")
 

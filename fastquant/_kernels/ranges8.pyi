@@ -1,0 +1,19 @@
+# The compiled calibrated int8/uint8 kernels (csrc/ranges8.pyx); fastquant/_twins/ranges8.py has
+# the same signatures. params: float32 (2, D), starts row and steps row.
+import numpy as np
+
+__all__ = [
+    "ranges8_params",
+    "ranges8_minmax",
+    "ranges8_int8_encode",
+    "ranges8_uint8_encode",
+    "ranges8_int8_decode",
+    "ranges8_uint8_decode",
+]
+
+def ranges8_params(ranges: np.ndarray, params: np.ndarray) -> int: ...
+def ranges8_minmax(src: np.ndarray, out: np.ndarray) -> int: ...
+def ranges8_int8_encode(src: np.ndarray, out: np.ndarray, params: np.ndarray) -> int: ...
+def ranges8_uint8_encode(src: np.ndarray, out: np.ndarray, params: np.ndarray) -> int: ...
+def ranges8_int8_decode(src: np.ndarray, out: np.ndarray, params: np.ndarray, stream: bool = False) -> None: ...
+def ranges8_uint8_decode(src: np.ndarray, out: np.ndarray, params: np.ndarray, stream: bool = False) -> None: ...

@@ -1,0 +1,187 @@
+"""Shared by the storage tests (numcodecs, Zarr, dask): the modules they need, the codec cases,
+an independent reference of every codec's stored bytes, and the environment of a fresh
+process that finds fastquant's codecs through its entry points alone.
+
+The integrations are test dependencies (the ``test`` extra installs them on Python >= 3.11):
+where they cannot exist (Python 3.10) the modules skip; elsewhere a missing one skips on a
+developer's machine and FAILS where oracles are demanded (CI), as ``_oracles.require`` does.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.metadata
+import math
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from _oracles import DEMANDED
+
+ROOT = Path(__file__).resolve().parent.parent
+PYPROJECT = ROOT / "pyproject.toml"
+
+
+def need(*modules: str) -> list:
+    """Import ``modules`` at a test module's top, or skip the module (fail it where demanded)."""
+    if sys.version_info < (3, 11):
+        pytest.skip("zarr 3.1 (and the dask versions tested) need Python >= 3.11", allow_module_level=True)
+    found = []
+    for name in modules:
+        try:
+            found.append(importlib.import_module(name))
+        except ImportError as exc:
+            msg = f"storage test dependency unavailable: {name} ({exc}); pip install '.[test]'"
+            if DEMANDED:
+                pytest.fail(msg + " (demanded here: CI or FASTQUANT_REQUIRE_ORACLES=1)", pytrace=False)
+            pytest.skip(msg, allow_module_level=True)
+    return found
+
+
+# ---------------------------------------------------------------- codec cases
+
+#: (label, codec id, config) for every codec and mode; ``dim`` is filled in per array.
+CASES = [
+    ("affine_i8", "fastquant.affine", dict(scale=0.004, zero_point=-3)),
+    ("affine_u12", "fastquant.affine", dict(scale=0.0007, zero_point=2048, n_bits=12, signed=False)),
+    ("int8", "fastquant.int8", {}),
+    ("uint8", "fastquant.uint8", {}),
+    ("binary", "fastquant.binary", dict(dim=None)),
+    ("ubinary", "fastquant.ubinary", dict(dim=None)),
+    ("int4_scale", "fastquant.int4", dict(dim=None, scale=0.05, zero_point=1)),
+    ("int4_chunk", "fastquant.int4", dict(dim=None)),
+    ("int4_chunk_absmax", "fastquant.int4", dict(dim=None, scale_method="absmax")),
+]
+
+
+def config(case_config: dict, dim: int) -> dict:
+    return {k: (dim if k == "dim" else v) for k, v in case_config.items()}
+
+
+def embeddings(rng, shape) -> np.ndarray:
+    """float32 values with everything a codec must get right: saturation beyond the code
+    range, exact .5 ties, zeros of both signs."""
+    x = (rng.standard_normal(shape) * 0.45).astype(np.float32)
+    flat = x.reshape(-1)
+    flat[::53] = 3.0  # beyond every code range: saturates
+    flat[7::61] = -0.0
+    flat[11::67] = np.float32(0.5) / np.float32(127)  # an int8 tie
+    return x
+
+
+# ---------------------------------------------------------------- independent reference
+
+def _round(v):
+    return np.round(v)  # half to even, as the SPEC says
+
+
+def reference_codes(codec_id: str, cfg: dict, chunk: np.ndarray) -> np.ndarray:
+    """The codes a codec stores for one float32 chunk, from the SPEC's formulas written here
+    with NumPy (never with fastquant): the layout oracle of each codec."""
+    x = chunk.astype(np.float32)
+    f = np.float32
+    if codec_id == "fastquant.affine":
+        n, signed = cfg.get("n_bits", 8), cfg.get("signed", True)
+        lo, hi = (-(2 ** (n - 1)), 2 ** (n - 1) - 1) if signed else (0, 2**n - 1)
+        q = np.clip(_round(x / f(cfg["scale"]) + f(cfg.get("zero_point", 0))), lo, hi)
+        dtype = ("<i1" if n <= 8 else "<i2") if signed else ("<u1" if n <= 8 else "<u2")
+        return q.astype(dtype)
+    if codec_id == "fastquant.int8":
+        return np.clip(_round(x * f(127)), -128, 127).astype(np.int8)
+    if codec_id == "fastquant.uint8":
+        return np.clip(_round((x + f(1)) * f(127.5)), 0, 255).astype(np.uint8)
+    if codec_id in ("fastquant.binary", "fastquant.ubinary"):
+        bits = np.packbits(x > 0, axis=-1)  # MSB first, zero pad
+        return (bits.astype(np.int16) - 128).astype(np.int8) if codec_id == "fastquant.binary" else bits
+    if codec_id == "fastquant.int4":
+        if cfg.get("scale") is not None:
+            scale, zp = f(cfg["scale"]), cfg.get("zero_point", 0)
+        else:
+            if cfg.get("scale_method", "minmax") == "minmax":
+                scale = (x.max() - x.min()) / f(15)
+            else:
+                scale = np.abs(x).max() / f(7)
+            scale = f(1) if scale == 0 else f(scale)
+            zp = 0
+        q = np.clip(_round(x / scale + f(zp)), -8, 7).astype(np.int16)
+        if q.shape[-1] % 2:
+            q = np.concatenate([q, np.zeros(q.shape[:-1] + (1,), np.int16)], axis=-1)
+        packed = ((q[..., 0::2] & 0xF) | ((q[..., 1::2] & 0xF) << 4)).astype(np.uint8)
+        if cfg.get("scale") is not None:
+            return packed.view(np.int8)
+        return np.concatenate([np.array([scale], "<f4").view(np.uint8), packed.reshape(-1)])
+    raise AssertionError(codec_id)
+
+
+def chunks_of(x: np.ndarray, chunks: tuple):
+    """``(index, chunk)`` for every chunk of ``x`` as Zarr stores it: edge chunks padded with
+    the fill value 0 to the full chunk shape."""
+    grid = [range(math.ceil(n / c)) for n, c in zip(x.shape, chunks)]
+    for idx in np.ndindex(*[len(g) for g in grid]):
+        sl = tuple(slice(i * c, (i + 1) * c) for i, c in zip(idx, chunks))
+        block = np.zeros(chunks, np.float32)
+        part = x[sl]
+        block[tuple(slice(0, n) for n in part.shape)] = part
+        yield idx, sl, block
+
+
+# ---------------------------------------------------------------- entry points
+
+GROUPS = ("numcodecs.codecs", "zarr.codecs")
+
+
+def expected_entry_points() -> dict:
+    """What the entry point tables must hold: every codec of fastquant.numcodecs.CODECS and
+    fastquant.zarr3.CODECS, by id."""
+    from fastquant import numcodecs as fnc
+    from fastquant import zarr3 as fz
+
+    return {
+        "numcodecs.codecs": {cid: f"fastquant.numcodecs:{cls.__name__}" for cid, cls in fnc.CODECS.items()},
+        "zarr.codecs": {cid: f"fastquant.zarr3:{cls.__name__}" for cid, cls in fz.CODECS.items()},
+    }
+
+
+def declared_entry_points() -> dict | None:
+    """The tables of pyproject.toml (None without a source tree next to the tests)."""
+    if not PYPROJECT.is_file():
+        return None
+    import tomllib
+
+    tables = tomllib.loads(PYPROJECT.read_text(encoding="utf-8"))["project"].get("entry-points", {})
+    return {group: dict(tables.get(group, {})) for group in GROUPS}
+
+
+def installed_entry_points() -> dict:
+    """fastquant's entry points as ``importlib.metadata`` sees them in this environment."""
+    eps = importlib.metadata.entry_points()
+    return {group: {ep.name: ep.value for ep in eps.select(group=group) if ep.value.startswith("fastquant.")}
+            for group in GROUPS}
+
+
+def fresh_process_path(tmp_path: Path) -> list:
+    """``sys.path`` entries for a fresh process that finds fastquant's codecs through entry
+    points alone: the installed ones (CI installs the package: jobs 1, 3 and 4), or, in a
+    developer's in-place build, a temporary ``fastquant-*.dist-info`` holding pyproject.toml's
+    tables (the same entry points an install writes). In CI missing entry points FAIL."""
+    want = expected_entry_points()
+    if installed_entry_points() == want:
+        return []
+    if DEMANDED:
+        pytest.fail(f"fastquant's entry points are not installed (want {want}, importlib.metadata sees "
+                    f"{installed_entry_points()}): CI must test the installed package", pytrace=False)
+    declared = declared_entry_points()
+    if declared is None:
+        pytest.skip("fastquant is not installed and no pyproject.toml is next to the tests")
+    meta = tmp_path / "entry-points"
+    info = meta / "fastquant-0.0.0+intree.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: fastquant\nVersion: 0.0.0+intree\n")
+    lines = []
+    for group, table in declared.items():
+        lines.append(f"[{group}]")
+        lines += [f"{name} = {value}" for name, value in table.items()]
+    (info / "entry_points.txt").write_text("\n".join(lines) + "\n")
+    return [str(meta)]

@@ -1,0 +1,116 @@
+"""fastquant.dask: every function on dask arrays of many chunkings equals the NumPy function on
+the whole array, byte for byte (the NumPy functions are checked against their oracles in their
+own tests), on every backend; wrong chunkings and arguments fail before anything runs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from _storage import embeddings, need
+from _support import assert_identical, both
+
+(dask,) = need("dask")
+
+import dask.array as da  # noqa: E402
+
+import fastquant as fq  # noqa: E402
+import fastquant.dask as fqd  # noqa: E402
+
+SHAPE = (29, 48)
+CHUNKINGS = {"one": SHAPE, "rows": (7, 48), "grid8": (10, 16), "grid_odd_last": (5, (24, 16, 8))}
+
+
+def byte_chunkings(shape) -> list:
+    """Chunkings of codes whose last axis has ``m`` bytes: any split works for unpacking."""
+    m = shape[-1]
+    return [-1, (6, 2), ((10, shape[0] - 10), (1, m - 3, 2))]
+
+
+def _same(lazy, numpy_result):
+    with dask.config.set(scheduler="synchronous"):
+        if isinstance(numpy_result, tuple):
+            assert isinstance(lazy, tuple) and len(lazy) == len(numpy_result)
+            assert_identical(lazy[0].compute(), numpy_result[0])
+            assert_identical(lazy[1:], numpy_result[1:])
+            return numpy_result
+        assert isinstance(lazy, da.Array)
+        assert lazy.dtype == numpy_result.dtype and lazy.shape == numpy_result.shape
+        assert_identical(lazy.compute(), numpy_result)
+    return numpy_result
+
+
+def _check(dask_fn, numpy_fn, x_np, chunks, *args, **kwargs):
+    """``dask_fn`` on ``x_np`` chunked as given equals ``numpy_fn`` on the whole array; both
+    computed on every backend (and the backends agree)."""
+    x = da.from_array(x_np, chunks=chunks)
+    expected = both(lambda a: numpy_fn(a, *args, **kwargs), x_np)
+    both(lambda a: _same(dask_fn(x, *args, **kwargs), expected), x_np)
+
+
+@pytest.fixture(scope="module")
+def data():
+    return embeddings(np.random.default_rng(77), SHAPE)
+
+
+@pytest.mark.parametrize("chunks", CHUNKINGS.values(), ids=CHUNKINGS.keys())
+@pytest.mark.parametrize("precision", ["int8", "uint8", "binary", "ubinary"])
+def test_embeddings(data, precision, chunks):
+    _check(fqd.quantize_embeddings, fq.quantize_embeddings, data, chunks, precision)
+    q = fq.quantize_embeddings(data, precision)
+    dim = SHAPE[1] if precision in ("binary", "ubinary") else None
+    for qchunks in byte_chunkings(q.shape):
+        _check(fqd.dequantize, fq.dequantize, q, qchunks, precision, dim)
+
+
+def test_sign_bits_of_an_odd_dimension(data):
+    x = data[:, :45]
+    _check(fqd.quantize_embeddings, fq.quantize_embeddings, x, (8, (16, 24, 5)), "binary")
+    q = fq.quantize_embeddings(x, "ubinary")
+    _check(fqd.dequantize, fq.dequantize, q, (8, (2, 3, 1)), "ubinary", 45)
+    _check(fqd.dequantize, fq.dequantize, q, (8, -1), "ubinary", 41)
+
+
+@pytest.mark.parametrize("scale_method", ["minmax", "absmax"])
+@pytest.mark.parametrize("chunks", CHUNKINGS.values(), ids=CHUNKINGS.keys())
+def test_int4(data, chunks, scale_method):
+    """The scale comes from dask reductions first; it equals the whole array's."""
+    _check(fqd.quantize_to_int4, fq.quantize_to_int4, data, chunks, scale_method)
+    _check(fqd.quantize_to_packed_int4, fq.quantize_to_packed_int4, data, chunks, scale_method)
+    q, scale, _ = fq.quantize_to_int4(data, scale_method)
+    _check(fqd.dequantize_from_int4, fq.dequantize_from_int4, q, chunks, scale, 2)
+    _check(fqd.pack_int4_to_int8, fq.pack_int4_to_int8, q, chunks)
+
+
+@pytest.mark.parametrize("n", [None, 47, 48])
+def test_int4_unpack(data, n):
+    q, scale, _ = fq.quantize_to_int4(data[:, :47])
+    packed = fq.pack_int4_to_int8(q)
+    for qchunks in byte_chunkings(packed.shape):
+        _check(fqd.unpack_int8_to_int4, fq.unpack_int8_to_int4, packed, qchunks, n)
+        _check(fqd.dequantize_packed_int4, fq.dequantize_packed_int4, packed, qchunks, scale, -1, n)
+
+
+def test_int4_scale_spans_chunks():
+    """A range whose ends lie in different chunks (per-chunk scales would differ)."""
+    x = np.linspace(-1, 3, 64, dtype=np.float32).reshape(8, 8)
+    _check(fqd.quantize_to_int4, fq.quantize_to_int4, x, (2, 4))
+    _check(fqd.quantize_to_packed_int4, fq.quantize_to_packed_int4, x.astype(np.float64) * 1.1, (4, 2), "absmax")
+
+
+@pytest.mark.parametrize("chunks", CHUNKINGS.values(), ids=CHUNKINGS.keys())
+def test_affine(data, chunks, rng):
+    _check(fqd.quantize_func, fq.quantize_func, data, chunks, 0.01, 3)
+    _check(fqd.quantize_func, fq.quantize_func, data, chunks, 0.001, 100, 12, signed=False)
+    scales = rng.uniform(0.002, 0.02, SHAPE[1]).astype(np.float32)
+    zps = rng.integers(-20, 20, SHAPE[1]).astype(np.int32)
+    _check(fqd.quantize_func, fq.quantize_func, data, chunks, scales, zps, 7, axis=1)
+    _check(fqd.quantize_func, fq.quantize_func, data, chunks, scales[:29], 5, axis=-2)
+    codes = fq.quantize_func(data, scales, zps, 7, axis=1)
+    _check(fqd.dequantize_func, fq.dequantize_func, codes, chunks, scales, zps, axis=1)
+    _check(fqd.dequantize_func, fq.dequantize_func, codes, chunks, 0.5, -2)
+
+
+def test_numpy_input_is_accepted(data):
+    assert_identical(fqd.quantize_embeddings(data, "int8").compute(scheduler="synchronous"),
+                     fq.quantize_embeddings(data, "int8"))

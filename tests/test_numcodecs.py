@@ -1,0 +1,132 @@
+"""fastquant.numcodecs: every codec stores the bytes the SPEC's formulas give (a reference
+written here with NumPy, and numcodecs' own FixedScaleOffset / PackBits where they do the same
+job), decodes to exactly what the public decoder gives, on every backend, and round-trips its
+config through numcodecs' registry and JSON."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from _storage import CASES, config, embeddings, need, reference_codes
+from _support import assert_identical, both
+
+(numcodecs,) = need("numcodecs")
+
+import fastquant as fq  # noqa: E402
+from fastquant import numcodecs as fnc  # noqa: E402
+
+SHAPES = [(37,), (6, 37), (3, 4, 16), (5, 1)]
+
+
+def _codec(codec_id, cfg, dim):
+    return numcodecs.get_codec({"id": codec_id, **config(cfg, dim)})
+
+
+def _in_memory_decode(codec, codes):
+    """What the public decoder gives for ``codes`` (the codec must give exactly this)."""
+    cid = codec.codec_id
+    if cid == "fastquant.affine":
+        return fq.dequantize_func(codes, codec.scale, codec.zero_point)
+    if cid in ("fastquant.int8", "fastquant.uint8"):
+        return fq.dequantize(codes, cid.split(".")[1])
+    if cid in ("fastquant.binary", "fastquant.ubinary"):
+        return fq.dequantize(codes, cid.split(".")[1], orig_dim=codec.dim)
+    if codec.scale is not None:
+        return fq.dequantize_packed_int4(codes, codec.scale, codec.zero_point, codec.dim)
+    scale = float(codes[:4].view("<f4")[0])
+    return fq.dequantize_packed_int4(codes[4:].view(np.int8).reshape(-1, (codec.dim + 1) // 2), scale, 0, codec.dim)
+
+
+@pytest.mark.parametrize("shape", SHAPES, ids=str)
+@pytest.mark.parametrize("label,codec_id,cfg", CASES, ids=[c[0] for c in CASES])
+def test_codes_match_the_reference_and_decode_matches_the_public_decoder(label, codec_id, cfg, shape, rng):
+    x = embeddings(rng, shape)
+    codec = _codec(codec_id, cfg, shape[-1])
+    codes = both(codec.encode, x)
+    assert_identical(codes, reference_codes(codec_id, config(cfg, shape[-1]), x))
+    values = both(codec.decode, codes)
+    assert_identical(values, _in_memory_decode(codec, codes))
+    # from the flat bytes, as Zarr format 2 hands them over: the same values
+    flat = both(codec.decode, np.frombuffer(codes.tobytes(), np.uint8))
+    assert_identical(flat.reshape(-1), values.reshape(-1))
+    assert flat.size == x.size and flat.dtype == np.float32
+
+
+@pytest.mark.parametrize("label,codec_id,cfg", CASES, ids=[c[0] for c in CASES])
+def test_config_round_trips_through_json_and_the_registry(label, codec_id, cfg):
+    codec = _codec(codec_id, cfg, 37)
+    conf = codec.get_config()
+    assert conf["id"] == codec_id
+    again = numcodecs.get_codec(json.loads(json.dumps(conf)))
+    assert type(again) is type(codec) and again == codec and again.get_config() == conf
+    assert type(codec).from_config({k: v for k, v in conf.items() if k != "id"}) == codec
+    assert repr(again) == repr(codec)
+    x = embeddings(np.random.default_rng(5), (3, 37))
+    assert_identical(again.encode(x), codec.encode(x))
+
+
+def test_affine_saturates_where_fixedscaleoffset_wraps():
+    """The issue's example: 5, 6, -6 at scale 25 to int8. numcodecs' FixedScaleOffset wraps
+    around (125, -106, 106); the affine codec saturates (125, 127, -128)."""
+    x = np.array([5, 6, -6], np.float32)
+    wrapped = numcodecs.FixedScaleOffset(offset=0, scale=25, dtype="<f4", astype="i1").encode(x)
+    assert wrapped.tolist() == [125, -106, 106]
+    assert both(fnc.Affine(scale=1 / 25).encode, x).tolist() == [125, 127, -128]
+
+
+def test_int8_and_uint8_equal_fixedscaleoffset_within_range(rng):
+    """Within the code range numcodecs' FixedScaleOffset computes the same codes."""
+    x = np.clip(rng.standard_normal(4096).astype(np.float32) * 0.4, -1, 1)
+    assert_identical(both(fnc.Int8().encode, x), numcodecs.FixedScaleOffset(0, 127, "<f4", astype="i1").encode(x))
+    assert_identical(both(fnc.UInt8().encode, x), numcodecs.FixedScaleOffset(-1, 127.5, "<f4", astype="u1").encode(x))
+
+
+def test_ubinary_equals_packbits_of_the_signs(rng):
+    """numcodecs' PackBits of ``x > 0`` (after its one-byte pad count) is the ubinary codes."""
+    x = rng.standard_normal((9, 64)).astype(np.float32)
+    packed = numcodecs.PackBits().encode(x > 0)
+    assert packed[0] == 0
+    assert_identical(both(fnc.UBinary(dim=64).encode, x).reshape(-1), packed[1:])
+
+
+def test_decode_into_out(rng):
+    x = embeddings(rng, (4, 21))
+    for codec in (fnc.Int4(dim=21, scale=0.1), fnc.Binary(dim=21), fnc.Affine(scale=0.01)):
+        out = np.full(x.shape, np.nan, np.float32)
+        res = codec.decode(codec.encode(x), out=out)
+        assert res is out
+        assert_identical(out, codec.decode(codec.encode(x)))
+
+
+def test_fortran_ordered_chunks(rng):
+    """Zarr format 2 with order="F" hands over Fortran-ordered chunks and reshapes the decoded
+    buffer in that order: element-wise codecs keep the memory order; row codecs refuse."""
+    x = np.asfortranarray(embeddings(rng, (8, 6)))
+    codec = fnc.Int8()
+    codes = codec.encode(x)
+    flat = np.frombuffer(numcodecs.compat.ensure_bytes(codes), np.int8)
+    assert_identical(flat, fq.quantize_embeddings(x, "int8").ravel(order="F"))
+    decoded = codec.decode(flat).reshape(x.shape, order="F")
+    assert_identical(decoded, fq.dequantize(fq.quantize_embeddings(x, "int8"), "int8"))
+    with pytest.raises(ValueError, match="^buf: expected a C-ordered chunk"):
+        fnc.Binary(dim=6).encode(x)
+
+
+def test_every_codec_is_registered_with_numcodecs():
+    from numcodecs.registry import codec_registry
+
+    assert set(fnc.CODECS) == {c[1] for c in CASES}
+    for codec_id, cls in fnc.CODECS.items():
+        assert cls.codec_id == codec_id and codec_id.startswith("fastquant.")
+        assert codec_registry[codec_id] is cls
+
+
+def test_codes_of_the_other_byte_order_decode_as_they_are(rng):
+    x = embeddings(rng, (3, 10))
+    codec = fnc.Affine(scale=0.001, zero_point=7, n_bits=12)
+    codes = codec.encode(x)
+    assert codes.dtype == np.dtype("<i2")
+    assert_identical(codec.decode(codes.astype(">i2")), codec.decode(codes))
