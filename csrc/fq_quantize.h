@@ -26,8 +26,10 @@
  * error bound, the block is done. Otherwise (an element near a boundary, a NaN, an inf, a
  * huge value) the block is recomputed by true division, which is exact by construction.
  * AVX-512 (the x86-64-v4 build) and AVX2 + FMA (v3) compute both the multiply and the
- * division paths 16 / 8 lanes at a time for R = round, offset = 0, zp = 0 (affine and int4);
- * SSE2 (baseline) the multiply path for 8-bit codes; plain C does everything else, and is the
+ * division paths 16 / 8 lanes at a time for R = round, offset = 0 (affine, int4, and ONNX
+ * with its zero point added after rounding: codes clamp to [lo - zp, hi - zp] as int32, then
+ * zp is added, before the exact saturating packs); SSE2 (baseline) the multiply path for 8-bit
+ * codes; plain C does everything else, and is the
  * whole implementation off x86 (-DFQ_NO_SIMD builds it on x86 too). All give the same bits.
  *
  * ---- The proof (why multiplying gives the division's code) --------------------------------
@@ -118,7 +120,7 @@ typedef struct {
     float slack;      /* round: |c' - rne(c')| < slack proves the element */
     float near_lo, near_hi; /* floor: near_lo < c' - floor(c') < near_hi proves it */
     int mode;         /* FQ_Q_ROUND or FQ_Q_FLOOR */
-    int simd;         /* 1: the SIMD paths apply (round, no offset, no zp, SIMD compiled) */
+    int simd;         /* 1: the SIMD paths apply (round, no offset, SIMD compiled) */
     int exact;        /* 1: inv * scale == 1 exactly (a power-of-two scale): x * inv and x / scale
                        * are the same real number, rounded alike, so the "division" path
                        * multiplies and nothing needs proving */
@@ -166,7 +168,7 @@ FQ_INLINE int fq_quant_init(fq_quant *q, float scale, float offset, float zf, in
 #if defined(FQ_Q_AVX512) || defined(FQ_Q_AVX2)
     { /* where the vector "division" path exists to take it */
         float r = fq_quant_lane_inv(scale);
-        q->exact = mode == FQ_Q_ROUND && offset == 0.0f && zp == 0 && r != 0.0f
+        q->exact = mode == FQ_Q_ROUND && offset == 0.0f && r != 0.0f
                    && (double)r * (double)scale == 1.0;
     }
 #endif
@@ -179,7 +181,7 @@ FQ_INLINE int fq_quant_init(fq_quant *q, float scale, float offset, float zf, in
         q->near_hi = fq_q_down(1.0 - sigma);
     }
 #if defined(FQ_Q_AVX512) || defined(FQ_Q_AVX2) || defined(FQ_Q_SSE2)
-    q->simd = mode == FQ_Q_ROUND && offset == 0.0f && zp == 0;
+    q->simd = mode == FQ_Q_ROUND && offset == 0.0f;
 #endif
     return 0;
 }
@@ -257,7 +259,7 @@ FQ_Q_C_FUNCS(uint8_t, u8)
 FQ_Q_C_FUNCS(int16_t, i16)
 FQ_Q_C_FUNCS(uint16_t, u16)
 
-/* ---- SIMD (round, offset 0, zp 0) ---------------------------------------------------------
+/* ---- SIMD (round, offset 0; zp added after rounding) --------------------------------------
  * Multiply path: v = fma(x, inv, zf) (one rounding; zf = 0 adds +0), k = int(v) (round half
  * to even, the default MXCSR mode; INT_MIN when out of range or NaN), e = v - float(k), and
  * the largest |e| as int32 bits (order-preserving for non-negative floats, and NaN/inf lie
@@ -290,7 +292,8 @@ FQ_Q_INLINE __m512i fq_q512_words(__m512i a, __m512i b, int is_signed) {
 FQ_Q_INLINE int fq_q_mul512_8(const fq_quant *q, const float *s, uint8_t *d, ptrdiff_t n,
                               const float *inv, const float *zf, int per, int is_signed, int full) {
     const __m512i lo8 = _mm512_set1_epi8((char)q->lo), hi8 = _mm512_set1_epi8((char)q->hi);
-    const __m512i lo32 = _mm512_set1_epi32(q->lo), hi32 = _mm512_set1_epi32(q->hi);
+    const __m512i flo32 = _mm512_set1_epi32((int32_t)q->flo), fhi32 = _mm512_set1_epi32((int32_t)q->fhi);
+    const __m512i zp32 = _mm512_set1_epi32(q->zp);
     __m512 vinv = _mm512_set1_ps(q->inv), vzf = _mm512_set1_ps(q->zf), far = _mm512_setzero_ps();
     __m512i kmin = _mm512_setzero_si512();
     ptrdiff_t i = 0;
@@ -305,10 +308,12 @@ FQ_Q_INLINE int fq_q_mul512_8(const fq_quant *q, const float *s, uint8_t *d, ptr
             k[j] = _mm512_cvtps_epi32(v);
             kmin = _mm512_min_epi32(kmin, k[j]);
             far = _mm512_range_ps(far, _mm512_reduce_ps(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC), 0xB);
+            if (full == 2) /* a zero point: clamp to [lo - zp, hi - zp], then add it */
+                k[j] = _mm512_add_epi32(_mm512_min_epi32(_mm512_max_epi32(k[j], flo32), fhi32), zp32);
         }
         {
             __m512i p = fq_q512_bytes(k[0], k[1], k[2], k[3], is_signed);
-            if (!full)
+            if (full == 0)
                 p = is_signed ? _mm512_min_epi8(_mm512_max_epi8(p, lo8), hi8)
                               : _mm512_min_epu8(_mm512_max_epu8(p, lo8), hi8);
             _mm512_storeu_si512((void *)(d + i), p);
@@ -324,7 +329,7 @@ FQ_Q_INLINE int fq_q_mul512_8(const fq_quant *q, const float *s, uint8_t *d, ptr
         kk = _mm512_cvtps_epi32(v);
         kmin = _mm512_min_epi32(kmin, kk);
         far = _mm512_range_ps(far, _mm512_reduce_ps(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC), 0xB);
-        kk = _mm512_min_epi32(_mm512_max_epi32(kk, lo32), hi32);
+        kk = _mm512_add_epi32(_mm512_min_epi32(_mm512_max_epi32(kk, flo32), fhi32), zp32);
         _mm512_mask_cvtepi32_storeu_epi8(d + i, m, kk);
     }
     return _mm512_cmp_ps_mask(far, _mm512_set1_ps(q->slack), _CMP_GE_OQ) == 0
@@ -335,6 +340,7 @@ FQ_Q_INLINE int fq_q_mul512_8(const fq_quant *q, const float *s, uint8_t *d, ptr
 FQ_Q_INLINE int fq_q_div512(const fq_quant *q, const float *s, void *dst, ptrdiff_t n,
                             const float *sc, const float *zf, int per, int is_signed, int words) {
     const __m512 vlo = _mm512_set1_ps(q->flo), vhi = _mm512_set1_ps(q->fhi), vinv = _mm512_set1_ps(q->inv);
+    const __m512i vzp = _mm512_set1_epi32(q->zp);
     const int exact = q->exact && !(per & 1);
     __m512 vs = _mm512_set1_ps(q->scale), vzf = _mm512_set1_ps(q->zf), acc = _mm512_setzero_ps();
     uint8_t *d8 = (uint8_t *)dst;
@@ -351,7 +357,7 @@ FQ_Q_INLINE int fq_q_div512(const fq_quant *q, const float *s, void *dst, ptrdif
             v = _mm512_add_ps(exact ? _mm512_mul_ps(v, vinv) : _mm512_div_ps(v, vs), vzf);
             v = _mm512_min_ps(vhi, _mm512_max_ps(vlo, v));
             acc = _mm512_add_ps(acc, v);
-            k[j] = _mm512_cvtps_epi32(v);
+            k[j] = _mm512_add_epi32(_mm512_cvtps_epi32(v), vzp);
         }
         if (words) {
             _mm512_storeu_si512((void *)(d16 + i), fq_q512_words(k[0], k[1], is_signed));
@@ -370,7 +376,7 @@ FQ_Q_INLINE int fq_q_div512(const fq_quant *q, const float *s, void *dst, ptrdif
         v = _mm512_add_ps(exact ? _mm512_mul_ps(v, vinv) : _mm512_div_ps(v, vs), vzf);
         v = _mm512_min_ps(vhi, _mm512_max_ps(vlo, v));
         acc = _mm512_add_ps(acc, v);
-        kk = _mm512_cvtps_epi32(v);
+        kk = _mm512_add_epi32(_mm512_cvtps_epi32(v), vzp);
         if (words) _mm512_mask_cvtepi32_storeu_epi16(d16 + i, m, kk);
         else _mm512_mask_cvtepi32_storeu_epi8(d8 + i, m, kk);
     }
@@ -397,7 +403,8 @@ FQ_Q_INLINE __m256i fq_q256_words(__m256i a, __m256i b, int is_signed) {
  * in registers across the byte stores, which may alias anything) */
 FQ_Q_INLINE __m256i fq_q_mul256_step(const float *s, const float *inv, const float *zf, int per,
                                      int is_signed, int full, __m256 vinv, __m256 vzf,
-                                     __m256i lo8, __m256i hi8, __m256i *far) {
+                                     __m256i lo8, __m256i hi8, __m256i flo32, __m256i fhi32,
+                                     __m256i zp32, __m256i *far) {
     const __m256 sign = _mm256_set1_ps(-0.0f);
     __m256i k[4], p;
     int j;
@@ -409,9 +416,11 @@ FQ_Q_INLINE __m256i fq_q_mul256_step(const float *s, const float *inv, const flo
         k[j] = _mm256_cvtps_epi32(v);
         e = _mm256_sub_ps(v, _mm256_cvtepi32_ps(k[j]));
         *far = _mm256_max_epi32(*far, _mm256_castps_si256(_mm256_andnot_ps(sign, e)));
+        if (full == 2) /* a zero point: clamp to [lo - zp, hi - zp], then add it */
+            k[j] = _mm256_add_epi32(_mm256_min_epi32(_mm256_max_epi32(k[j], flo32), fhi32), zp32);
     }
     p = fq_q256_bytes(k[0], k[1], k[2], k[3], is_signed);
-    if (!full)
+    if (full == 0)
         p = is_signed ? _mm256_min_epi8(_mm256_max_epi8(p, lo8), hi8)
                       : _mm256_min_epu8(_mm256_max_epu8(p, lo8), hi8);
     return p;
@@ -421,19 +430,21 @@ FQ_Q_INLINE int fq_q_mul256_8(const fq_quant *q, const float *s, uint8_t *d, ptr
                               const float *inv, const float *zf, int per, int is_signed, int full) {
     const __m256 vinv = _mm256_set1_ps(q->inv), vzf = _mm256_set1_ps(q->zf);
     const __m256i lo8 = _mm256_set1_epi8((char)q->lo), hi8 = _mm256_set1_epi8((char)q->hi);
+    const __m256i flo32 = _mm256_set1_epi32((int32_t)q->flo), fhi32 = _mm256_set1_epi32((int32_t)q->fhi);
+    const __m256i zp32 = _mm256_set1_epi32(q->zp);
     __m256i far = _mm256_setzero_si256();
     int32_t bits;
     ptrdiff_t i = 0;
     for (; i + 32 <= n; i += 32) {
         __m256i p = fq_q_mul256_step(s + i, inv + (per & 1 ? i : 0), zf + (per & 2 ? i : 0), per,
-                                     is_signed, full, vinv, vzf, lo8, hi8, &far);
+                                     is_signed, full, vinv, vzf, lo8, hi8, flo32, fhi32, zp32, &far);
         _mm256_storeu_si256((__m256i *)(d + i), p);
     }
     if (i < n && n >= 32) { /* the last few: one more step ending at n (overlap: same codes) */
         i = n - 32;
         _mm256_storeu_si256((__m256i *)(d + i),
                             fq_q_mul256_step(s + i, inv + (per & 1 ? i : 0), zf + (per & 2 ? i : 0), per,
-                                             is_signed, full, vinv, vzf, lo8, hi8, &far));
+                                             is_signed, full, vinv, vzf, lo8, hi8, flo32, fhi32, zp32, &far));
     } else if (i < n) { /* fewer than 32 in all: zero-padded copies (x = 0 gives v = zf) */
         float xs[32] = {0}, is[32] = {0}, zs[32] = {0};
         uint8_t out[32];
@@ -442,7 +453,7 @@ FQ_Q_INLINE int fq_q_mul256_8(const fq_quant *q, const float *s, uint8_t *d, ptr
         if (per & 1) memcpy(is, inv + i, (size_t)r * sizeof(float));
         if (per & 2) memcpy(zs, zf + i, (size_t)r * sizeof(float));
         _mm256_storeu_si256((__m256i *)out, fq_q_mul256_step(xs, is, zs, per, is_signed, full,
-                                                             vinv, vzf, lo8, hi8, &far));
+                                                             vinv, vzf, lo8, hi8, flo32, fhi32, zp32, &far));
         memcpy(d + i, out, (size_t)r);
     }
     memcpy(&bits, &q->slack, 4);
@@ -453,7 +464,8 @@ FQ_Q_INLINE int fq_q_mul256_8(const fq_quant *q, const float *s, uint8_t *d, ptr
 /* 32 elements of the division path (8-bit codes: one vector of bytes; 16-bit: two of words) */
 FQ_Q_INLINE void fq_q_div256_step(const float *s, const float *sc, const float *zf, int per,
                                   int is_signed, int words, int exact, __m256 vs, __m256 vzf,
-                                  __m256 vinv, __m256 vlo, __m256 vhi, __m256 *acc, __m256i *out) {
+                                  __m256 vinv, __m256 vlo, __m256 vhi, __m256i vzp, __m256 *acc,
+                                  __m256i *out) {
     __m256i k[4];
     int j;
     for (j = 0; j < 4; j++) {
@@ -464,7 +476,7 @@ FQ_Q_INLINE void fq_q_div256_step(const float *s, const float *sc, const float *
         v = _mm256_add_ps(exact ? _mm256_mul_ps(v, vinv) : _mm256_div_ps(v, vs), vzf);
         v = _mm256_min_ps(vhi, _mm256_max_ps(vlo, v));
         *acc = _mm256_add_ps(*acc, v);
-        k[j] = _mm256_cvtps_epi32(v);
+        k[j] = _mm256_add_epi32(_mm256_cvtps_epi32(v), vzp);
     }
     if (words) {
         out[0] = fq_q256_words(k[0], k[1], is_signed);
@@ -478,6 +490,7 @@ FQ_Q_INLINE int fq_q_div256(const fq_quant *q, const float *s, void *dst, ptrdif
                             const float *sc, const float *zf, int per, int is_signed, int words) {
     const __m256 vs = _mm256_set1_ps(q->scale), vzf = _mm256_set1_ps(q->zf), vinv = _mm256_set1_ps(q->inv);
     const __m256 vlo = _mm256_set1_ps(q->flo), vhi = _mm256_set1_ps(q->fhi);
+    const __m256i vzp = _mm256_set1_epi32(q->zp);
     const int exact = q->exact && !(per & 1);
     __m256 acc = _mm256_setzero_ps();
     __m256i out[2];
@@ -486,14 +499,14 @@ FQ_Q_INLINE int fq_q_div256(const fq_quant *q, const float *s, void *dst, ptrdif
     ptrdiff_t i = 0;
     for (; i + 32 <= n; i += 32) {
         fq_q_div256_step(s + i, sc + (per & 1 ? i : 0), zf + (per & 2 ? i : 0), per, is_signed, words,
-                         exact, vs, vzf, vinv, vlo, vhi, &acc, out);
+                         exact, vs, vzf, vinv, vlo, vhi, vzp, &acc, out);
         _mm256_storeu_si256((__m256i *)(d + size * i), out[0]);
         if (words) _mm256_storeu_si256((__m256i *)(d + size * i + 32), out[1]);
     }
     if (i < n && n >= 32) { /* one more step ending at n (overlap: same codes) */
         i = n - 32;
         fq_q_div256_step(s + i, sc + (per & 1 ? i : 0), zf + (per & 2 ? i : 0), per, is_signed, words,
-                         exact, vs, vzf, vinv, vlo, vhi, &acc, out);
+                         exact, vs, vzf, vinv, vlo, vhi, vzp, &acc, out);
         _mm256_storeu_si256((__m256i *)(d + size * i), out[0]);
         if (words) _mm256_storeu_si256((__m256i *)(d + size * i + 32), out[1]);
     } else if (i < n) { /* fewer than 32 in all: zero-padded copies, x = 0 over a scale of 1 */
@@ -503,7 +516,7 @@ FQ_Q_INLINE int fq_q_div256(const fq_quant *q, const float *s, void *dst, ptrdif
         for (j = 0; j < 32; j++) ss[j] = 1.0f;
         if (per & 1) memcpy(ss, sc + i, (size_t)r * sizeof(float));
         if (per & 2) memcpy(zs, zf + i, (size_t)r * sizeof(float));
-        fq_q_div256_step(xs, ss, zs, per, is_signed, words, exact, vs, vzf, vinv, vlo, vhi, &acc, out);
+        fq_q_div256_step(xs, ss, zs, per, is_signed, words, exact, vs, vzf, vinv, vlo, vhi, vzp, &acc, out);
         memcpy(d + size * i, out, (size_t)(r * size));
     }
     return _mm256_movemask_ps(_mm256_cmp_ps(acc, acc, _CMP_UNORD_Q)) != 0;
@@ -515,7 +528,7 @@ FQ_Q_INLINE int fq_q_div256(const fq_quant *q, const float *s, void *dst, ptrdif
  * int16, clamp there (SSE2 has 16-bit min/max), then to bytes. 16 elements per step. */
 FQ_Q_INLINE __m128i fq_q_mul128_step(const float *s, const float *inv, const float *zf, int per,
                                      int is_signed, __m128 vinv, __m128 vzf, __m128 vslack,
-                                     __m128i lo16, __m128i hi16, __m128 *bad4) {
+                                     __m128i lo16, __m128i hi16, __m128i zp16, __m128 *bad4) {
     const __m128 sign = _mm_set1_ps(-0.0f);
     __m128i k[4], w0, w1;
     int j;
@@ -528,26 +541,28 @@ FQ_Q_INLINE __m128i fq_q_mul128_step(const float *s, const float *inv, const flo
         e = _mm_sub_ps(v, _mm_cvtepi32_ps(k[j]));
         *bad4 = _mm_or_ps(*bad4, _mm_cmpnlt_ps(_mm_andnot_ps(sign, e), vslack));
     }
-    w0 = _mm_min_epi16(_mm_max_epi16(_mm_packs_epi32(k[0], k[1]), lo16), hi16);
-    w1 = _mm_min_epi16(_mm_max_epi16(_mm_packs_epi32(k[2], k[3]), lo16), hi16);
+    /* clamp to [lo - zp, hi - zp] in int16 (the saturating pack is monotone), add zp */
+    w0 = _mm_add_epi16(_mm_min_epi16(_mm_max_epi16(_mm_packs_epi32(k[0], k[1]), lo16), hi16), zp16);
+    w1 = _mm_add_epi16(_mm_min_epi16(_mm_max_epi16(_mm_packs_epi32(k[2], k[3]), lo16), hi16), zp16);
     return is_signed ? _mm_packs_epi16(w0, w1) : _mm_packus_epi16(w0, w1);
 }
 
 FQ_Q_INLINE int fq_q_mul128_8(const fq_quant *q, const float *s, uint8_t *d, ptrdiff_t n,
                               const float *inv, const float *zf, int per, int is_signed) {
     const __m128 vinv = _mm_set1_ps(q->inv), vzf = _mm_set1_ps(q->zf), vslack = _mm_set1_ps(q->slack);
-    const __m128i lo16 = _mm_set1_epi16((short)q->lo), hi16 = _mm_set1_epi16((short)q->hi);
+    const __m128i lo16 = _mm_set1_epi16((short)q->flo), hi16 = _mm_set1_epi16((short)q->fhi);
+    const __m128i zp16 = _mm_set1_epi16((short)q->zp);
     __m128 bad4 = _mm_setzero_ps();
     ptrdiff_t i = 0;
     for (; i + 16 <= n; i += 16)
         _mm_storeu_si128((__m128i *)(d + i),
                          fq_q_mul128_step(s + i, inv + (per & 1 ? i : 0), zf + (per & 2 ? i : 0), per,
-                                          is_signed, vinv, vzf, vslack, lo16, hi16, &bad4));
+                                          is_signed, vinv, vzf, vslack, lo16, hi16, zp16, &bad4));
     if (i < n && n >= 16) { /* one more step ending at n (overlap: same codes) */
         i = n - 16;
         _mm_storeu_si128((__m128i *)(d + i),
                          fq_q_mul128_step(s + i, inv + (per & 1 ? i : 0), zf + (per & 2 ? i : 0), per,
-                                          is_signed, vinv, vzf, vslack, lo16, hi16, &bad4));
+                                          is_signed, vinv, vzf, vslack, lo16, hi16, zp16, &bad4));
     } else if (i < n) { /* fewer than 16 in all: zero-padded copies, as in the AVX2 version */
         float xs[16] = {0}, is[16] = {0}, zs[16] = {0};
         uint8_t out[16];
@@ -556,7 +571,7 @@ FQ_Q_INLINE int fq_q_mul128_8(const fq_quant *q, const float *s, uint8_t *d, ptr
         if (per & 1) memcpy(is, inv + i, (size_t)r * sizeof(float));
         if (per & 2) memcpy(zs, zf + i, (size_t)r * sizeof(float));
         _mm_storeu_si128((__m128i *)out, fq_q_mul128_step(xs, is, zs, per, is_signed, vinv, vzf, vslack,
-                                                          lo16, hi16, &bad4));
+                                                          lo16, hi16, zp16, &bad4));
         memcpy(d + i, out, (size_t)r);
     }
     return _mm_movemask_ps(bad4) == 0;
@@ -582,19 +597,21 @@ FQ_Q_INLINE int fq_q_mul128_8(const fq_quant *q, const float *s, uint8_t *d, ptr
 
 /* (16-bit codes with a proof, i.e. 9 or 10 bits: the SIMD division beats plain C multiplying;
  * codes spanning the whole int8 / uint8 range need no clamp beyond the saturating packs) */
-#define FQ_Q_FULL(q, IS_SIGNED) ((IS_SIGNED) ? (q)->lo == -128 && (q)->hi == 127 : (q)->lo == 0 && (q)->hi == 255)
+#define FQ_Q_FULL(q, IS_SIGNED) ((q)->zp == 0 && ((IS_SIGNED) ? (q)->lo == -128 && (q)->hi == 127 : (q)->lo == 0 && (q)->hi == 255))
 #if defined(FQ_Q_AVX512)
 #define FQ_Q_MUL_SIMD(WORDS, IS_SIGNED)                                                        \
     if (q->simd && (WORDS)) return 0;                                                          \
     if (q->simd) return FQ_Q_FULL(q, IS_SIGNED) ? fq_q_mul512_8(q, s, (uint8_t *)d, n, inv, zf, per, IS_SIGNED, 1) \
-                                                : fq_q_mul512_8(q, s, (uint8_t *)d, n, inv, zf, per, IS_SIGNED, 0);
+                      : q->zp == 0 ? fq_q_mul512_8(q, s, (uint8_t *)d, n, inv, zf, per, IS_SIGNED, 0)   \
+                                   : fq_q_mul512_8(q, s, (uint8_t *)d, n, inv, zf, per, IS_SIGNED, 2);
 #define FQ_Q_DIV_SIMD(WORDS, IS_SIGNED)                                                        \
     if (q->simd) return fq_q_div512(q, s, d, n, sc, zf, per, IS_SIGNED, WORDS);
 #elif defined(FQ_Q_AVX2)
 #define FQ_Q_MUL_SIMD(WORDS, IS_SIGNED)                                                        \
     if (q->simd && (WORDS)) return 0;                                                          \
     if (q->simd) return FQ_Q_FULL(q, IS_SIGNED) ? fq_q_mul256_8(q, s, (uint8_t *)d, n, inv, zf, per, IS_SIGNED, 1) \
-                                                : fq_q_mul256_8(q, s, (uint8_t *)d, n, inv, zf, per, IS_SIGNED, 0);
+                      : q->zp == 0 ? fq_q_mul256_8(q, s, (uint8_t *)d, n, inv, zf, per, IS_SIGNED, 0)   \
+                                   : fq_q_mul256_8(q, s, (uint8_t *)d, n, inv, zf, per, IS_SIGNED, 2);
 #define FQ_Q_DIV_SIMD(WORDS, IS_SIGNED)                                                        \
     if (q->simd) return fq_q_div256(q, s, d, n, sc, zf, per, IS_SIGNED, WORDS);
 #elif defined(FQ_Q_SSE2)

@@ -20,7 +20,9 @@ cimport numpy as cnp
 from libc.stdint cimport int8_t, uint8_t, int16_t, uint16_t, int32_t
 
 from fq_checks cimport require, rows_of
-from fq_common cimport FQ_BLOCK, fq_stream_head, fq_stream_floats, fq_stream_fence
+from libc.stdlib cimport malloc, free
+from fq_common cimport (FQ_BLOCK, fq_stream_head, fq_stream_floats, fq_stream_fence, fq_quant,
+                        fq_quantize_lanes_i16, fq_quantize_lanes_u16)
 
 cdef extern from "onnxq_simd.h" nogil:
     int onnxq_q_run_8(const float* s, uint8_t* d, Py_ssize_t n, float scale, int32_t zp,
@@ -49,6 +51,10 @@ cdef extern from "onnxq_simd.h" nogil:
                         int32_t zp)
     void onnxq_dq_small_lanes(const uint8_t* s, float* d, Py_ssize_t n, int bits, int sgn,
                               const float* sc, const int32_t* zp)
+    int onnxq_lanes_init(fq_quant* q, const float* sc, float* inv, Py_ssize_t n, int32_t zp,
+                         int32_t lo, int32_t hi)
+    int onnxq_q_lanes_prim_8(const fq_quant* q, const float* s, uint8_t* d, Py_ssize_t n,
+                             const float* sc, const float* inv, uint8_t mask)
     void onnxq_pack2_bytes(const uint8_t* s, uint8_t* d, Py_ssize_t nbytes)
     void onnxq_unpack2_bytes(const uint8_t* s, uint8_t* d, Py_ssize_t nbytes)
 
@@ -111,6 +117,16 @@ cdef inline int _q_lanes(const float* s, qcode_t* d, Py_ssize_t n, const float* 
         return onnxq_q_lanes_u16(s, d, n, sc, zp, lo, hi, mask)
 
 
+cdef inline int _q_lanes_prim(const fq_quant* q, const float* s, qcode_t* d, Py_ssize_t n,
+                              const float* sc, const float* inv, int32_t mask) noexcept nogil:
+    if qcode_t is uint8_t:
+        return onnxq_q_lanes_prim_8(q, s, d, n, sc, inv, <uint8_t> mask)
+    elif qcode_t is int16_t:
+        return fq_quantize_lanes_i16(q, s, d, n, sc, inv, NULL)
+    else:
+        return fq_quantize_lanes_u16(q, s, d, n, sc, inv, NULL)
+
+
 cdef int _quantize(const float* s, qcode_t* d, const float* sc, const int32_t* zp,
                    Py_ssize_t* dims, Py_ssize_t block, int32_t lo, int32_t hi,
                    int32_t mask, bint stream) noexcept nogil:
@@ -119,8 +135,22 @@ cdef int _quantize(const float* s, qcode_t* d, const float* sc, const int32_t* z
     cdef const float* so
     cdef const int32_t* zo
     cdef int nan = 0
+    cdef fq_quant q
+    cdef float* inv = NULL
+    cdef bint prim = False
     if O == 0 or C == 0 or I == 0:  # nothing to do; the parameters may be empty too
         return 0
+    if I == 1 and block == 1 and C > 1 and S0 == 1:
+        # per axis on the last axis: with one zero point for every lane, the primitive's lanes
+        # API (reciprocals made once, reused by every row)
+        prim = True
+        for c in range(C):
+            if zp[c] != zp[0]:
+                prim = False
+                break
+        if prim:
+            inv = <float*> malloc(C * sizeof(float))
+            prim = inv != NULL and onnxq_lanes_init(&q, sc, inv, C, zp[0], lo, hi) == 0
     for o in range(O):
         k = (o if S0 > 1 else 0) * Cs * SI
         so = sc + k
@@ -130,7 +160,10 @@ cdef int _quantize(const float* s, qcode_t* d, const float* sc, const int32_t* z
                 nan |= _q_lanes(s + c * I, d + c * I, I, so + (c // block) * SI,
                                 zo + (c // block) * SI, lo, hi, mask)
         elif I == 1 and block == 1 and C > 1:  # per-axis on the last axis: lanes over C
-            nan |= _q_lanes(s, d, C, so, zo, lo, hi, mask)
+            if prim:
+                nan |= _q_lanes_prim(&q, s, d, C, so, inv, mask)
+            else:
+                nan |= _q_lanes(s, d, C, so, zo, lo, hi, mask)
         else:  # a block of rows [c0, c1) x I shares one scale: one contiguous run
             for cb in range(Cs):
                 c0 = cb * block
@@ -138,6 +171,7 @@ cdef int _quantize(const float* s, qcode_t* d, const float* sc, const int32_t* z
                 nan |= _q_run(s + c0 * I, d + c0 * I, (c1 - c0) * I, so[cb], zo[cb], lo, hi, mask, stream)
         s += C * I
         d += C * I
+    free(inv)
     return nan
 
 

@@ -370,3 +370,83 @@ def test_int4_kernels_walk_every_chunk(n, rng):
         padded = np.append(want, 0) if n % 2 else want
         assert_codes(packed.ravel().view(np.uint8), ((padded[0::2] & 0xF) | ((padded[1::2] & 0xF) << 4)),
                      f"{name} int4_quantize_pack n={n}")
+
+
+# --- ONNX QuantizeLinear through the primitive (round, THEN add the zero point) ---------------
+
+def _onnx_zero_point(kind: str, zp: int):
+    """The zero point as ONNX types it (ml_dtypes for the sub-byte types)."""
+    if kind in ("int4", "uint4", "int2", "uint2"):
+        from _oracles import require
+        return np.array(zp, getattr(require("ml_dtypes", "0.6.0"), kind))
+    return np.array(zp, ONNX_RANGES[kind][0] if kind not in ("uint16",) else np.uint16)
+
+
+@pytest.mark.parametrize("kind", list(ONNX_RANGES))
+@pytest.mark.parametrize("scale", [0.037, 2.0**-5, 3e-39])
+def test_onnx_quantize_linear_near_ties_match_true_division(kind, scale, rng):
+    """fastquant.onnx.quantize_linear per tensor, every integer code type, zero points at both
+    ends and inside the range: codes saturate(R(fl(x / scale)) + zp) from the exact reference,
+    on the twins and every build (ordinary, power-of-two and subnormal scales)."""
+    import fastquant.onnx as fo
+    _, lo, hi = ONNX_RANGES[kind]
+    scale = f32(scale)
+    for zp in sorted({0 if lo <= 0 <= hi else lo, lo, hi, int(rng.integers(lo, hi + 1))}):
+        targets = list(range(lo - zp - 3, lo - zp + 3)) + list(range(hi - zp - 3, hi - zp + 3))
+        x = np.concatenate([near_ties(scale, targets + [int(t) for t in rng.integers(lo - zp, hi - zp + 1, 30)], rng),
+                            SPECIALS, with_lone_tie(scale, max(lo - zp, -100), min(hi - zp, 100), rng)])
+        want = ref_codes(x, scale, zp=zp, lo=lo, hi=hi)
+        for name in backends():
+            with fq.use_backend(name):
+                got = fo.quantize_linear(x, np.float32(scale), _onnx_zero_point(kind, zp))
+            assert_codes(got, want, f"{name} {kind} scale={scale} zp={zp}")
+
+
+@pytest.mark.parametrize("kind,zp", [("int8", -3), ("uint8", 128), ("uint8", 7), ("int4", 2)])
+def test_onnx_streaming_out_near_ties(kind, zp, rng):
+    """A caller's large out= (streaming stores from a buffer, whole chunks): the same codes."""
+    import fastquant.onnx as fo
+    _, lo, hi = ONNX_RANGES[kind]
+    scale = f32(0.021)
+    tile = np.concatenate([near_ties(scale, [int(t) for t in rng.integers(lo - zp - 2, hi - zp + 2, 200)], rng),
+                           with_lone_tie(scale, max(lo - zp, -100), min(hi - zp, 100), rng)])
+    want_tile = ref_codes(tile, scale, zp=zp, lo=lo, hi=hi)
+    reps = -(-(9 << 20) // tile.size)  # > 8 MiB of codes: out= is written with streaming stores
+    x = np.tile(tile, reps)[7:]        # an odd start: the head before the first aligned chunk
+    want = np.tile(want_tile, reps)[7:]
+    zpa = _onnx_zero_point(kind, zp)
+    for name in backends():
+        with fq.use_backend(name):
+            out = np.zeros(x.shape, fo.quantize_linear(x[:1], np.float32(scale), zpa).dtype)
+            fo.quantize_linear(x, np.float32(scale), zpa, out=out)
+        assert_codes(out, want, f"{name} {kind} zp={zp} out=")
+
+
+@pytest.mark.parametrize("kind", ["int8", "uint8", "int16", "uint16", "int4"])
+@pytest.mark.parametrize("common_zero_point", [True, False])
+def test_onnx_per_axis_last_axis_near_ties(kind, common_zero_point, rng):
+    """Per axis on the last axis (one scale per element of a row, scales decades apart): a
+    common zero point takes the primitive's lanes path, differing ones the division; both give
+    the true division's codes."""
+    import fastquant.onnx as fo
+    _, lo, hi = ONNX_RANGES[kind]
+    C = 37
+    scales = np.array([f32(v) for v in 10.0 ** rng.uniform(-30, 30, C)], np.float32)
+    scales[:3] = [f32(0.037), f32(2.0**-5), f32(3e-39)]
+    zps = np.full(C, int(rng.integers(lo, hi + 1))) if common_zero_point else rng.integers(lo, hi + 1, C)
+    rows = 300
+    x = np.empty((rows, C), np.float32)
+    want = np.empty((rows, C), np.int64)
+    for c in range(C):
+        zp = int(zps[c])
+        targets = [int(t) for t in rng.integers(lo - zp - 2, hi - zp + 3, rows)]
+        col = near_ties(scales[c], targets, rng, steps=(1,))[:rows]
+        col[:len(SPECIALS)] = SPECIALS
+        x[:, c] = col
+        want[:, c] = ref_codes(col, scales[c], zp=zp, lo=lo, hi=hi)
+    zpa = _onnx_zero_point(kind, 0)
+    zpa = np.array([_onnx_zero_point(kind, int(z)) for z in zps]).astype(zpa.dtype)
+    for name in backends():
+        with fq.use_backend(name):
+            got = fo.quantize_linear(x, scales, zpa, axis=-1)
+        assert_codes(got, want, f"{name} {kind} per axis, common zero point: {common_zero_point}")
