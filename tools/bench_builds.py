@@ -84,6 +84,15 @@ def _quantizers():
             return (lambda o: fq.quantize_embeddings(x, precision, out=o, threads=1)), out, x.nbytes
         return make
 
+    def onnx(dtype, zp):
+        def make(n, rng):
+            import fastquant.onnx as fo
+            x = _floats(n, rng)
+            zero, scale = np.array(zp, dtype), np.float32(8 / 256)
+            out = np.empty(x.shape, dtype)
+            return (lambda o: fo.quantize_linear(x, scale, zero, out=o, threads=1)), out, x.nbytes
+        return make
+
     return [
         ("quantize_func int8 per tensor", qf()),
         ("quantize_func uint8 per tensor", qf(signed=False, zp=128)),
@@ -97,6 +106,8 @@ def _quantizers():
         ("quantize_embeddings uint8", embed("uint8")),
         ("quantize_embeddings binary", embed("binary")),
         ("quantize_embeddings ubinary", embed("ubinary")),
+        ("onnx quantize_linear int8 per tensor", onnx(np.int8, 0)),
+        ("onnx quantize_linear uint8 per tensor", onnx(np.uint8, 128)),
     ]
 
 
