@@ -15,31 +15,33 @@
  * code's low bits (two's complement for the signed ones): the bytes ml_dtypes' int4/int2
  * arrays hold. `mask` is that bit mask (0xF, 0x3), or all ones for full-width codes.
  *
- * THE DIVISION STEP. One scale and zero point for n elements (onnxq_q_run_8 / _i16 / _u16)
- * goes through fq_quantize.h's proven-reciprocal primitive, round-then-add variant:
- * fq_quant_init(&q, scale, 0, 0, zp, lo, hi, FQ_Q_ROUND) computes exactly
- * clip(R(fl(x / scale)) + zp, lo, hi) (its proof, at the top of fq_quantize.h, covers the zero
- * point added after rounding: the error bound grows with max(|lo - zp|, |hi - zp|)), multiplying
- * by fl(1 / scale) in blocks where no element can round differently and dividing the others.
- * Sub-byte codes are masked after it. Parameters it refuses (none that the public functions
- * pass: their scales are finite and > 0) fall back to the division loops onnxq_q_div_*.
- * Per-element scales with one common zero point (per axis on the last axis, the common case)
- * use the primitive's lanes API (onnxq_lanes_init, onnxq_q_lanes_prim_8, fq_quantize_lanes_*).
- * Per-element scales with differing zero points (onnxq_q_lanes_<t>: the primitive's lanes take
- * a float added before rounding, not an integer added after) and blocks along the last axis
- * still divide: onnxq_div, true float32 division, bit-identical to NumPy's x / scale.
+ * THE DIVISION STEP. Where fq_quantize.h's proven-reciprocal primitive measured faster, it
+ * is used, in its round-then-add form: fq_quant_init(&q, scale, 0, 0, zp, lo, hi, FQ_Q_ROUND)
+ * computes exactly clip(R(fl(x / scale)) + zp, lo, hi) (its proof, at the top of
+ * fq_quantize.h, covers a zero point added after rounding: the bound grows with
+ * max(|lo - zp|, |hi - zp|)), multiplying by fl(1 / scale) in blocks where no element can round
+ * differently and dividing the others:
+ *   - 16-bit codes with one scale (onnxq_q_run_i16 / _u16: the primitive's 16 / 8-lane
+ *     division, about 2x the plain loop onnxq_q_div_* on x86-64-v3);
+ *   - per-element scales sharing one zero point (per axis on the last axis; onnxq_lanes_init,
+ *     onnxq_q_lanes_prim_8, fq_quantize_lanes_*: about 2x the plain loop).
+ * 8-bit codes with one scale (onnxq_q_run_8) keep their hand-written division loop below: on
+ * Zen 4 it measured FASTER than the primitive in every build (1M values, thread CPU time, as %
+ * of a memcpy of the input: baseline 75% vs 36%, x86-64-v3 132% vs 99% (76% with a zero
+ * point), x86-64-v4 141% vs 104%; 32M into a streamed out=: 213% vs 160% on v3), since
+ * vdivps is pipelined and the loop has nothing else to do; it streams its stores directly.
+ * Per-element scales with differing zero points (onnxq_q_lanes_<t>) divide too (onnxq_div).
+ * Every path is true float32 division's result, bit-identical to NumPy's x / scale.
  *
  * AVX-512 (a build that targets it), AVX2 (x86-64-v3) and SSE2 (baseline x86-64) paths for
- * the 8-bit division fallback with one scale; plain C elsewhere, for 16-bit codes, per-element
- * scales and tails (GCC vectorizes those loops); -DFQ_NO_SIMD builds plain C everywhere. Same
- * bits.
+ * 8-bit codes with one scale; plain C elsewhere (GCC vectorizes those loops); -DFQ_NO_SIMD
+ * builds plain C everywhere. Same bits.
  */
 #ifndef ONNXQ_SIMD_H
 #define ONNXQ_SIMD_H
 
 #include "fq_inline.h"
 #include "fq_quantize.h"
-#include "fq_stream.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -81,7 +83,7 @@ FQ_INLINE float onnxq_round_clamp(float z, float flo, float fhi) {
  * SSE2) or 32 (AVX2) values a step (so ONNX blocks of 32 stay vector code); the rest plain C.
  * stream: the vector stores are non-temporal (after a plain C head up to an aligned d); the
  * caller fences (fq_stream_fence) before anyone reads d. Same values either way. */
-FQ_INLINE int onnxq_q_div_8(const float *s, uint8_t *d, ptrdiff_t n, float scale, int32_t zp,
+FQ_INLINE int onnxq_q_run_8(const float *s, uint8_t *d, ptrdiff_t n, float scale, int32_t zp,
                             int32_t lo, int32_t hi, uint8_t mask, int stream) {
     const float flo = (float)(lo - zp), fhi = (float)(hi - zp);
     ptrdiff_t i = 0;
@@ -196,42 +198,7 @@ FQ_INLINE int onnxq_q_div_8(const float *s, uint8_t *d, ptrdiff_t n, float scale
 ONNXQ_Q_RUN(onnxq_q_div_i16, int16_t)
 ONNXQ_Q_RUN(onnxq_q_div_u16, uint16_t)
 
-/* ------------------------------------------- one scale: the proven-reciprocal primitive */
-
-/* d[0:n] by q: int8 codes (lo < 0) or uint8 ones, then the sub-byte mask */
-FQ_INLINE int onnxq_prim_8(const fq_quant *q, const float *s, uint8_t *d, ptrdiff_t n, uint8_t mask) {
-    int nan = q->lo < 0 ? fq_quantize_i8(q, s, (int8_t *)d, n) : fq_quantize_u8(q, s, d, n);
-    if (mask != 0xFF) {
-        ptrdiff_t i;
-        for (i = 0; i < n; i++) d[i] &= mask;
-    }
-    return nan;
-}
-
-#define ONNXQ_CHUNK 8192 /* bytes of codes made in a stack buffer, then streamed out */
-
-/* d[i] = code(s[i]) & mask for i < n, one scale and zero point, codes in [lo, hi] with
- * -128 <= lo <= hi <= 255; returns 1 if some s[i] is NaN. stream: whole chunks of codes go
- * out with non-temporal stores from a buffer (after a plain head up to a 64-byte aligned d);
- * the caller fences (fq_stream_fence) before anyone reads d. Same values either way. */
-FQ_INLINE int onnxq_q_run_8(const float *s, uint8_t *d, ptrdiff_t n, float scale, int32_t zp,
-                            int32_t lo, int32_t hi, uint8_t mask, int stream) {
-    fq_quant q;
-    ptrdiff_t i = 0;
-    int nan = 0;
-    if (fq_quant_init(&q, scale, 0.0f, 0.0f, zp, lo, hi, FQ_Q_ROUND) != 0)
-        return onnxq_q_div_8(s, d, n, scale, zp, lo, hi, mask, stream);
-    if (stream && FQ_HAVE_STREAM && n >= 2 * ONNXQ_CHUNK) {
-        float buf[ONNXQ_CHUNK / 4]; /* floats: 16-byte loads of it are aligned */
-        ptrdiff_t head = (ptrdiff_t)((64 - ((uintptr_t)d & 63)) & 63);
-        nan |= onnxq_prim_8(&q, s, d, head, mask);
-        for (i = head; i + ONNXQ_CHUNK <= n; i += ONNXQ_CHUNK) {
-            nan |= onnxq_prim_8(&q, s + i, (uint8_t *)buf, ONNXQ_CHUNK, mask);
-            fq_stream_floats((float *)(d + i), buf, ONNXQ_CHUNK / 4);
-        }
-    }
-    return nan | onnxq_prim_8(&q, s + i, d + i, n - i, mask);
-}
+/* -------------------------------- 16-bit codes, one scale: the proven-reciprocal primitive */
 
 #define ONNXQ_Q_RUN16(name, T, PRIM)                                                          \
     FQ_INLINE int onnxq_q_run_##name(const float *s, T *d, ptrdiff_t n, float scale,          \
