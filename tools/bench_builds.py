@@ -84,13 +84,17 @@ def _quantizers():
             return (lambda o: fq.quantize_embeddings(x, precision, out=o, threads=1)), out, x.nbytes
         return make
 
-    def onnx(dtype, zp):
+    def onnx(dtype, zp, axis=None):
         def make(n, rng):
             import fastquant.onnx as fo
             x = _floats(n, rng)
-            zero, scale = np.array(zp, dtype), np.float32(8 / 256)
+            scale = np.float32(8 / 256) if dtype().itemsize == 1 else np.float32(8 / 65536)
+            if axis is not None:  # one scale per element of a row, one zero point for all
+                scale = (np.linspace(0.5, 2.0, x.shape[axis]) * scale).astype(np.float32)
+            zero = np.array(zp, dtype) if axis is None else np.full(x.shape[axis], zp, dtype)
             out = np.empty(x.shape, dtype)
-            return (lambda o: fo.quantize_linear(x, scale, zero, out=o, threads=1)), out, x.nbytes
+            kw = {} if axis is None else {"axis": axis}
+            return (lambda o: fo.quantize_linear(x, scale, zero, out=o, threads=1, **kw)), out, x.nbytes
         return make
 
     return [
@@ -108,6 +112,8 @@ def _quantizers():
         ("quantize_embeddings ubinary", embed("ubinary")),
         ("onnx quantize_linear int8 per tensor", onnx(np.int8, 0)),
         ("onnx quantize_linear uint8 per tensor", onnx(np.uint8, 128)),
+        ("onnx quantize_linear int16 per tensor", onnx(np.int16, 0)),
+        ("onnx quantize_linear int8 per axis axis=-1", onnx(np.int8, 0, axis=1)),
     ]
 
 
