@@ -135,8 +135,8 @@ cdef int _quantize(const float* s, qcode_t* d, const float* sc, const int32_t* z
     cdef const float* so
     cdef const int32_t* zo
     cdef int nan = 0
-    cdef fq_quant q
-    cdef float* inv = NULL
+    cdef fq_quant* q = NULL  # (heap, with inv: a stack fq_quant here crashed the v4 build
+    cdef float* inv = NULL   # under ASan's detect_stack_use_after_return at function entry)
     cdef bint prim = False
     if O == 0 or C == 0 or I == 0:  # nothing to do; the parameters may be empty too
         return 0
@@ -149,8 +149,9 @@ cdef int _quantize(const float* s, qcode_t* d, const float* sc, const int32_t* z
                 prim = False
                 break
         if prim:
-            inv = <float*> malloc(C * sizeof(float))
-            prim = inv != NULL and onnxq_lanes_init(&q, sc, inv, C, zp[0], lo, hi) == 0
+            q = <fq_quant*> malloc(sizeof(fq_quant) + C * sizeof(float))
+            inv = <float*> (q + 1) if q != NULL else NULL
+            prim = q != NULL and onnxq_lanes_init(q, sc, inv, C, zp[0], lo, hi) == 0
     for o in range(O):
         k = (o if S0 > 1 else 0) * Cs * SI
         so = sc + k
@@ -161,7 +162,7 @@ cdef int _quantize(const float* s, qcode_t* d, const float* sc, const int32_t* z
                                 zo + (c // block) * SI, lo, hi, mask)
         elif I == 1 and block == 1 and C > 1:  # per-axis on the last axis: lanes over C
             if prim:
-                nan |= _q_lanes_prim(&q, s, d, C, so, inv, mask)
+                nan |= _q_lanes_prim(q, s, d, C, so, inv, mask)
             else:
                 nan |= _q_lanes(s, d, C, so, zo, lo, hi, mask)
         else:  # a block of rows [c0, c1) x I shares one scale: one contiguous run
@@ -171,7 +172,7 @@ cdef int _quantize(const float* s, qcode_t* d, const float* sc, const int32_t* z
                 nan |= _q_run(s + c0 * I, d + c0 * I, (c1 - c0) * I, so[cb], zo[cb], lo, hi, mask, stream)
         s += C * I
         d += C * I
-    free(inv)
+    free(q)
     return nan
 
 
