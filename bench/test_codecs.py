@@ -22,6 +22,7 @@ BACKENDS = [
 def test_codec(benchmark, group_of, case, backend, size):
     args = case.args(size)
     benchmark.group = group_of(case.op, size)
+    benchmark.name = f"fastquant [{backend}]"
     with fastquant.use_backend(backend):
         result = benchmark(case.call, args)
     benchmark.extra_info["bytes"] = case.bytes_moved(args, result)
@@ -33,6 +34,7 @@ def test_codec_out(benchmark, group_of, case, backend, out_size):
     """The same call into a preallocated ``out=`` (in the plain call's group, to compare)."""
     args = case.args(out_size)
     benchmark.group = group_of(case.op, out_size)
+    benchmark.name = f"fastquant [{backend}] out="
     with fastquant.use_backend(backend):
         out = case.new_out(case.call(args))
         result = benchmark(case.call, args, out)

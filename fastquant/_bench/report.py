@@ -9,7 +9,8 @@ from .cases import size_label
 #: Documented keys of one JSON row (README "Benchmarks"); tests check they are all present.
 ROW_FIELDS = ("op", "family", "size", "size_label", "out", "bytes", "numpy_s", "cython_s",
               "speedup", "gbps", "copy_s", "copy_gbps", "pct_copy", "agree", "mismatch",
-              "out_bytes", "stream_s", "stream_gbps", "pct_stream")
+              "out_bytes", "stream_s", "stream_gbps", "pct_stream",
+              "seed", "seed_s", "vs_seed", "seed_output")
 #: Documented top-level keys of the JSON document.
 DOC_FIELDS = ("schema", "fastquant", "numpy", "python", "platform", "backends", "cython",
               "why_not_compiled", "kernel_build", "threads", "repeat", "sizes", "rows", "ok",
@@ -27,8 +28,8 @@ def seconds(t: Optional[float]) -> str:
 
 
 COLUMNS = (("op", "<"), ("size", ">"), ("numpy", ">"), ("cython", ">"), ("speedup", ">"),
-           ("GB/s", ">"), ("copy GB/s", ">"), ("% copy", ">"), ("stream GB/s", ">"), ("% stream", ">"),
-           ("same", ">"))
+           ("seed", ">"), ("vs seed", ">"), ("GB/s", ">"), ("copy GB/s", ">"), ("% copy", ">"),
+           ("stream GB/s", ">"), ("% stream", ">"), ("same", ">"))
 
 
 def _cells(row) -> list:
@@ -36,22 +37,32 @@ def _cells(row) -> list:
     speedup = "-" if row.speedup is None else f"{row.speedup:.1f}x"
     stream_gbps = "-" if row.stream_gbps is None else f"{row.stream_gbps:.2f}"
     pct_stream = "-" if row.pct_stream is None else f"{row.pct_stream:.0f}%"
+    vs_seed = "-" if row.vs_seed is None else f"{row.vs_seed:.1f}x" + ("" if row.seed_published else "*")
     return [row.label, size_label(row.size), seconds(row.numpy_s), seconds(row.cython_s),
-            speedup, f"{row.gbps:.2f}", f"{row.copy_gbps:.2f}", f"{row.pct_copy:.0f}%",
-            stream_gbps, pct_stream, same]
+            speedup, seconds(row.seed_s), vs_seed, f"{row.gbps:.2f}", f"{row.copy_gbps:.2f}",
+            f"{row.pct_copy:.0f}%", stream_gbps, pct_stream, same]
+
+
+def render(head: Sequence[str], body: Sequence[Sequence[str]], aligns: str) -> str:
+    """An aligned text table: ``head``, a rule, then ``body``; ``aligns`` has one ``<``
+    (left) or ``>`` (right) per column."""
+    lines_in = [list(head)] + [list(line) for line in body]
+    widths = [max(len(line[i]) for line in lines_in) for i in range(len(head))]
+    lines = []
+    for k, line in enumerate(lines_in):
+        cells = [c.ljust(w) if align == "<" else c.rjust(w) for c, w, align in zip(line, widths, aligns)]
+        lines.append("  ".join(cells).rstrip())
+        if k == 0:
+            lines.append("-" * len(lines[0]))
+    return "\n".join(lines)
 
 
 def table(rows: Sequence) -> str:
     """The aligned text table, then notes: disagreements and whether agreement was checked."""
-    body = [[name for name, _ in COLUMNS]] + [_cells(r) for r in rows]
-    widths = [max(len(line[i]) for line in body) for i in range(len(COLUMNS))]
-    lines = []
-    for k, line in enumerate(body):
-        cells = [c.ljust(w) if align == "<" else c.rjust(w)
-                 for c, w, (_, align) in zip(line, widths, COLUMNS)]
-        lines.append("  ".join(cells).rstrip())
-        if k == 0:
-            lines.append("-" * len(lines[0]))
+    lines = [render([name for name, _ in COLUMNS], [_cells(r) for r in rows],
+                    "".join(align for _, align in COLUMNS))]
+    if any(r.seed_s is not None and not r.seed_published for r in rows):
+        lines.append("vs seed *: against the NumPy port of a seed published for torch (torch is not installed)")
     bad = [r for r in rows if r.agree is False]
     for r in bad:
         lines.append(f"MISMATCH {r.label} {size_label(r.size)}: {r.mismatch}")
