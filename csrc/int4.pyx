@@ -9,6 +9,7 @@ All loops run without the GIL.
 
 cimport numpy as cnp
 from libc.stdint cimport int8_t, uint8_t, int32_t
+from libc.math cimport fabsf, copysignf
 
 from fq_checks cimport require, rows_of
 from fq_common cimport (FQ_BLOCK, fq_range, round_clamp, reciprocal_or_zero, div_round_clamp_block,
@@ -25,6 +26,8 @@ __all__ = [
     "int4_pack",
     "int4_unpack",
     "int4_unpack_dequantize",
+    "int4_quantize_zp",
+    "int4_quantize_pack_zp",
 ]
 
 
@@ -222,3 +225,67 @@ def int4_unpack_dequantize(cnp.ndarray src, cnp.ndarray out, float scale, int32_
             d += n
         if stream:
             fq_stream_fence()
+
+
+# --- asymmetric quantize: a zero point added after rounding ---------------------------------
+
+cdef enum:
+    _ZP_LIMIT = 1 << 30     # zero points clamp to +-2**30 here: code + zero point fits int32
+
+cdef inline int8_t _code_zp(float v, float scale, int32_t zero_point) noexcept nogil:
+    """clip(round_half_even(clip(v / scale, -2**29, 2**29)) + zero_point, -8, 7); NaN counts
+    as -2**29. A true division; the inner clip never acts for the scales and zero points the
+    public functions derive (|v / scale| < 2**29 there), it only keeps every input defined."""
+    cdef float t = v / scale
+    cdef float a, limit = 536870912.0, two23 = 8388608.0  # float variables: float arithmetic
+    cdef int32_t c
+    t = t if t >= -limit else -limit
+    t = t if t <= limit else limit
+    # round half to even for any |t|: below 2**23 adding and subtracting 2**23 rounds (in the
+    # default mode, and branch-free, so both builds vectorize); from 2**23 on t is an integer
+    a = fabsf(t)
+    a = (a + two23) - two23 if a < two23 else a
+    c = <int32_t> copysignf(a, t) + zero_point
+    c = -8 if c < -8 else c
+    return <int8_t> (7 if c > 7 else c)
+
+
+cdef inline int32_t _clamp_zp(int32_t zero_point) noexcept nogil:
+    return -_ZP_LIMIT if zero_point < -_ZP_LIMIT else (_ZP_LIMIT if zero_point > _ZP_LIMIT else zero_point)
+
+
+def int4_quantize_zp(cnp.ndarray src, cnp.ndarray out, float scale, int32_t zero_point):
+    """``out = clip(round(clip(src / scale, -2**29, 2**29)) + zero_point, -8, 7)``: the zero
+    point (clamped to +-2**30) is added to the rounded quotient; float32 ``src``, int8 ``out``."""
+    cdef const float* s = <const float*> cnp.PyArray_DATA(src)
+    cdef int8_t* d = <int8_t*> cnp.PyArray_DATA(out)
+    cdef Py_ssize_t i, n = cnp.PyArray_SIZE(src)
+    cdef int32_t zp = _clamp_zp(zero_point)
+    require(cnp.PyArray_SIZE(out) == n, "int4", "size mismatch")
+    with nogil:
+        for i in range(n):
+            d[i] = _code_zp(s[i], scale, zp)
+
+
+def int4_quantize_pack_zp(cnp.ndarray src, cnp.ndarray out, float scale, int32_t zero_point):
+    """:func:`int4_quantize_zp` and pack rows: ``(rows, n)`` float32 to ``(rows, ceil(n / 2))``
+    int8, the first code of a pair in the low nibble, an odd row's pad nibble 0."""
+    cdef Py_ssize_t rows, n, m, r, j
+    rows_of("int4", src, out, &rows, &n, &m)
+    require(m == (n + 1) // 2, "int4", "packed length mismatch")
+    cdef const float* s = <const float*> cnp.PyArray_DATA(src)
+    cdef uint8_t* d = <uint8_t*> cnp.PyArray_DATA(out)
+    cdef int32_t zp = _clamp_zp(zero_point)
+    if n % 2 == 0:  # rows end on byte boundaries: one flat pass
+        m = rows * m
+        n = rows * n
+        rows = 1
+    with nogil:
+        for r in range(rows):
+            for j in range(n // 2):
+                d[j] = (<uint8_t> _code_zp(s[2 * j], scale, zp) & 0xF) | <uint8_t> (
+                    <uint8_t> _code_zp(s[2 * j + 1], scale, zp) << 4)
+            if n & 1:
+                d[m - 1] = <uint8_t> _code_zp(s[n - 1], scale, zp) & 0xF
+            s += n
+            d += m

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import sys
 
@@ -138,13 +139,18 @@ def bench(args) -> int:
         return 2
     selected = C.select(args.ops)
     if args.list:
+        lines = []
         for case in selected:
-            print(f"{case.op:32} {case.family:11} fastquant.{case.func}{' (out=)' if case.takes_out else ''}")
+            lines.append(f"{case.op:32} {case.family:11} fastquant.{case.func}{' (out=)' if case.takes_out else ''}")
             if args.against:
-                _list_rivals(case.op, args.against)
+                lines += _rival_lines(case.op, args.against)
+        _emit("\n".join(lines))
         return 0
     if not selected:
-        print(f"fastquant bench: no case matches --ops {','.join(args.ops or [])}", file=sys.stderr)
+        families = sorted({c.family for c in C.CASES})
+        print(f"fastquant bench: no case matches --ops {','.join(args.ops or [])}; give families "
+              f"({', '.join(families)}) or parts of op labels:\n  " + "\n  ".join(c.op for c in C.CASES),
+              file=sys.stderr)
         return 2
     if "cython" not in _backend.available():
         print(f"fastquant bench: the cython backend is unavailable ({_backend.WHY_NOT_COMPILED}); "
@@ -164,9 +170,9 @@ def bench(args) -> int:
     doc = report.document(rows, meta)
     _emit_json(args, doc)
     if args.json != "-":
-        print(_headline(meta) + (f", threads={threads}" if threads else "")
-              + "; seeds written for torch on " + f"{threads or 1} torch thread(s)")
-        print(report.table(rows))
+        _emit(_headline(meta) + (f", threads={threads}" if threads else "")
+              + f"; seeds written for torch on {threads or 1} torch thread(s)\n"
+              + report.table(rows) + "\n\n" + report.LEGEND)
     if not doc["ok"]:
         bad = sum(r.agree is False for r in rows)
         print(f"fastquant bench: FAILED: {bad} row(s) where the cython and numpy outputs differ",
@@ -175,11 +181,12 @@ def bench(args) -> int:
     return 0
 
 
-def _list_rivals(op: str, against: str) -> None:
+def _rival_lines(op: str, against: str) -> list:
+    """``--list --against``: the rivals of ``op``, with what to install for those missing."""
     from fastquant._bench import rivals
 
-    for r in rivals.of(op, None if against == "all" else against.rstrip("s")):
-        print(f"    {r.kind} {r.label}" + ("" if r.installed() else f" (not installed: {r.missing()})"))
+    return [f"    {r.kind} {r.label}" + ("" if r.installed() else f" (not installed: {r.missing()})")
+            for r in rivals.of(op, None if against == "all" else against.rstrip("s"))]
 
 
 def _meta(args, sizes, threads) -> dict:
@@ -211,7 +218,7 @@ def _emit_json(args, doc: dict) -> None:
     if args.json:
         text = json.dumps(doc, indent=1)
         if args.json == "-":
-            print(text)
+            _emit(text)
         else:
             with open(args.json, "w", encoding="utf-8") as f:
                 f.write(text + "\n")
@@ -229,11 +236,10 @@ def _against(args, selected, sizes, min_sample) -> int:
     meta.update(against=list(kinds), clock=args.clock)
     _emit_json(args, dict(meta, duels=[d.as_dict() for d in duels], ok=True))
     if args.json != "-":
-        print(_headline(meta) + f", interleaved, {args.clock} clock; fastquant and every rival "
-              f"on {threads} thread(s) (torch, onnxruntime set so)")
-        for kind in kinds:
-            print()
-            print(against.table(duels, kind.rstrip("s")))
+        _emit(_headline(meta) + f", interleaved, {args.clock} clock; fastquant and every rival "
+              f"on {threads} thread(s) (torch, onnxruntime set so)\n"
+              + "".join(f"\n{against.table(duels, kind.rstrip('s'))}\n" for kind in kinds)
+              + "\n" + against.LEGEND)
     if args.plot:
         from fastquant._bench.plot import draw
 
@@ -251,11 +257,26 @@ def _scaling(args, selected, sizes, min_sample) -> int:
     meta = _meta(args, sizes, args.threads)
     _emit_json(args, dict(meta, scaling=[r.as_dict() for r in rows], ok=True))
     if args.json != "-":
-        import os
-
-        print(_headline(meta) + f", interleaved; {os.cpu_count()} CPU(s) here")
-        print(scaling.table(rows))
+        _emit(_headline(meta) + f", interleaved; {os.cpu_count()} CPU(s) here\n" + scaling.table(rows))
     return 0
+
+
+def _emit(text: str) -> None:
+    """Print ``text`` to stdout; a reader that went away (``fastquant bench | head -2``) is no
+    error: the rest is dropped and the exit status stays what the command decided."""
+    try:
+        sys.stdout.write(text + "\n")
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _drop_stdout()
+
+
+def _drop_stdout() -> None:
+    """Point stdout at the null device, so that what is still buffered (flushed at exit) does
+    not raise a second BrokenPipeError (the recipe of Python's signal module docs)."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
 
 
 def _fastquant_version() -> str:
@@ -274,13 +295,17 @@ def info(args) -> int:
     from fastquant import _info
 
     data = _info.gather()
-    print(json.dumps(data, indent=1) if args.json else _info.render(data))
+    _emit(json.dumps(data, indent=1) if args.json else _info.render(data))
     return 0
 
 
 def main(argv=None) -> int:
-    args = parser().parse_args(argv)
-    return {"bench": bench, "info": info}[args.command](args)
+    try:
+        args = parser().parse_args(argv)
+        return {"bench": bench, "info": info}[args.command](args)
+    except BrokenPipeError:  # output not written through _emit (argparse's --help): nothing failed
+        _drop_stdout()
+        return 0
 
 
 if __name__ == "__main__":

@@ -62,6 +62,15 @@ def _describe(x) -> str:
     return f"{type(x).__name__} {_short(x)}"[:120]
 
 
+def describe_given(given, arr: np.ndarray) -> str:
+    """What the caller passed as ``given``, which became ``arr``: an array (or tensor) by its
+    dtype and shape, anything else (a dict, a list of strings) by its type and value first,
+    since "an array of dtype object and shape ()" would not tell them what went wrong."""
+    if isinstance(given, np.ndarray) or _torch_device(given) is not None:
+        return _describe(arr)
+    return f"{_describe(given)} (as an array: dtype {arr.dtype}, shape {arr.shape})"
+
+
 def _torch_device(x):
     """The device of ``x`` if it is a torch tensor, else None (torch is never imported)."""
     torch = sys.modules.get("torch")
@@ -131,7 +140,7 @@ def floats(x, name: str):
             return x, None  # the common case, without a copy or any further look
     arr, device = to_numpy(x, name, want_float=True)
     if arr.dtype.kind not in "fiu":
-        raise TypeError(f"{name}: expected real numbers (float or integer), got {_describe(arr)}")
+        raise TypeError(f"{name}: expected real numbers (float or integer), got {describe_given(x, arr)}")
     if arr.dtype == np.float32:  # the common case: no cast, at most a copy to C order
         return contiguous(arr), device
     # float64 beyond float32's range becomes +-inf, as SPEC's "float32 first" says; that is
@@ -157,7 +166,7 @@ def integers(x, name: str, lo: int, hi: int, dtype):
     if arr.size == 0 and arr.dtype == np.float64 and not isinstance(x, np.ndarray) and device is None:
         arr = arr.astype(dtype)  # NumPy reads an empty list as float64; it holds no wrong codes
     if arr.dtype.kind not in "iu":
-        raise TypeError(f"{name}: expected integer codes in [{lo}, {hi}], got {_describe(arr)}")
+        raise TypeError(f"{name}: expected integer codes in [{lo}, {hi}], got {describe_given(x, arr)}")
     if arr.dtype != dtype:
         check_range(arr, name, lo, hi)
         arr = arr.astype(dtype, order="C")

@@ -19,6 +19,11 @@ tensor on a device other than the CPU, when ``out=`` is a tensor, or always unde
 ``use_backend("torch")`` (NumPy inputs then go through CPU tensors and come back as arrays).
 Everything else, CPU tensors included, runs on the compiled kernels (or the twins). torch is
 imported only when a tensor arrives or the torch backend is chosen. See docs/torch.md.
+
+Without compiled kernels an installed package (the pure ``FASTQUANT_NO_EXTENSION=1`` wheel)
+runs on the twins and says why (:data:`WHY_NOT_COMPILED`); a source tree that was never built
+raises ImportError with the build command instead, unless ``FASTQUANT_BACKEND=numpy`` asks
+for the twins, and ``FASTQUANT_REQUIRE_EXTENSION=1`` makes a missing build an error anywhere.
 """
 
 from __future__ import annotations
@@ -75,6 +80,50 @@ def _env_flag(name: str) -> bool:
     return os.environ.get(name, "").strip() not in ("", "0")
 
 
+def _source_tree() -> str:
+    """The repository this package is imported from, or "" for an installed package: a
+    source tree has ``setup.py`` and ``csrc/`` beside ``fastquant/`` and no
+    ``_build_config.py`` (setup.py writes that into every build, never into the sources)."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    root = os.path.dirname(here)
+    if (os.path.isfile(os.path.join(root, "setup.py")) and os.path.isdir(os.path.join(root, "csrc"))
+            and not os.path.isfile(os.path.join(here, "_build_config.py"))):
+        return root
+    return ""
+
+
+#: How to get compiled kernels into a source tree, or past one (every message says it).
+BUILD_HINT = (
+    "build them in place with `python setup.py build_ext --inplace` (or `pip install -e .`), "
+    "or install the package (`pip install .`) and run from outside the source tree"
+)
+
+
+def _no_kernels_error(exc: ImportError, why: str) -> ImportError | None:
+    """The ImportError to raise when the compiled kernels are missing, or None to run on NumPy.
+
+    Missing kernels are an error where the caller demanded them (FASTQUANT_REQUIRE_EXTENSION)
+    and in a source tree that was never built (a `python -m pytest tests` or `import
+    fastquant` there would otherwise run on the slow twins without a word), unless NumPy was
+    asked for explicitly with FASTQUANT_BACKEND=numpy. An installed pure build runs on NumPy."""
+    tree = _source_tree()
+    where = f" (imported from the source tree {tree})" if tree else ""
+    if _env_flag("FASTQUANT_REQUIRE_EXTENSION"):
+        hint = BUILD_HINT if tree else (
+            "rebuild with a C compiler, e.g. `pip install --force-reinstall --no-binary fastquant fastquant`")
+        return ImportError(
+            "FASTQUANT_REQUIRE_EXTENSION is set but the compiled fastquant kernels could not "
+            f"be imported{where} ({why}); {hint}"
+        )
+    if tree and os.environ.get("FASTQUANT_BACKEND", "").strip().lower() != "numpy":
+        return ImportError(
+            f"fastquant: the compiled kernels are not built{where} ({why}).\n"
+            f"To use them, {BUILD_HINT}.\n"
+            "To run on the NumPy twins only (same results, much slower), set FASTQUANT_BACKEND=numpy."
+        )
+    return None
+
+
 _TWINS = _load("fastquant._twins")
 _COMPILED: SimpleNamespace | None
 try:
@@ -83,12 +132,9 @@ try:
 except ImportError as exc:  # the package was built without a compiler, or the build is broken
     _COMPILED = None
     WHY_NOT_COMPILED = _why_not_compiled(exc)
-    if _env_flag("FASTQUANT_REQUIRE_EXTENSION"):
-        raise ImportError(
-            "FASTQUANT_REQUIRE_EXTENSION is set but the compiled fastquant kernels could not "
-            f"be imported ({WHY_NOT_COMPILED}); rebuild with a C compiler, e.g. "
-            "`pip install --force-reinstall --no-binary fastquant fastquant`"
-        ) from exc
+    _error = _no_kernels_error(exc, WHY_NOT_COMPILED)
+    if _error is not None:
+        raise _error from exc
 
 
 def _cpu_choice() -> str:

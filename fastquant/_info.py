@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import os
 import platform
-import sys
+from importlib.machinery import EXTENSION_SUFFIXES as _SUFFIXES
+from pathlib import Path
 
 import numpy as np
 
 import fastquant
 from fastquant import _backend
 
+#: File name endings of compiled modules on this interpreter (".cpython-311-x86_64-linux-gnu.so", ...).
+EXTENSION_SUFFIXES = tuple(_SUFFIXES)
 #: x86-64 micro-architecture levels by /proc/cpuinfo flag names (lzcnt is "abm" there).
 X86_LEVELS = (
     ("x86-64-v2", ("cx16", "lahf_lm", "popcnt", "sse4_1", "sse4_2", "ssse3")),
@@ -76,13 +79,36 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
+def compiled_builds() -> list:
+    """Every compiled build directory of this installation, each a dict: ``package``
+    (``fastquant._kernels``, ``fastquant._kernels_v3``, ...: every ``fastquant/_kernels*``
+    package that holds compiled modules, whether or not this CPU can run it), ``build`` (its
+    name in ``_backend``, e.g. "x86-64-v3"; "" if it has none), ``in_use`` (the build behind the
+    "cython" backend), ``path`` and ``modules`` (the compiled module names in it)."""
+    package_dir = Path(fastquant.__file__).resolve().parent
+    packages = getattr(_backend, "_BUILD_PACKAGES", {})
+    names = {package: build for build, package in packages.items()}
+    in_use = packages.get(getattr(_backend, "CPU_BUILD", ""), None)
+    found = []
+    for folder in sorted(package_dir.glob("_kernels*")):
+        files = sorted(f.name for f in folder.iterdir() if f.name.endswith(EXTENSION_SUFFIXES)) if folder.is_dir() else []
+        if not files:
+            continue
+        package = f"fastquant.{folder.name}"
+        found.append({
+            "package": package,
+            "build": names.get(package, ""),
+            "in_use": package == in_use,
+            "path": str(folder),
+            "modules": [f.split(".", 1)[0] for f in files],
+            "files": [str(folder / f) for f in files],
+        })
+    return found
+
+
 def compiled_modules() -> list:
-    """Paths of the compiled kernel modules loaded in this process."""
-    return sorted(
-        getattr(mod, "__file__", None) or name
-        for name, mod in list(sys.modules.items())
-        if name.startswith("fastquant._kernels.") and mod is not None
-    )
+    """Paths of every compiled module of this installation, all builds (see :func:`compiled_builds`)."""
+    return [f for build in compiled_builds() for f in build["files"]]
 
 
 def backend_reason() -> str:
@@ -135,6 +161,7 @@ def gather() -> dict:
         "backend": fastquant.backend(),
         "backend_reason": backend_reason(),
         "backends_available": list(_backend.available()),
+        "compiled_builds": [{k: v for k, v in b.items() if k != "files"} for b in compiled_builds()],
         "compiled_modules": compiled_modules(),
         "kernel_build": kernel_build(),
         "cpu": cpu_model(),
@@ -153,7 +180,7 @@ def render(info: dict) -> str:
         f"fastquant {info['fastquant']}  (Python {info['python']}, NumPy {info['numpy']}, {info['platform']})",
         f"backend:        {info['backend']}, because: {info['backend_reason']}",
         f"available:      {', '.join(info['backends_available'])}",
-        "compiled:       " + ("\n                ".join(info["compiled_modules"]) or "none"),
+        "compiled:       " + ("\n                ".join(_build_lines(info["compiled_builds"])) or "none"),
         f"kernel build:   {info['kernel_build']}",
         f"cpu:            {info['cpu']}" + (f"  [{info['cpu_level']}]" if info["cpu_level"] else ""),
         f"cpu features:   {' '.join(info['cpu_features']) or 'none known'}  (from {info['cpu_features_source']})",
@@ -162,3 +189,16 @@ def render(info: dict) -> str:
         f" usable by this process: {t['usable_cpus']}",
     ]
     return "\n".join(lines)
+
+
+def _build_lines(builds: list) -> list:
+    """One line per compiled build directory: package, build name (and whether it is the one
+    in use), its modules; then the directory they are in."""
+    if not builds:
+        return []
+    labels = [(b["build"] or "-") + (" (in use)" if b["in_use"] else "") for b in builds]
+    width = max(len(b["package"]) for b in builds)
+    lwidth = max(len(label) for label in labels)
+    lines = [f"{b['package']:{width}}  {label:{lwidth}}  {' '.join(b['modules'])}" for b, label in zip(builds, labels)]
+    lines.append(f"in {Path(builds[0]['path']).parent}")
+    return lines

@@ -1,4 +1,4 @@
-"""n-bit affine codes: scale and zero point, per tensor or per channel (SPEC section 4)."""
+"""n-bit affine codes: scale and zero point, per tensor or per channel (docs/affine.md)."""
 
 from __future__ import annotations
 
@@ -185,7 +185,7 @@ def _per_channel(values, name: str, axis: int, channels: int) -> np.ndarray:
     if arr.ndim != 1 or arr.shape[0] != channels:
         raise ValueError(
             f"{name}: expected a scalar or a 1-D array of length {channels} (x.shape[{axis}]), "
-            f"got {A._describe(arr)}"
+            f"got {A.describe_given(values, arr)}"
         )
     return arr
 
@@ -236,7 +236,7 @@ def _scales(scales, axis, channels: int) -> np.ndarray:
     if arr is None:
         return np.full(channels if axis is not None else 1, A.scale_f32(scales, "scales"), np.float32)
     if arr.dtype.kind not in "fiu":
-        raise ValueError(f"scales: expected finite floats > 0, got {A._describe(arr)}")
+        raise ValueError(f"scales: expected finite floats > 0, got {A.describe_given(scales, arr)}")
     with np.errstate(over="ignore", under="ignore"):
         arr = A.contiguous(arr, np.float32)
     if 0 < arr.size <= _FEW:  # a few channels: Python's comparisons beat NumPy's ufunc calls
@@ -269,7 +269,7 @@ def _zero_points(zero_point, axis, channels: int) -> np.ndarray:
     if arr is None:
         return np.full(channels if axis is not None else 1, A.zero_point_int(zero_point), np.int32)
     if arr.dtype.kind not in "iu":
-        raise ValueError(f"zero_point: expected integers, got {A._describe(arr)}")
+        raise ValueError(f"zero_point: expected integers, got {A.describe_given(zero_point, arr)}")
     values = arr.tolist() if 0 < arr.size <= _FEW else None  # see _scales
     if values is None or not (min(values) >= -A.ZERO_POINT_LIMIT and max(values) <= A.ZERO_POINT_LIMIT):
         A.check_range(arr, "zero_point", -A.ZERO_POINT_LIMIT, A.ZERO_POINT_LIMIT)
@@ -333,10 +333,10 @@ def _codes(x_q, name: str):
                 arr.size == 0 or (float(arr.min()) > _INT32_MIN - 1 and float(arr.max()) < _INT32_MAX + 1)
             )
         if not ok:
-            raise ValueError(f"{name}: expected finite codes within the int32 range, got {A._describe(arr)}")
+            raise ValueError(f"{name}: expected finite codes within the int32 range, got {A.describe_given(x_q, arr)}")
         return arr.astype(np.int32, order="C"), device
     if kind not in "iu":
-        raise TypeError(f"{name}: expected integer codes (or float codes), got {A._describe(arr)}")
+        raise TypeError(f"{name}: expected integer codes (or float codes), got {A.describe_given(x_q, arr)}")
     native = arr.dtype.newbyteorder("=")
     if native in _NATIVE_CODES:
         return A.contiguous(arr, native), device

@@ -1,6 +1,6 @@
-"""Embedding codecs in the formats providers and sentence-transformers use (SPEC section 2):
+"""Embedding codecs in the formats providers and sentence-transformers use (docs/embeddings.md):
 int8, uint8, and packed sign bits ("binary" with offset -128, "ubinary" without); and
-sentence-transformers' calibrated int8/uint8 with per-dimension ranges (SPEC section 10:
+sentence-transformers' calibrated int8/uint8 with per-dimension ranges (docs/calibrated.md:
 ``ranges=``/``calibration_embeddings=``, :func:`calibration_ranges`; in ``_calibrated``)."""
 
 from __future__ import annotations

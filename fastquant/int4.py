@@ -1,4 +1,4 @@
-"""int4 codes: quantize, dequantize, nibble pack/unpack, and the fused pairs (SPEC section 3)."""
+"""int4 codes: quantize, dequantize, nibble pack/unpack, and the fused pairs (docs/int4.md)."""
 
 from __future__ import annotations
 
@@ -19,12 +19,19 @@ __all__ = [
     "dequantize_packed_int4",
 ]
 
-SCALE_METHODS = ("minmax", "absmax")
+SCALE_METHODS = ("minmax", "absmax", "asymmetric")
 
 
-def _scale(values: np.ndarray, scale_method: str, threads) -> float:
-    """The float32 scale of SPEC 3, from one pass over ``values`` (which also rejects
-    non-finite data and empty input)."""
+def _params(values: np.ndarray, scale_method: str, threads) -> tuple:
+    """``(scale, zero_point)`` from one pass over ``values`` (which also rejects non-finite
+    data and empty input), all arithmetic in float32:
+
+    - "minmax": ``(max - min) / 15``, zero point 0; "absmax": ``max(|v|) / 7``, zero point 0;
+      a scale of 0 becomes 1.0.
+    - "asymmetric": ``(max - min) / 15``; where that is 0 (all values equal) ``max(|v|) / 8``,
+      and 1.0 if that is 0 too; zero point ``-8 - round(min / scale)``, so ``min`` gets code -8.
+      Its magnitude stays below 2**29 + 8 (``|v / scale| < 15 * 2**25`` for float32 data).
+    """
     A.choice(scale_method, "scale_method", SCALE_METHODS)
     if values.size == 0:
         raise ValueError("values: expected a non-empty array (the scale is derived from the data)")
@@ -37,13 +44,18 @@ def _scale(values: np.ndarray, scale_method: str, threads) -> float:
     if not finite:
         raise ValueError("values: expected finite numbers, got NaN or +-inf")
     # float32 arithmetic, emulated exactly by A.f32 (cheaper than NumPy scalars)
-    if scale_method == "minmax":
-        scale = A.f32(A.f32(hi - lo) / 15.0)
-    else:
+    if scale_method == "absmax":
         scale = A.f32(max(-lo, hi) / 7.0)
+    else:
+        scale = A.f32(A.f32(hi - lo) / 15.0)
     if scale == math.inf:
         raise ValueError("values: the range of values overflows a float32 scale")
-    return 1.0 if scale == 0 else scale
+    if scale_method != "asymmetric":
+        return (1.0 if scale == 0 else scale), 0
+    if scale == 0:  # one value (or a range below float32's resolution): exact for a constant
+        scale = A.f32(max(-lo, hi) / 8.0) or 1.0
+    # round() is half to even; lo / scale in float64 then float32 is the float32 quotient
+    return scale, -8 - round(A.f32(lo / scale))
 
 
 _INT8 = np.dtype(np.int8)
@@ -59,7 +71,7 @@ def _bytes(packed, name: str):
         return packed, None
     arr, device = A.to_numpy(packed, name)
     if arr.dtype.kind not in "iu":
-        raise TypeError(f"{name}: expected integer bytes in [-128, 255], got an array of dtype {arr.dtype}")
+        raise TypeError(f"{name}: expected integer bytes in [-128, 255], got {A.describe_given(packed, arr)}")
     if arr.dtype.itemsize != 1:
         A.check_range(arr, name, -128, 255)
         arr = (arr & 0xFF).astype(np.uint8)
@@ -79,23 +91,40 @@ def _unpacked_length(m: int, n) -> int:
 
 @torch_path
 def quantize_to_int4(values, scale_method: str = "minmax", *, threads=None):
-    """Quantize floats to int4 codes held in int8: ``(q, scale, zero_point)``.
+    """Quantize floats to int4 codes held in int8: ``(q, scale, zero_point)``, all in float32.
 
-    ``scale = (max - min) / 15`` ("minmax") or ``max(|v|) / 7`` ("absmax") in float32, 1.0
-    when that is 0; ``q = clip(round(v / scale), -8, 7)`` (half to even), same shape as
-    ``values``; ``zero_point`` is 0. Empty or non-finite input is a ``ValueError``.
-    ``threads``: see :mod:`fastquant._threads` (``None``: one thread up to 1M elements); the
-    result is the same for any value.
+    - ``"minmax"`` (default): ``scale = (max - min) / 15``, ``zero_point = 0``,
+      ``q = clip(round(v / scale), -8, 7)``. The codes stay centred on 0 whatever the data,
+      so data that does not straddle zero clips: on uniform [0, 1] data every value above 0.5
+      gets code 7 (7/15 when decoded).
+    - ``"absmax"``: ``scale = max(|v|) / 7``, ``zero_point = 0``, ``q`` as for minmax.
+      For both, a scale of 0 becomes 1.0.
+    - ``"asymmetric"``: ``scale = (max - min) / 15`` (where that is 0, ``max(|v|) / 8``, or
+      1.0), ``zero_point = -8 - round(min / scale)`` (an int, so ``min`` maps to -8), and
+      ``q = clip(round(v / scale) + zero_point, -8, 7)``: the zero point is added after
+      rounding, so each value gets the grid point ``(q - zero_point) * scale`` nearest to
+      ``v / scale``; :func:`dequantize_from_int4` ``(q, scale, zero_point)`` decodes.
+
+    Rounding is half to even, ``v / scale`` a true float32 division. ``q`` has the shape of ``values``,
+    ``scale`` is a Python float, ``zero_point`` an int. Empty or non-finite input is a
+    ``ValueError``. ``threads``: see :mod:`fastquant._threads` (``None``: one thread up to 1M
+    elements); the result is the same for any value.
 
     >>> q, scale, zp = quantize_to_int4([-1.5, 0.0, 1.5], "absmax")
     >>> q.tolist(), scale, zp
     ([-7, 0, 7], 0.2142857164144516, 0)
+    >>> q, scale, zp = quantize_to_int4([0.0, 0.5, 1.5], "asymmetric")
+    >>> q.tolist(), scale, zp
+    ([-8, -3, 7], 0.10000000149011612, -8)
     """
     arr, device = A.floats(values, "values")
-    scale = _scale(arr, scale_method, threads)
+    scale, zero_point = _params(arr, scale_method, threads)
     out = np.empty(arr.shape, np.int8)
-    _threads.run(kernels().int4_quantize, arr, out, scale, threads=threads)
-    return A.wrap(out, device), scale, 0
+    if zero_point:
+        _threads.run(kernels().int4_quantize_zp, arr, out, scale, zero_point, threads=threads)
+    else:
+        _threads.run(kernels().int4_quantize, arr, out, scale, threads=threads)
+    return A.wrap(out, device), scale, zero_point
 
 
 @torch_path
@@ -157,8 +186,8 @@ def unpack_int8_to_int4(packed, n=None, *, out=None, threads=None):
 @torch_path
 def quantize_to_packed_int4(values, scale_method: str = "minmax", *, out=None, threads=None):
     """:func:`quantize_to_int4` and :func:`pack_int4_to_int8` in one pass:
-    ``(packed, scale, zero_point)``, packed along the last axis; ``threads`` as in
-    :func:`quantize_to_int4`.
+    ``(packed, scale, zero_point)``, packed along the last axis; ``scale_method`` and
+    ``threads`` as in :func:`quantize_to_int4`.
 
     >>> packed, scale, zp = quantize_to_packed_int4([-1.5, 0.0, 1.5], "absmax")
     >>> packed.tolist()
@@ -166,12 +195,15 @@ def quantize_to_packed_int4(values, scale_method: str = "minmax", *, out=None, t
     """
     arr, device = A.floats(values, "values")
     rows = A.as_rows(arr, "values")
-    scale = _scale(arr, scale_method, threads)
+    scale, zero_point = _params(arr, scale_method, threads)
     shape = arr.shape[:-1] + ((arr.shape[-1] + 1) // 2,)
     res = A.output(out, shape, np.int8, (arr, values))
-    _threads.run(kernels().int4_quantize_pack, rows, res.reshape(rows.shape[0], shape[-1]), scale,
-                 threads=threads, unit=(2, 1))
-    return A.wrap(res, device), scale, 0
+    packed = res.reshape(rows.shape[0], shape[-1])
+    if zero_point:
+        _threads.run(kernels().int4_quantize_pack_zp, rows, packed, scale, zero_point, threads=threads, unit=(2, 1))
+    else:
+        _threads.run(kernels().int4_quantize_pack, rows, packed, scale, threads=threads, unit=(2, 1))
+    return A.wrap(res, device), scale, zero_point
 
 
 @torch_path

@@ -16,7 +16,7 @@ __all__ = [
 
 SCALE_METHODS: tuple[str, ...]
 
-_ScaleMethod = Literal["minmax", "absmax"]
+_ScaleMethod = Literal["minmax", "absmax", "asymmetric"]
 _Int8 = npt.NDArray[np.int8]
 _F32 = npt.NDArray[np.float32]
 

@@ -47,6 +47,22 @@ def need_backend(name: str) -> None:
         pytest.skip(msg)
 
 
+def compiled_module(name: str):
+    """Import the compiled module ``name`` (e.g. ``"fastquant._kernels._quickcheck"``): a
+    visible skip where the kernels are not built, a FAILURE where they are demanded
+    (``FASTQUANT_REQUIRE_EXTENSION=1``). Never ``pytest.importorskip`` a compiled module: that
+    skips silently even in CI."""
+    import importlib
+
+    try:
+        return importlib.import_module(name)
+    except ImportError as exc:
+        msg = f"compiled module {name} unavailable ({exc})"
+        if REQUIRE_EXTENSION:
+            pytest.fail(msg + " (compiled kernels are demanded: FASTQUANT_REQUIRE_EXTENSION=1)")
+        pytest.skip(msg)
+
+
 def assert_identical(a, b, path: str = "result") -> None:
     """Same kind, dtype, shape and bytes (so -0.0 != 0.0 and NaN payloads count)."""
     torch = sys.modules.get("torch")

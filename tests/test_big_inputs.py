@@ -22,7 +22,12 @@ from fastquant import _arrays as A
 from fastquant import _backend
 from fastquant import int4 as int4_module
 
+#: The kernel sources of the repository (or sdist) these tests belong to: csrc/ beside tests/,
+#: wherever the package under test was imported from (CI runs these tests from outside the
+#: tree against an installed wheel; the sdist ships csrc/ and tests/ together).
 CSRC = Path(__file__).resolve().parent.parent / "csrc"
+#: Codec families only: ``_cpu.pyx`` (the CPU probe) and other ``_`` helpers have no data loops.
+PYX = sorted(p for p in CSRC.glob("*.pyx") if not p.name.startswith("_"))
 BIG = 2**31
 
 
@@ -54,8 +59,13 @@ def _loop_indices_and_ssize_t(source: str):
     return indices, declared
 
 
-# codec families only: ``_cpu.pyx`` (the CPU probe) has no data loops
-@pytest.mark.parametrize("pyx", sorted(p for p in CSRC.glob("*.pyx") if not p.name.startswith("_")), ids=lambda p: p.name)
+def test_the_kernel_sources_are_found():
+    """Without them the check below would be an empty parameter set: a silent pass."""
+    assert PYX, (f"no kernel sources at {CSRC}: these tests must run from the repository or an "
+                 "sdist (which ship csrc/ next to tests/), not from a copy of tests/ alone")
+
+
+@pytest.mark.parametrize("pyx", PYX, ids=lambda p: p.name)
 def test_kernel_loop_indices_are_py_ssize_t(pyx):
     text = pyx.read_text()
     indices, declared = _loop_indices_and_ssize_t(text)

@@ -112,8 +112,9 @@ BLOCK_KERNELS = "import sys\nsys.modules['fastquant._kernels.int4'] = None  # as
 
 
 def test_bench_without_extension_runs_numpy_and_says_so(tmp_path):
+    # FASTQUANT_BACKEND=numpy: in a source tree, missing kernels are otherwise an ImportError
     res = fq("bench", "--quick", "--sizes", "64", "--ops", "int4", "--json",
-             tmp_path=tmp_path, prelude=BLOCK_KERNELS)
+             tmp_path=tmp_path, prelude=BLOCK_KERNELS, env={"FASTQUANT_BACKEND": "numpy"})
     assert res.returncode == 0, res.stderr
     assert "cython backend is unavailable" in res.stderr
     doc = json.loads(res.stdout)
@@ -283,3 +284,85 @@ def test_sizes(text, n, label):
 def test_bad_sizes(text):
     with pytest.raises(ValueError, match="size"):
         C.parse_size(text)
+
+
+# --- what a newcomer meets: the legend, a closed pipe, a bad --ops, every build in info ------
+
+def test_bench_table_is_followed_by_a_legend_of_every_column(tmp_path):
+    res = fq("bench", "--quick", "--sizes", "16", "--ops", "pack_int4_to_int8", "--no-out", "--repeat", "1",
+             tmp_path=tmp_path, env={"FASTQUANT_BACKEND": "numpy"} if "cython" not in _backend.available() else None)
+    assert res.returncode == 0, res.stderr
+    legend = res.stdout[res.stdout.index("agreement"):]
+    for column in ("numpy, cython", "speedup", "GB/s", "copy GB/s", "% copy", "stream GB/s", "% stream", "same"):
+        assert f"\n  {column} " in legend, column
+    assert "exceed 100%" in legend  # why % stream can pass 100% at in-cache sizes
+
+
+def _closed_pipe_run(args, tmp_path) -> subprocess.CompletedProcess:
+    """``python -m fastquant ARGS`` writing into a pipe whose reader has already gone, as in
+    ``fastquant bench | head -2`` once head has its lines (deterministic: closed first)."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("FASTQUANT_")}
+    environ["PYTHONPATH"] = PACKAGE_PARENT
+    if "cython" not in _backend.available():
+        environ["FASTQUANT_BACKEND"] = "numpy"
+    try:
+        return subprocess.run([sys.executable, "-m", "fastquant", *args], cwd=tmp_path, env=environ,
+                              stdout=write_end, stderr=subprocess.PIPE, text=True, timeout=120)
+    finally:
+        os.close(write_end)
+
+
+@pytest.mark.parametrize("args", [
+    ["bench", "--sizes", "16", "--ops", "pack_int4_to_int8", "--no-out", "--repeat", "1", "-q"],
+    ["bench", "--sizes", "16", "--ops", "pack_int4_to_int8", "--repeat", "1", "-q", "--json"],
+    ["bench", "--list"],
+    ["info"],
+    ["--help"],
+], ids=["bench", "bench-json", "list", "info", "help"])
+def test_a_closed_stdout_is_no_error(args, tmp_path):
+    res = _closed_pipe_run(args, tmp_path)
+    assert res.returncode == 0, res.stderr
+    assert "Traceback" not in res.stderr and "BrokenPipe" not in res.stderr and "Exception ignored" not in res.stderr
+
+
+def test_ops_matching_nothing_lists_the_valid_names(capsys):
+    assert main(["bench", "--ops", "bogus"]) == 2
+    err = capsys.readouterr().err
+    assert "no case matches --ops bogus" in err
+    for case in C.CASES:
+        assert f"\n  {case.op}" in err, case.op
+    for family in {c.family for c in C.CASES}:
+        assert family in err.splitlines()[0], family
+
+
+def test_info_lists_every_compiled_build_and_the_one_in_use(tmp_path):
+    """Every ``fastquant/_kernels*`` folder holding compiled modules (all builds, and helpers
+    such as _membench), straight from the file system; the build behind "cython" marked."""
+    from importlib.machinery import EXTENSION_SUFFIXES
+
+    package = Path(fastquant.__file__).resolve().parent
+    on_disk = {}
+    for folder in package.glob("_kernels*"):
+        mods = sorted(f.name.split(".")[0] for f in folder.iterdir() if f.name.endswith(tuple(EXTENSION_SUFFIXES)))
+        if mods:
+            on_disk[f"fastquant.{folder.name}"] = mods
+    res = fq("info", "--json", tmp_path=tmp_path,
+             env={"FASTQUANT_BACKEND": "numpy"} if "cython" not in _backend.available() else None)
+    assert res.returncode == 0, res.stderr
+    data = json.loads(res.stdout)
+    assert {b["package"]: b["modules"] for b in data["compiled_builds"]} == on_disk
+    assert sorted(data["compiled_modules"]) == sorted(
+        str(package / p.split(".")[-1] / f) for p in on_disk for f in os.listdir(package / p.split(".")[-1])
+        if f.endswith(tuple(EXTENSION_SUFFIXES)))
+    in_use = [b["package"] for b in data["compiled_builds"] if b["in_use"]]
+    if "cython" in _backend.available():
+        assert in_use == [_backend._BUILD_PACKAGES[_backend.CPU_BUILD]]
+        assert len(on_disk) >= 1 and "_membench" in on_disk["fastquant._kernels"]
+        text = fq("info", tmp_path=tmp_path).stdout
+        for name in on_disk:
+            assert name in text
+        assert "(in use)" in text
+    else:
+        assert in_use == []

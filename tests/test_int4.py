@@ -43,23 +43,27 @@ def seed_unpack_int8_to_int4(packed):
 
 
 # --- cross-checks: every public function, both backends, bit for bit ----------------------
-@pytest.mark.parametrize("method", ["minmax", "absmax"])
+METHODS = ["minmax", "absmax", "asymmetric"]
+
+
+@pytest.mark.parametrize("method", METHODS)
 @pytest.mark.parametrize("values", params(FLOATS))
 def test_quantize_to_int4_backends_agree(values, method):
     q, scale, zp = both(fq.quantize_to_int4, values, method)
-    assert q.shape == np.shape(values) and q.dtype == np.int8 and zp == 0
+    assert q.shape == np.shape(values) and q.dtype == np.int8 and type(zp) is int
+    assert zp == 0 or method == "asymmetric"
     assert isinstance(scale, float) and scale > 0
     assert q.min() >= -8 and q.max() <= 7
 
 
-@pytest.mark.parametrize("method", ["minmax", "absmax"])
+@pytest.mark.parametrize("method", METHODS)
 @pytest.mark.parametrize("values", params(FLOATS))
 def test_quantize_to_packed_int4_equals_quantize_then_pack(values, method):
     if np.ndim(values) == 0:
         pytest.skip("0-d has no axis to pack")
     packed, scale, zp = both(fq.quantize_to_packed_int4, values, method)
-    q, scale2, _ = fq.quantize_to_int4(values, method)
-    assert scale == scale2 and zp == 0
+    q, scale2, zp2 = fq.quantize_to_int4(values, method)
+    assert scale == scale2 and zp == zp2
     np.testing.assert_array_equal(packed, fq.pack_int4_to_int8(q))
 
 
@@ -207,7 +211,7 @@ def test_property_pack_unpack_round_trip(codes):
 
 
 @settings(max_examples=150, deadline=None)
-@given(values=float_values, method=st.sampled_from(["minmax", "absmax"]))
+@given(values=float_values, method=st.sampled_from(METHODS))
 def test_property_quantize_round_trip(values, method):
     q, scale, zp = both(fq.quantize_to_int4, values, method)
     packed, pscale, _ = both(fq.quantize_to_packed_int4, values, method)
@@ -216,6 +220,6 @@ def test_property_quantize_round_trip(values, method):
     np.testing.assert_array_equal(back, both(fq.dequantize_from_int4, q, scale, zp))
     # every value within half a step of its decode, except where the codes saturate
     v = values.astype(np.float32)
-    inside = (v / np.float32(scale) >= -8) & (v / np.float32(scale) <= 7)
+    inside = (v / np.float32(scale) >= -8 - zp) & (v / np.float32(scale) <= 7 - zp)
     err = np.abs(back.astype(np.float64) - v.astype(np.float64))[inside]
     assert (err <= scale * 0.5 * (1 + 1e-5) + 1e-30).all()

@@ -20,9 +20,10 @@ def test_quantize_rejects_empty(fn, backend):
         fn(np.zeros((3, 0), np.float32))
 
 
-def test_quantize_rejects_range_overflow(backend):
+@pytest.mark.parametrize("method", ["minmax", "asymmetric"])
+def test_quantize_rejects_range_overflow(method, backend):
     with pytest.raises(ValueError, match="values"):
-        fq.quantize_to_int4(np.array([3e38, -3e38], np.float32), "minmax")
+        fq.quantize_to_int4(np.array([3e38, -3e38], np.float32), method)
 
 
 @pytest.mark.parametrize("method", ["MINMAX", "max", None, 3])

@@ -103,8 +103,8 @@ def _n(data, packed):
 
 
 CASES = [
-    Case(fq.quantize_to_int4, lambda d: dict(values=d.draw(float_arrays()), scale_method=d.draw(st.sampled_from(["minmax", "absmax"]))), has_out=False),
-    Case(fq.quantize_to_packed_int4, lambda d: dict(values=d.draw(float_arrays(1)), scale_method=d.draw(st.sampled_from(["minmax", "absmax"])))),
+    Case(fq.quantize_to_int4, lambda d: dict(values=d.draw(float_arrays()), scale_method=d.draw(st.sampled_from(["minmax", "absmax", "asymmetric"]))), has_out=False),
+    Case(fq.quantize_to_packed_int4, lambda d: dict(values=d.draw(float_arrays(1)), scale_method=d.draw(st.sampled_from(["minmax", "absmax", "asymmetric"])))),
     Case(fq.dequantize_from_int4, lambda d: dict(q=d.draw(int_arrays(-8, 7)), scale=d.draw(scales), zero_point=d.draw(zero_points))),
     Case(fq.pack_int4_to_int8, lambda d: dict(values=d.draw(int_arrays(-8, 7, 1)))),
     Case(fq.unpack_int8_to_int4, lambda d: (lambda p: dict(packed=p, n=_n(d, p[0])))(d.draw(int_arrays(-128, 255, 1)))),

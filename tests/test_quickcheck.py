@@ -4,8 +4,14 @@ import numpy as np
 import pytest
 
 from fastquant import _arrays as A
+from _support import compiled_module
 
-out_fits = pytest.importorskip("fastquant._kernels._quickcheck").out_fits
+
+@pytest.fixture(scope="module")
+def qc():
+    """The compiled quick checks: skipped without compiled kernels, a failure where they are
+    demanded (FASTQUANT_REQUIRE_EXTENSION=1)."""
+    return compiled_module("fastquant._kernels._quickcheck")
 
 
 def _slow(out, shape, dtype, inputs):
@@ -51,14 +57,14 @@ def _cases():
 
 
 @pytest.mark.parametrize("case", list(_cases()), ids=str)
-def test_out_fits_only_says_yes_where_the_checks_pass(case):
+def test_out_fits_only_says_yes_where_the_checks_pass(case, qc):
     out, shape, dtype, inputs, want = case
-    assert out_fits(out, shape, dtype, inputs) is want
+    assert qc.out_fits(out, shape, dtype, inputs) is want
     if want:
         assert _slow(out, shape, dtype, inputs)
 
 
-def test_random_views_agree_with_may_share_memory(rng):
+def test_random_views_agree_with_may_share_memory(rng, qc):
     base = np.zeros(256, np.float32)
     for _ in range(2000):
         a, b = sorted(rng.integers(0, 257, 2))
@@ -68,7 +74,7 @@ def test_random_views_agree_with_may_share_memory(rng):
         out = base[a:b]
         if out.size == 0:
             continue
-        if out_fits(out, out.shape, np.float32, (x,)):
+        if qc.out_fits(out, out.shape, np.float32, (x,)):
             assert not np.may_share_memory(out, x)
         else:
             assert np.may_share_memory(out, x)
@@ -100,11 +106,10 @@ def _vectors():
 
 
 @pytest.mark.parametrize("case", list(_vectors()), ids=str)
-def test_parameter_checks_agree_with_the_python_ones(case):
+def test_parameter_checks_agree_with_the_python_ones(case, qc):
     from fastquant import affine
 
     x, n = case
-    qc = pytest.importorskip("fastquant._kernels._quickcheck")
     assert qc.scales_fit(x, n) is affine._py_scales_fit(x, n)
     limit = A.ZERO_POINT_LIMIT
     assert qc.zero_points_fit(x, n, limit) is affine._py_zero_points_fit(x, n, limit)

@@ -34,6 +34,8 @@ CALLS = {
     "quantize_minmax": (lambda x, **k: fq.quantize_to_int4(x, "minmax", **k), _floats),
     "quantize_absmax": (lambda x, **k: fq.quantize_to_int4(x, "absmax", **k), _floats),
     "quantize_pack": (lambda x, **k: fq.quantize_to_packed_int4(x, **k), _floats),
+    "quantize_asymmetric": (lambda x, **k: fq.quantize_to_int4(x, "asymmetric", **k), _floats),
+    "quantize_pack_asymmetric": (lambda x, **k: fq.quantize_to_packed_int4(x, "asymmetric", **k), _floats),
     "dequantize": (lambda x, **k: fq.dequantize_from_int4(x, 0.25, 3, **k), _codes),
     "pack": (lambda x, **k: fq.pack_int4_to_int8(x, **k), _codes),
     "unpack": (lambda x, **k: fq.unpack_int8_to_int4(x, **k), _packed),

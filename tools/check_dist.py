@@ -11,8 +11,8 @@ otherwise); one compiled module per ``csrc/*.pyx`` (in ``fastquant/_kernels`` an
 dispatch builds, any other ``fastquant/_kernels*`` package) or none at all when pure; every
 ``.py``, ``.pyi`` and ``py.typed`` of the source package; the license; and no build leftovers
 (C sources, ``.pyx``/``.pxd``, objects, bytecode, ``build/`` paths, tests).
-Sdist: every tracked file of ``csrc/``, ``fastquant/``, ``tests/``, ``bench/``, ``tools/`` and
-the build files, and nothing generated (C files, compiled modules, caches, virtualenvs).
+Sdist: every tracked file of ``csrc/``, ``fastquant/``, ``tests/``, ``bench/``, ``tools/``,
+``docs/`` and the build files, and nothing generated (C files, compiled modules, caches, virtualenvs).
 Exit status 1 and one line per problem when anything is off.
 """
 
@@ -28,7 +28,7 @@ from pathlib import Path, PurePosixPath
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = "fastquant"
-SDIST_TREES = ("csrc", "fastquant", "tests", "bench", "tools")
+SDIST_TREES = ("csrc", "fastquant", "tests", "bench", "tools", "docs")
 SDIST_FILES = ("README.md", "LICENSE", "setup.py", "pyproject.toml", "MANIFEST.in", "PKG-INFO")
 COMPILED_SUFFIXES = (".so", ".pyd")
 LEFTOVER_SUFFIXES = (".c", ".cpp", ".h", ".pyx", ".pxd", ".o", ".obj", ".pyc", ".pyo", ".html")

@@ -60,6 +60,20 @@ class Duel:
         return d
 
 
+#: Printed after the tables: what the columns mean (docs/bench.md says more).
+LEGEND = """\
+columns:
+  seed / peer    the rival: the seed's code as published (the snippet fastquant replaces;
+                 "NumPy port" = a transliteration of a seed published for torch only), or a
+                 library doing the same job
+  ... time       median time per call, fastquant and the rival timed in interleaved rounds
+  speedup        rival time / fastquant time (above 1x: fastquant is faster)
+  % copy         a memory copy of fastquant's input + output bytes / fastquant's time
+  output         identical (same dtype, shape, bytes), same values (other dtype or shape),
+                 or differs: why (how many values); [n]: a note below the table
+  size           elements (K, M = 1024, 1024**2)"""
+
+
 #: Documented keys of one JSON row of ``--against`` (tests check they are all present).
 DUEL_FIELDS = tuple(f.name for f in dataclasses.fields(Duel)) + ("size_label", "speedup", "pct_copy")
 

@@ -193,6 +193,8 @@ def _cases():
              lambda n, r: (floats(n, r), "absmax"), takes_out=False),
         Case("quantize_to_int4[minmax]", "int4", "quantize_to_int4",
              lambda n, r: (floats(n, r), "minmax"), takes_out=False),
+        Case("quantize_to_int4[asymmetric]", "int4", "quantize_to_int4",
+             lambda n, r: (floats(n, r), "asymmetric"), takes_out=False),
         Case("dequantize_from_int4", "int4", "dequantize_from_int4",
              lambda n, r: (int4_codes(n, r), 0.05, 1)),
         Case("pack_int4_to_int8", "int4", "pack_int4_to_int8",
@@ -201,6 +203,8 @@ def _cases():
              lambda n, r: (int4_bytes(n, r), last(n))),
         Case("quantize_to_packed_int4", "int4", "quantize_to_packed_int4",
              lambda n, r: (floats(n, r), "absmax")),
+        Case("quantize_to_packed_int4[asymmetric]", "int4", "quantize_to_packed_int4",
+             lambda n, r: (floats(n, r), "asymmetric")),
         Case("dequantize_packed_int4", "int4", "dequantize_packed_int4",
              lambda n, r: (int4_bytes(n, r), 0.05, 1, last(n))),
     )

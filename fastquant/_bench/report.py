@@ -27,6 +27,25 @@ def seconds(t: Optional[float]) -> str:
     raise AssertionError  # pragma: no cover
 
 
+#: Printed after the table: what each column means (the docs' benchmarks page says more).
+LEGEND = """\
+columns:
+  numpy, cython  median time per call on each backend
+  speedup        numpy / cython
+  seed           median time per call of the seed's code as published (the snippet this
+                 function replaces; see fastquant bench --against seeds), same data
+  vs seed        seed / cython: how many times faster than the seed (* = the seed's NumPy
+                 port, where torch, which the seed was published for, is not installed)
+  GB/s           (input + output bytes) / cython time, in 10**9 bytes per second
+  copy GB/s      np.copyto moving the same number of bytes, timed in this run
+  % copy         copy time / cython time: a yardstick, not a ceiling (over 100% happens)
+  stream GB/s    a write-only streaming-store fill of the output bytes (float32 outputs)
+  % stream       fill time / cython time: near 100% at sizes beyond the caches means the
+                 decoder writes at memory bandwidth; outputs that fit in the caches (4K,
+                 often 1M) exceed 100%, as stores into cache beat streaming to memory
+  same           yes = both backends' outputs bit-identical (NO fails the run: exit 1)
+  size           elements (K, M = 1024, 1024**2); out= rows write a preallocated output"""
+
 COLUMNS = (("op", "<"), ("size", ">"), ("numpy", ">"), ("cython", ">"), ("speedup", ">"),
            ("seed", ">"), ("vs seed", ">"), ("GB/s", ">"), ("copy GB/s", ">"), ("% copy", ">"),
            ("stream GB/s", ">"), ("% stream", ">"), ("same", ">"))
@@ -61,8 +80,6 @@ def table(rows: Sequence) -> str:
     """The aligned text table, then notes: disagreements and whether agreement was checked."""
     lines = [render([name for name, _ in COLUMNS], [_cells(r) for r in rows],
                     "".join(align for _, align in COLUMNS))]
-    if any(r.seed_s is not None and not r.seed_published for r in rows):
-        lines.append("vs seed *: against the NumPy port of a seed published for torch (torch is not installed)")
     bad = [r for r in rows if r.agree is False]
     for r in bad:
         lines.append(f"MISMATCH {r.label} {size_label(r.size)}: {r.mismatch}")

@@ -19,6 +19,8 @@ __all__ = [
     "int4_pack",
     "int4_unpack",
     "int4_unpack_dequantize",
+    "int4_quantize_zp",
+    "int4_quantize_pack_zp",
 ]
 
 
@@ -100,3 +102,33 @@ def int4_unpack_dequantize(src, out, scale, zero_point, stream=False):
     ``stream`` changes no value."""
     codes = _unpack(src, out.shape[1])
     out[...] = (codes.astype(np.int32) - np.int32(zero_point)).astype(np.float32) * np.float32(scale)
+
+
+#: ``int4_quantize_zp`` clamps quotients to +-2**29 and zero points to +-2**30 (so the sum
+#: fits int32 in the kernel); neither clamp acts on what the public functions pass.
+_QUOTIENT_LIMIT = np.float32(2**29)
+_ZP_LIMIT = 2**30
+
+
+def _codes_zp(src, scale, zero_point):
+    # the zero point is added AFTER rounding (the nearest grid point of fl(v / scale)); a NaN
+    # counts as -2**29, as in the kernel (callers never pass one)
+    t = src / np.float32(scale)
+    t = np.where(t >= -_QUOTIENT_LIMIT, t, -_QUOTIENT_LIMIT)
+    t = np.minimum(t, _QUOTIENT_LIMIT)
+    zp = min(max(int(zero_point), -_ZP_LIMIT), _ZP_LIMIT)
+    return np.clip(np.round(t).astype(np.int64) + zp, -8, 7).astype(np.int8)
+
+
+@quiet
+def int4_quantize_zp(src, out, scale, zero_point):
+    """``out = clip(round(clip(src / scale, -2**29, 2**29)) + zero_point, -8, 7)``, the zero
+    point (clamped to +-2**30) added to the rounded quotient; float32 ``src``, int8 ``out``."""
+    out[...] = _codes_zp(src, scale, zero_point)
+
+
+@quiet
+def int4_quantize_pack_zp(src, out, scale, zero_point):
+    """:func:`int4_quantize_zp` then :func:`int4_pack` on rows: ``(rows, n)`` float32 to
+    ``(rows, ceil(n / 2))`` int8."""
+    out[...] = _pack(_codes_zp(src, scale, zero_point))
