@@ -28,6 +28,13 @@ def check_path(path: str) -> Optional[str]:
     return None
 
 
+def _caveat(d) -> str:
+    """Why a bar is pale: the rival did not do the whole job (not counted in the comparison)."""
+    if d.comparable:
+        return ""
+    return "  (returns a view of its input: no work)" if "view of its input" in d.note else "  (does part of the job)"
+
+
 def draw(duels: Sequence, path: str, title: str = "") -> int:
     """Write the chart of ``duels`` (:class:`.against.Duel`) to ``path``; returns the number
     of operations drawn."""
@@ -35,6 +42,7 @@ def draw(duels: Sequence, path: str, title: str = "") -> int:
 
     matplotlib.use("Agg")
     from matplotlib import pyplot as plt
+    from matplotlib.patches import Patch
 
     timed = [d for d in duels if d.speedup is not None]
     if not timed:
@@ -56,8 +64,9 @@ def draw(duels: Sequence, path: str, title: str = "") -> int:
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, height), sharey=True,
                                       gridspec_kw={"width_ratios": [3.2, 1]})
     for yy, d in bars:
-        left.barh(yy, d.speedup, color=COLOURS[d.kind], height=0.8)
-        left.text(d.speedup * 1.05, yy, f"{d.speedup:.1f}x  {d.rival}", va="center", fontsize=7)
+        left.barh(yy, d.speedup, color=COLOURS[d.kind], height=0.8, alpha=1.0 if d.comparable else 0.35)
+        left.text(d.speedup * 1.05, yy, f"{d.speedup:.1f}x  {d.rival}"
+                  + _caveat(d), va="center", fontsize=7)
     left.set_xscale("log")
     left.axvline(1.0, color="black", linewidth=0.8)
     top = max(d.speedup for _, d in bars)
@@ -65,10 +74,9 @@ def draw(duels: Sequence, path: str, title: str = "") -> int:
     left.set_xlabel("fastquant's speedup over the rival (log scale; 1x = as fast)")
     left.set_yticks([t for t, _ in ticks], [op for _, op in ticks], fontsize=8)
     left.invert_yaxis()
-    for kind, colour in COLOURS.items():
-        if any(d.kind == kind for _, d in bars):
-            left.barh([], [], color=colour, label="seed (the code it replaces)" if kind == "seed" else "peer library")
-    left.legend(loc="lower right", fontsize=8)
+    names = {"seed": "seed: the published code fastquant replaces", "peer": "peer library"}
+    left.legend(handles=[Patch(color=COLOURS[k], label=names[k]) for k in COLOURS
+                         if any(d.kind == k for _, d in bars)], loc="lower right", fontsize=8)
     shares = {op: next(d.pct_copy for d in timed if d.op == op) for op in ops}
     right.barh([t for t, _ in ticks], [shares[op] for _, op in ticks], color="#7570b3", height=0.8)
     for t, op in ticks:
@@ -76,8 +84,10 @@ def draw(duels: Sequence, path: str, title: str = "") -> int:
     right.set_xlim(0, max(110, max(shares.values()) + 25))
     right.axvline(100, color="black", linewidth=0.8)
     right.set_xlabel("fastquant, % of a memory copy")
-    fig.suptitle(title or f"fastquant vs seeds and peers, {size_label(size)} elements", fontsize=10)
-    fig.tight_layout()
+    threads = timed[0].threads
+    fig.suptitle(title or f"fastquant vs seeds and peers, {size_label(size)} elements, "
+                 f"{threads} thread{'s' if threads != 1 else ''} each", fontsize=10)
+    fig.tight_layout(rect=(0, 0, 1, 0.98))
     fig.savefig(path, dpi=90)
     plt.close(fig)
     return len(ops)

@@ -426,9 +426,10 @@ PEERS: tuple = tuple(_peers())
 RIVALS: tuple = SEEDS + PEERS
 
 
-def of(op: str, kind: Optional[str] = None, rivals: Sequence[Rival] = RIVALS) -> list:
-    """The rivals of case ``op`` (of one kind, or both), in registry order."""
-    return [r for r in rivals if op in r.ops and (kind is None or r.kind == kind)]
+def of(op: str, kind: Optional[str] = None, rivals: Optional[Sequence[Rival]] = None) -> list:
+    """The rivals of case ``op`` (of one kind, or both), in registry order (:data:`RIVALS`)."""
+    return [r for r in (RIVALS if rivals is None else rivals)
+            if op in r.ops and (kind is None or r.kind == kind)]
 
 
 def default_seed(op: str) -> Optional[Rival]:
