@@ -236,25 +236,30 @@ def test_against_lists_a_missing_rival_once_and_times_the_others(monkeypatch):
     seeds = [d for d in duels if d.kind == "seed"]
     assert [d.size for d in seeds] == [64, 2048]
     for d in seeds:
-        assert d.rival_s > 0 and d.fastquant_s > 0 and d.copy_s > 0
+        assert d.rival_s > 0 and d.fastquant_s > 0 and d.copy_s > 0 and d.fastquant_out_s > 0
         assert d.speedup == pytest.approx(d.rival_s / d.fastquant_s)
+        assert d.speedup_out == pytest.approx(d.rival_s / d.fastquant_out_s)
+        assert d.best_speedup == max(d.speedup, d.speedup_out)
         assert d.output == "same values (flat)" or d.size == 64 and d.output == "identical"
     assert set(against.DUEL_FIELDS) <= set(seeds[0].as_dict())
 
 
-def _duel(kind, size, speedup, comparable=True):
-    return against.Duel("op", "fam", size, kind, f"rival x{speedup}", True, True, comparable,
-                        "identical", "", 100, 1.0, speedup, 0.5, 1)
+def _duel(kind, size, speedup, comparable=True, published=True, out_speedup=None):
+    return against.Duel("op", "fam", size, kind, f"rival x{speedup}", published, True, comparable,
+                        "identical", "", 100, 1.0, speedup, None if out_speedup is None else speedup / out_speedup,
+                        0.5, 1)
 
 
 def test_summary_lines_name_the_misses():
     seeds = [_duel("seed", 1 << 20, 2.5), _duel("seed", 1 << 20, 1.9), _duel("seed", 1 << 25, 1.4),
-             _duel("seed", 4096, 0.5)]
+             _duel("seed", 4096, 0.5), _duel("seed", 1 << 20, 1.5, published=False)]
     lines = against.summary(seeds, "seed")
-    assert lines[0].endswith("1 of 3 rows met") and len(lines) == 3
+    assert lines[0].endswith("seeds as published: 1 of 3 rows met") and len(lines) == 5
     assert "1M vs rival x1.9: 1.90x" in lines[1] and "32M vs rival x1.4" in lines[2]
-    peers = [_duel("peer", 4096, 0.5), _duel("peer", 4096, 3.0), _duel("peer", 4096, 0.1, comparable=False)]
+    assert lines[3].endswith("NumPy ports of torch seeds: 0 of 1 rows met")
+    peers = [_duel("peer", 4096, 0.5), _duel("peer", 4096, 3.0), _duel("peer", 4096, 0.1, comparable=False),
+             _duel("peer", 4096, 0.8, out_speedup=1.2)]  # slower than fastquant into out=: not faster
     lines = against.summary(peers, "peer")
-    assert lines[0] == "peers faster than fastquant: 1 of 2 timed rows"
-    assert "rival x0.5 at 2.00x fastquant's speed" in lines[1] and lines[2].startswith("not counted (1 rows)")
+    assert lines[0] == "peers faster than fastquant: 1 of 3 timed rows"
+    assert "rival x0.5 at 2.00x fastquant's best" in lines[1] and lines[2].startswith("not counted (1 rows)")
     assert against.summary([_duel("peer", 4096, 3.0)], "peer") == ["no peer faster than fastquant (1 timed rows)"]
