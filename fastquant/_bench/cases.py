@@ -152,6 +152,9 @@ ONNX_SCALES = {"int8": 3 / 127, "uint8": 6 / 255, "int16": 3 / 32767, "uint16": 
                "float8e5m2": 1 / 4096, "float8e5m2fnuz": 1 / 4096, "float4e2m1": 0.5}
 #: zero points of the unsigned integer types: the middle of the range
 ONNX_ZERO = {"uint8": 128, "uint16": 32768, "uint4": 8, "uint2": 2}
+#: (code type, block size) of the blocked cases: scales per block along the last axis
+ONNX_BLOCKS = (("int4", 32), ("uint4", 32), ("int8", 32), ("uint8", 32), ("float8e4m3fn", 32),
+               ("int4", 128), ("int8", 128))
 
 
 def onnx_block_scales(name: str, block: int):
@@ -180,6 +183,15 @@ def onnx_codes(name: str):
 def last(n: int) -> int:
     """The unpacked last-axis length of ``shape(n)`` (``orig_dim`` / ``n`` of unpackers)."""
     return shape(n)[-1]
+
+
+def gguf_floats(n, rng):
+    """Standard normal float32 values: ``shape(n)`` when its rows hold whole 256-value
+    super-blocks, else ``n`` rounded up to them, 1-D."""
+    s = shape(n)
+    if s[-1] % 256:
+        s = (-(-n // 256) * 256,)
+    return rng.standard_normal(s, dtype=np.float32)
 
 
 # --- the case type ----------------------------------------------------------------------------
@@ -319,14 +331,6 @@ def _cases():
         yield Case(f"gguf.quantize[{qtype}]", "gguf_encode", "gguf.quantize",
                    lambda n, r, qtype=qtype: (gguf_floats(n, r), qtype), twin_limit=1 << 16)
 
-
-def gguf_floats(n, rng):
-    """Standard normal float32 values: ``shape(n)`` when its rows hold whole 256-value
-    super-blocks, else ``n`` rounded up to them, 1-D."""
-    s = shape(n)
-    if s[-1] % 256:
-        s = (-(-n // 256) * 256,)
-    return rng.standard_normal(s, dtype=np.float32)
     # floats: every minifloat format, encode and decode; OCP MX blocks; unsigned nibbles
     for name in fastquant.floats.FORMATS:
         yield Case(f"floats.encode[{name}]", "floats", "floats.encode",
@@ -353,8 +357,7 @@ def gguf_floats(n, rng):
         yield Case(f"dequantize_linear[{name}]", "onnx", "onnx.dequantize_linear",
                    lambda n, r, name=name, scale=scale: (onnx_codes(name)(n, r), scale),
                    kwargs=dict(x_zero_point=zero) if zero else {}, needs="ml_dtypes")
-    for name, block in (("int4", 32), ("uint4", 32), ("int8", 32), ("uint8", 32), ("float8e4m3fn", 32),
-                        ("int4", 128), ("int8", 128)):
+    for name, block in ONNX_BLOCKS:
         yield Case(f"quantize_linear[{name},block{block}]", "onnx", "onnx.quantize_linear",
                    onnx_block_scales(name, block), kwargs=dict(axis=-1, block_size=block, output_dtype=name),
                    keywords=("y_scale",), needs="ml_dtypes")

@@ -54,6 +54,9 @@ class Rival:
     #: False where the rival does only part of the job (e.g. the bits of a sign-bit decode,
     #: not the floats): a yardstick, not counted when peers are compared on speed
     whole_job: bool = True
+    #: fastquant's output as the rival holds its own, for the verdict (e.g. ONNX codes as
+    #: TensorProto raw bytes); None: as it is
+    ours_as: Optional[Callable[[object], object]] = None
 
     def installed(self) -> bool:
         return all(importlib.util.find_spec(m) is not None for m in self.needs)
@@ -80,17 +83,34 @@ class Ready:
 
 def ready(rival: Rival, args: tuple) -> Ready:
     """Prepare ``rival`` on ``args`` and call it once; on an exception use its fallback (also
-    called once), or report the exception. Warnings are silenced (see :func:`quiet`)."""
+    called once), or report the exception. Warnings are silenced (see :func:`quiet`).
+
+    ``prepare`` returns the call to time, or ``(call, read)`` where the call's output is read
+    afterwards by ``read(what the call returned)`` (a session writing into a bound buffer; raw
+    bytes made outside the timed call)."""
     with quiet():
         try:
-            call = rival.prepare(args)
-            return _checked(Ready(call, as_numpy(call())), args)
+            call, result = _first(rival.prepare(args))
+            return _checked(Ready(call, result), args)
         except Exception as exc:  # a rival's own failure is a result, not a benchmark crash
-            raised = f"{type(exc).__name__}: {exc}"
+            raised = f"{type(exc).__name__}: {exc}".splitlines()[0][:200]
             if rival.fallback is None:
                 return Ready(None, note=f"raises {raised}")
-        call = rival.fallback(args)
-        return _checked(Ready(call, as_numpy(call()), f"raises {raised}; {rival.fallback_note}"), args)
+        call, result = _first(rival.fallback(args))
+        return _checked(Ready(call, result, f"raises {raised}; {rival.fallback_note}"), args)
+
+
+def _first(made) -> tuple:
+    """``(call, its first output as NumPy)`` of what a ``prepare`` returned."""
+    call, read = made if isinstance(made, tuple) else (made, None)
+    got = call()
+    return call, as_numpy(read(got) if read else got)
+
+
+def compare(rival: Rival, ours, theirs) -> str:
+    """The verdict on ``theirs`` against fastquant's output ``ours`` (held as the rival holds
+    its own, see :attr:`Rival.ours_as`)."""
+    return verdict(rival.ours_as(ours) if rival.ours_as else ours, theirs, rival.differs)
 
 
 def _checked(got: Ready, args: tuple) -> Ready:
@@ -139,8 +159,12 @@ def verdict(ours, theirs, differs: str = "") -> str:
     a, b = np.asarray(a), np.asarray(b)
     extra = ""
     if isinstance(ours, tuple) and isinstance(theirs, tuple) and len(theirs) > 1:
-        if float(ours[1]) != float(np.asarray(theirs[1]).reshape(-1)[0]):
-            return f"differs: {why} (scale {float(np.asarray(theirs[1]))!r} vs {float(ours[1])!r})"
+        s_ours, s_theirs = np.asarray(ours[1]).reshape(-1), np.asarray(theirs[1]).reshape(-1)
+        if s_ours.size == 1 and float(s_ours[0]) != float(s_theirs[0]):
+            return f"differs: {why} (scale {float(s_theirs[0])!r} vs {float(s_ours[0])!r})"
+        if s_ours.size > 1 and (s_ours.size != s_theirs.size or np.count_nonzero(
+                s_ours.astype(np.float64) != s_theirs.astype(np.float64))):
+            return f"differs: {why} (scales: {s_theirs.size} for fastquant's {s_ours.size}, not all equal)"
     if a.dtype == b.dtype and a.shape == b.shape and a.tobytes() == b.tobytes():
         return "identical" + extra
     if a.size != b.size:
@@ -318,42 +342,120 @@ def _gguf_py(a):
     return lambda: gguf.quants.dequantize(a[0], member)
 
 
-def ort_session(node_type: str, inputs: dict, output_type: int, attrs: Optional[dict] = None):
-    """A one-node onnxruntime session (``node_type`` over ``inputs``: name -> array, in order;
-    one output of ONNX element type ``output_type``) on :data:`THREADS` intra-op threads;
-    returns ``run(feed)``. The graph is built with ``onnx.helper`` at the newest opset the
-    installed onnxruntime supports."""
-    import onnxruntime as ort
-    from onnx import helper, numpy_helper
+def _onnx_type(name: str):
+    from fastquant.onnx import CODE_TYPES
 
-    names = list(inputs)
-    node = helper.make_node(node_type, names, ["y"], **(attrs or {}))
-    shape_of = {k: list(v.shape) for k, v in inputs.items()}
-    graph = helper.make_graph(
-        [node], "fastquant_bench",
-        [helper.make_tensor_value_info(k, numpy_helper.from_array(np.asarray(v)).data_type, shape_of[k])
-         for k, v in inputs.items()],
-        [helper.make_tensor_value_info("y", output_type, None)])
+    return CODE_TYPES[name]
+
+
+def _raw(codes) -> np.ndarray:
+    """fastquant's ONNX codes as TensorProto raw bytes (how the ONNX peers' codes are read)."""
+    from fastquant.onnx import to_raw
+
+    return np.frombuffer(to_raw(np.asarray(codes)), np.uint8)
+
+
+def _raw_affine(codes) -> np.ndarray:
+    """fastquant.quantize_func's int8 codes as bytes."""
+    return np.ascontiguousarray(codes).view(np.uint8).reshape(-1)
+
+
+def _onnx_peer(engine: str, op: str, name: str, zero=None, block: int = 0, scale_at: int = 1):
+    """QuantizeLinear / DequantizeLinear of ONNX code type ``name`` on a case's data
+    ``(x or codes, ..., scale at args[scale_at])``: a one-node onnxruntime session (inputs and
+    a preallocated output bound once; :data:`THREADS` intra-op threads) or ``onnx.reference``.
+    ``zero``: a zero point, or a function of the case's arguments giving it."""
+    def prepare(a):
+        from .onnx_peers import OrtCall, reference_call
+
+        t = _onnx_type(name)
+        zp = zero(a) if callable(zero) else zero
+        s = np.asarray(a[scale_at], np.float32)
+        if engine == "ort":
+            call = OrtCall(op, t, a[0], s, block, axis=-1, zero_point=zp, threads=THREADS[0] or 0)
+            if call.run is None:
+                raise RuntimeError(call.error)
+            return call.run, lambda _: call.result()
+        return reference_call(op, t, a[0], s, block, axis=-1, zero_point=zp)
+    return prepare
+
+
+def _ort_dynamic(a):
+    """DynamicQuantizeLinear as a one-node onnxruntime session; returns (codes, scale, zp)."""
+    import onnxruntime as ort
+    from onnx import TensorProto, helper
+
+    x = a[0]
+    node = helper.make_node("DynamicQuantizeLinear", ["x"], ["y", "s", "z"])
+    graph = helper.make_graph([node], "dql", [helper.make_tensor_value_info("x", TensorProto.FLOAT, list(x.shape))],
+                              [helper.make_tensor_value_info("y", TensorProto.UINT8, None),
+                               helper.make_tensor_value_info("s", TensorProto.FLOAT, None),
+                               helper.make_tensor_value_info("z", TensorProto.UINT8, None)])
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 21)])
     model.ir_version = 10
-    opts = ort.SessionOptions()
-    opts.intra_op_num_threads = THREADS[0] or 0
-    opts.inter_op_num_threads = 1
-    sess = ort.InferenceSession(model.SerializeToString(), opts, providers=["CPUExecutionProvider"])
-    return lambda feed: sess.run(None, feed)
+    so = ort.SessionOptions()
+    so.intra_op_num_threads = THREADS[0] or 0
+    so.inter_op_num_threads = 1
+    sess = ort.InferenceSession(model.SerializeToString(), so, providers=["CPUExecutionProvider"])
+    return lambda: tuple(sess.run(None, {"x": x}))
 
 
-def _ort_affine(op: str):
-    """QuantizeLinear / DequantizeLinear with a float32 scalar scale and an int8 zero point."""
-    from onnx import TensorProto
+def _reference_dynamic(a):
+    from onnx import helper
+    from onnx.reference import ReferenceEvaluator
 
+    ev = ReferenceEvaluator(helper.make_node("DynamicQuantizeLinear", ["x"], ["y", "s", "z"]))
+    return lambda: tuple(ev.run(None, {"x": a[0]}))
+
+
+def _ml_dtypes_encode(name: str):
     def prepare(a):
-        x, scale, zp = a[0], np.array(a[1], np.float32), np.array(a[2], np.int8)
-        run = ort_session(op, {"x": x, "s": scale, "z": zp},
-                          TensorProto.INT8 if op == "QuantizeLinear" else TensorProto.FLOAT)
-        feed = {"x": x, "s": scale, "z": zp}
-        return lambda: run(feed)
+        import ml_dtypes
+
+        dtype = getattr(ml_dtypes, name)
+        return lambda: a[0].astype(dtype), lambda y: y.view(np.uint8)
     return prepare
+
+
+def _ml_dtypes_decode(name: str):
+    def prepare(a):
+        import ml_dtypes
+
+        codes = a[0].view(getattr(ml_dtypes, name))
+        return lambda: codes.astype(np.float32)
+    return prepare
+
+
+def mx_numpy_quantize(x: np.ndarray, name: str):
+    """OCP MX blocks of 32 along the last axis with NumPy and ml_dtypes, what a user writes
+    without fastquant: ``(codes as the ml_dtypes type, E8M0 scale bytes)``."""
+    import ml_dtypes
+
+    from fastquant.floats import FORMATS
+
+    f, t = FORMATS[name], getattr(ml_dtypes, name)
+    v = x.reshape(x.shape[:-1] + (-1, 32))
+    amax = np.abs(v).max(axis=-1, keepdims=True)
+    _, e = np.frexp(amax)
+    e = np.clip(e - 1 - f.emax, -127, 127).astype(np.int32)
+    with np.errstate(invalid="ignore", over="ignore"):
+        q = np.clip(np.ldexp(v, -e), -f.max, f.max).astype(t)
+    return q.reshape(x.shape), (e + 127).astype(np.uint8).reshape(x.shape[:-1] + (-1,))
+
+
+def mx_numpy_dequantize(codes: np.ndarray, scales: np.ndarray, name: str) -> np.ndarray:
+    """The inverse of :func:`mx_numpy_quantize` with NumPy and ml_dtypes: float32 values."""
+    import ml_dtypes
+
+    v = codes.view(getattr(ml_dtypes, name)).astype(np.float32).reshape(codes.shape[:-1] + (-1, 32))
+    return np.ldexp(v, scales.astype(np.int32)[..., None] - 127).reshape(codes.shape)
+
+
+def _gguf_py_quantize(a):
+    import gguf
+
+    member = gguf.GGMLQuantizationType[a[1]]
+    return lambda: gguf.quants.quantize(a[0], member)
 
 
 def _torch_quantize_per_tensor(a):
@@ -407,10 +509,12 @@ def _peers():
                 differs="a header byte (the pad count), then the bits of the flattened array")
     yield Rival("peer", "numcodecs PackBits decode", ("dequantize[ubinary]",),
                 _packbits_codec_decode, nc, differs="booleans, not +-1.0 float32", whole_job=False)
+    ort = ("onnxruntime", "onnx")
     yield Rival("peer", "onnxruntime QuantizeLinear", ("quantize_func[8bit]",),
-                _ort_affine("QuantizeLinear"), ("onnxruntime", "onnx"), differs=_ONNX_ORDER)
+                _onnx_peer("ort", "QuantizeLinear", "int8", lambda a: a[2]), ort, differs=_ONNX_ORDER,
+                ours_as=_raw_affine)
     yield Rival("peer", "onnxruntime DequantizeLinear", ("dequantize_func[8bit]",),
-                _ort_affine("DequantizeLinear"), ("onnxruntime", "onnx"))
+                _onnx_peer("ort", "DequantizeLinear", "int8", lambda a: a[2]), ort)
     yield Rival("peer", "torch.quantize_per_tensor", ("quantize_func[8bit]",),
                 _torch_quantize_per_tensor, ("torch",),
                 differs="torch multiplies x by the float32 reciprocal of the scale (fastquant divides)")
@@ -420,6 +524,52 @@ def _peers():
 
     yield Rival("peer", "gguf-py quants.dequantize", tuple(f"gguf.dequantize[{t}]" for t in types),
                 _gguf_py, ("gguf",))
+    yield from _new_family_peers()
+
+
+#: The GGUF types gguf-py's quants.quantize encodes (the others raise NotImplementedError)
+GGUF_PY_ENCODE = ("BF16", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q8_0", "TQ1_0", "TQ2_0", "MXFP4")
+
+
+def _new_family_peers():
+    """Peers of the GGUF encoder, the minifloats and fastquant.onnx."""
+    from fastquant import floats as fl
+    from fastquant.gguf import ENCODE_TYPES
+    from .cases import ONNX_BLOCKS, ONNX_SCALES, ONNX_ZERO
+
+    yield Rival("peer", "gguf-py quants.quantize",
+                tuple(f"gguf.quantize[{t}]" for t in GGUF_PY_ENCODE if t in ENCODE_TYPES), _gguf_py_quantize,
+                ("gguf",), differs="where a block's stored scale or minimum is zero, gguf-py keeps the "
+                "sign of the zero NumPy's argmax/min finds, llama.cpp's C (and fastquant) the first one's")
+    ml = ("ml_dtypes",)
+    for name in fl.FORMATS:
+        yield Rival("peer", "ml_dtypes astype", (f"floats.encode[{name}]",), _ml_dtypes_encode(name), ml,
+                    ours_as=lambda r: np.asarray(r).view(np.uint8))
+        yield Rival("peer", "ml_dtypes astype", (f"floats.decode[{name}]",), _ml_dtypes_decode(name), ml)
+    mx = "NumPy + ml_dtypes MX pipeline"
+    for name in ("float8_e4m3fn", "float4_e2m1fn"):
+        yield Rival("peer", mx, (f"floats.quantize_mx[{name}]",),
+                    lambda a: (lambda: mx_numpy_quantize(a[0], a[1]), lambda r: (r[0].view(np.uint8), r[1])), ml)
+        yield Rival("peer", mx, (f"floats.dequantize_mx[{name}]",),
+                    lambda a: lambda: mx_numpy_dequantize(a[0], a[1], a[2]), ml)
+    ort, ref = ("onnxruntime", "onnx", "ml_dtypes"), ("onnx", "ml_dtypes")
+    for name in ONNX_SCALES:
+        zero = ONNX_ZERO.get(name)
+        q, d = f"quantize_linear[{name}]", f"dequantize_linear[{name}]"
+        for engine, label, needs in (("ort", "onnxruntime", ort), ("ref", "onnx.reference", ref)):
+            yield Rival("peer", f"{label} QuantizeLinear", (q,), _onnx_peer(engine, "QuantizeLinear", name, zero),
+                        needs, ours_as=_raw)
+            yield Rival("peer", f"{label} DequantizeLinear", (d,), _onnx_peer(engine, "DequantizeLinear", name, zero),
+                        needs)
+    for name, block in ONNX_BLOCKS:
+        q, d = f"quantize_linear[{name},block{block}]", f"dequantize_linear[{name},block{block}]"
+        for engine, label, needs in (("ort", "onnxruntime", ort), ("ref", "onnx.reference", ref)):
+            yield Rival("peer", f"{label} QuantizeLinear", (q,),
+                        _onnx_peer(engine, "QuantizeLinear", name, None, block), needs, ours_as=_raw)
+            yield Rival("peer", f"{label} DequantizeLinear", (d,),
+                        _onnx_peer(engine, "DequantizeLinear", name, None, block), needs)
+    yield Rival("peer", "onnxruntime DynamicQuantizeLinear", ("dynamic_quantize_linear",), _ort_dynamic, ort)
+    yield Rival("peer", "onnx.reference DynamicQuantizeLinear", ("dynamic_quantize_linear",), _reference_dynamic, ref)
 
 
 PEERS: tuple = tuple(_peers())
