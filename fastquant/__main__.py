@@ -71,8 +71,8 @@ def parser() -> argparse.ArgumentParser:
                    "fastquant and the rivals on N threads (default 1)")
     b.add_argument("--against", choices=("seeds", "peers", "all"),
                    help="time fastquant against the seeds' code as published (the snippets it "
-                   "replaces) or against the peer libraries (gguf-py, numcodecs, onnxruntime, "
-                   "sentence-transformers, torch, NumPy), on the same data, outputs compared")
+                   "replaces) or against the peer libraries (gguf-py, ml_dtypes, numcodecs, onnxruntime, "
+                   "onnx.reference, sentence-transformers, torch, NumPy), on the same data, outputs compared")
     b.add_argument("--plot", metavar="FILE",
                    help="draw the --against comparison (all rivals unless --against says) at "
                    "the largest size to FILE (.png or .svg; needs matplotlib: fastquant[plot])")

@@ -437,6 +437,27 @@ def test_plot_writes_a_chart(tmp_path, capsys):
     assert f"wrote {path} (2 operations)" in capsys.readouterr().err
 
 
+def test_plot_draws_a_saved_run_again(tmp_path, capsys):
+    """``python -m fastquant._bench.plot RUN.json FILE --ops ...`` draws the chart of a saved
+    ``--against --json`` run (docs/bench.png is made so), keeping only the ops asked for."""
+    pytest.importorskip("matplotlib")  # the plot extra, not an oracle
+    need_backend("cython")
+    from fastquant._bench import plot
+
+    run = tmp_path / "run.json"
+    assert main(["bench", "--against", "seeds", "--sizes", "2K", "--repeat", "1", "--quick", "-q",
+                 "--ops", "dequantize[int8],pack_int4_to_int8", "--json", str(run)]) == 0
+    capsys.readouterr()
+    duels = plot.duels_from_json(str(run))
+    assert {d.op for d in duels} == {"dequantize[int8]", "pack_int4_to_int8"}
+    assert all(d.rival_s and d.fastquant_s for d in duels if d.installed)
+    path = tmp_path / "again.svg"
+    assert plot.main([str(run), str(path), "--ops", "pack_int4"]) == 0
+    assert path.read_text().lstrip().startswith("<?xml") and "pack_int4_to_int8" in path.read_text()
+    assert "dequantize[int8]" not in path.read_text()
+    assert f"wrote {path} (1 operations)" in capsys.readouterr().out
+
+
 def test_threads_list_prints_scaling_rows(capsys):
     need_backend("cython")
     assert main(["bench", "--threads", "1,2", "--sizes", "2K", "--repeat", "1", "--quick", "-q",

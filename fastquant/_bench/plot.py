@@ -5,6 +5,11 @@ snippet (seed) and each peer (bars, log scale; 1x = as fast as the rival; fastqu
 new result and a preallocated ``out=``), and its speed as a share of a memory copy of the same
 bytes. Needs matplotlib (the ``plot``
 extra: ``pip install fastquant[plot]``).
+
+A chart can also be drawn again from a run's ``--json`` document (``--against ... --json
+run.json``), without timing anything:
+
+    python -m fastquant._bench.plot run.json chart.png [--ops int4,gguf.dequantize[Q4_K]]
 """
 
 from __future__ import annotations
@@ -61,7 +66,7 @@ def draw(duels: Sequence, path: str, title: str = "") -> int:
             bars.append((y, d))
             y += 1
         y += 0.6
-    height = max(3.0, 0.26 * y + 1.2)
+    height = max(3.0, 0.26 * y + 1.6)
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, height), sharey=True,
                                       gridspec_kw={"width_ratios": [3.2, 1]})
     for yy, d in bars:
@@ -74,10 +79,13 @@ def draw(duels: Sequence, path: str, title: str = "") -> int:
     left.set_xlim(min(0.5, min(d.best_speedup for _, d in bars) / 1.5), top * 60)
     left.set_xlabel("rival time / fastquant's best time (new result or out=); log scale, 1x = as fast")
     left.set_yticks([t for t, _ in ticks], [op for _, op in ticks], fontsize=8)
-    left.invert_yaxis()
+    left.set_ylim(y - 0.9, -0.7)  # top to bottom, no margin beyond the first and last bars
     names = {"seed": "seed: the published code fastquant replaces", "peer": "peer library"}
-    left.legend(handles=[Patch(color=COLOURS[k], label=names[k]) for k in COLOURS
-                         if any(d.kind == k for _, d in bars)], loc="lower right", fontsize=8)
+    # title and legend in a band of fixed height above the axes (the chart grows with the ops)
+    band = 0.5 / height
+    fig.legend(handles=[Patch(color=COLOURS[k], label=names[k]) for k in COLOURS
+                        if any(d.kind == k for _, d in bars)],
+               loc="upper center", bbox_to_anchor=(0.5, 1 - 0.3 / height), ncol=2, fontsize=8, frameon=False)
     shares = {op: next(d.pct_copy for d in timed if d.op == op) for op in ops}
     right.barh([t for t, _ in ticks], [shares[op] for _, op in ticks], color="#7570b3", height=0.8)
     for t, op in ticks:
@@ -87,8 +95,45 @@ def draw(duels: Sequence, path: str, title: str = "") -> int:
     right.set_xlabel("fastquant, % of a memory copy")
     threads = timed[0].threads
     fig.suptitle(title or f"fastquant vs seeds and peers, {size_label(size)} elements, "
-                 f"{threads} thread{'s' if threads != 1 else ''} each", fontsize=10)
-    fig.tight_layout(rect=(0, 0, 1, 0.98))
+                 f"{threads} thread{'s' if threads != 1 else ''} each", fontsize=10, y=1 - 0.08 / height, va="top")
+    fig.tight_layout(rect=(0, 0, 1, 1 - band))
     fig.savefig(path, dpi=90)
     plt.close(fig)
     return len(ops)
+
+
+def duels_from_json(path: str) -> list:
+    """The duels of an ``--against`` run's ``--json`` document."""
+    import dataclasses
+    import json
+
+    from .against import Duel
+
+    with open(path, encoding="utf-8") as f:
+        doc = json.load(f)
+    names = {f.name for f in dataclasses.fields(Duel)}
+    return [Duel(**{k: v for k, v in row.items() if k in names}) for row in doc["duels"]]
+
+
+def main(argv=None) -> int:
+    import argparse
+
+    ap = argparse.ArgumentParser(prog="python -m fastquant._bench.plot",
+                                 description="Draw the chart of a saved `fastquant bench --against --json` run.")
+    ap.add_argument("run", help="the --json document of an --against run")
+    ap.add_argument("file", help="the chart (.png or .svg)")
+    ap.add_argument("--ops", type=lambda s: [p for p in s.split(",") if p],
+                    help="only ops whose label contains one of these (or whose family is one)")
+    args = ap.parse_args(argv)
+    why = check_path(args.file)
+    if why:
+        ap.error(why)
+    duels = duels_from_json(args.run)
+    if args.ops:
+        duels = [d for d in duels if any(p in d.op or p == d.family for p in args.ops)]
+    print(f"wrote {args.file} ({draw(duels, args.file)} operations)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -216,7 +216,7 @@ def _t(a: np.ndarray):
 # --- the seeds --------------------------------------------------------------------------------
 
 _INT4 = "int4 module"
-_IGNORES_ZP = "the seed ignores zero_point (1 in this case)"
+_IGNORES_ZP = "the int4 module ignores zero_point (1 in this case)"
 
 
 def _seeds():
@@ -229,13 +229,13 @@ def _seeds():
                 differs=_IGNORES_ZP)
     yield Rival("seed", f"{_INT4} pack_int4_to_int8", ("pack_int4_to_int8",),
                 lambda a: (lambda m, q: lambda: m.pack_int4_to_int8(q))(i4(), _flat(a[0])),
-                differs="the seed pads the flattened array, not each row")
+                differs="the int4 module pads the flattened array, not each row")
     yield Rival("seed", f"{_INT4} unpack_int8_to_int4", ("unpack_int8_to_int4",),
                 lambda a: (lambda m, p: lambda: m.unpack_int8_to_int4(p))(i4(), _flat(a[0])),
-                differs="the seed has no n=: an odd count keeps its padding nibble")
+                differs="the int4 module has no n=: an odd count keeps its padding nibble")
     yield Rival("seed", f"{_INT4} quantize_to_int4 + pack_int4_to_int8", ("quantize_to_packed_int4",),
                 lambda a: (lambda m, x: lambda: m.pack_int4_to_int8(m.quantize_to_int4(x, a[1])[0]))(i4(), _flat(a[0])),
-                differs="the seed pads the flattened array, not each row")
+                differs="the int4 module pads the flattened array, not each row")
     yield Rival("seed", f"{_INT4} unpack_int8_to_int4 + dequantize_from_int4", ("dequantize_packed_int4",),
                 lambda a: (lambda m, p: lambda: m.dequantize_from_int4(m.unpack_int8_to_int4(p), a[1], a[2]))(i4(), _flat(a[0])),
                 differs=_IGNORES_ZP)
