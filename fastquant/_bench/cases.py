@@ -188,15 +188,6 @@ def last(n: int) -> int:
     return shape(n)[-1]
 
 
-def gguf_floats(n, rng):
-    """Standard normal float32 values: ``shape(n)`` when its rows hold whole 256-value
-    super-blocks, else ``n`` rounded up to them, 1-D."""
-    s = shape(n)
-    if s[-1] % 256:
-        s = (-(-n // 256) * 256,)
-    return rng.standard_normal(s, dtype=np.float32)
-
-
 # --- the case type ----------------------------------------------------------------------------
 
 @dataclasses.dataclass(frozen=True)
@@ -373,6 +364,15 @@ def _cases():
     yield Case("dynamic_quantize_linear", "onnx", "onnx.dynamic_quantize_linear", lambda n, r: (floats(n, r),),
                takes_out=False, needs="ml_dtypes")
     yield Case("unpack_nibbles", "floats", "unpack_nibbles", lambda n, r: (int4_bytes(n, r), last(n)))
+
+
+def gguf_floats(n, rng):
+    """Standard normal float32 values: ``shape(n)`` when its rows hold whole 256-value
+    super-blocks, else ``n`` rounded up to them, 1-D."""
+    s = shape(n)
+    if s[-1] % 256:
+        s = (-(-n // 256) * 256,)
+    return rng.standard_normal(s, dtype=np.float32)
 
 
 CASES: tuple = tuple(_cases())
