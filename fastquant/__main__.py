@@ -57,7 +57,7 @@ def parser() -> argparse.ArgumentParser:
         "the percentage of a memory copy of the same bytes.",
     )
     b.add_argument("--quick", action="store_true",
-                   help=f"sizes {QUICK_SIZES} and shorter samples (well under 30 s)")
+                   help=f"sizes {QUICK_SIZES} and shorter samples (about 30 s)")
     b.add_argument("--sizes", type=_sizes, metavar="LIST",
                    help=f"comma-separated element counts, K/M = 1024/1024**2 (default {DEFAULT_SIZES})")
     b.add_argument("--ops", type=lambda s: [p for p in s.split(",") if p], metavar="LIST",
