@@ -31,7 +31,7 @@ except ImportError as _exc:  # pragma: no cover - depends on the environment
 
 from . import _arrays as A
 from . import _threads
-from ._backend import kernels
+from ._backend import kernels, torch_path
 from ._minifloats import BY_NAME as _FLOAT_FORMATS
 
 __all__ = [
@@ -345,6 +345,7 @@ def _storage(ctype: CodeType) -> np.dtype:
     return ctype.dtype if ctype.dtype.kind in "iu" and ctype.bits >= 8 else _U8
 
 
+@torch_path
 def quantize_linear(x, y_scale, y_zero_point=None, *, axis=1, block_size=0, output_dtype=None, saturate=True,
                     out=None, threads=None):
     """ONNX QuantizeLinear: ``x`` to codes of an ONNX type.
@@ -457,6 +458,7 @@ def _codes_of(x, zp_type):
     raise TypeError(f"x_zero_point: expected the type of x ({own.name if own else native}), got {zp_type.name}")
 
 
+@torch_path
 def dequantize_linear(x, x_scale, x_zero_point=None, *, axis=1, block_size=0, out=None, threads=None):
     """ONNX DequantizeLinear: ``(x - x_zero_point) * x_scale`` in float32 (the difference
     exact; float codes decoded exactly first, their zero point must be 0).
@@ -512,6 +514,7 @@ def dequantize_linear(x, x_scale, x_zero_point=None, *, axis=1, block_size=0, ou
 
 # -------------------------------------------------------------------- dynamic quantization
 
+@torch_path
 def dynamic_quantize_linear(x, *, threads=None):
     """ONNX DynamicQuantizeLinear: ``(y, y_scale, y_zero_point)``, uint8 codes of ``x`` with a
     scale and zero point derived from its range, all in float32 as the operator defines them::
