@@ -507,9 +507,16 @@ def dequantize_linear(x, x_scale, x_zero_point=None, *, axis=1, block_size=0, ou
     if result is _F32:
         return res
     if final is None:
-        return res.astype(result)
-    final[...] = res.astype(result)
+        return _narrow(res, result)
+    final[...] = _narrow(res, result)
     return final
+
+
+def _narrow(res: np.ndarray, result: np.dtype) -> np.ndarray:
+    """The float32 products rounded once to a float16 / bfloat16 scale's type; a product
+    beyond its range is +-inf (ONNX's cast), which is data, not a RuntimeWarning."""
+    with np.errstate(over="ignore"):
+        return res.astype(result)
 
 
 # -------------------------------------------------------------------- dynamic quantization

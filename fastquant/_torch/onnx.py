@@ -197,8 +197,8 @@ def dequantize_linear(x, x_scale, x_zero_point=None, *, axis=1, block_size=0, ou
         final[...] = res
         return final
     if final is None:
-        return res.astype(result)
-    final[...] = res.astype(result)
+        return O._narrow(res, result)
+    final[...] = O._narrow(res, result)
     return final
 
 
