@@ -1209,7 +1209,8 @@ def onnx_rows() -> Iterator[Row]:
     good = dict(x=ONNX_X)
     yield from array_rows(dyn, good, "x", "floats", packs_axis=False)
     for label, value in {"nan": np.float32([1, np.nan]), "inf": np.float32([1, np.inf]), "neg_inf": [-np.inf, 0.0],
-                         "empty": np.zeros((2, 0), np.float32), "empty_list": [], "range_overflows": [-3e38, 3e38]}.items():
+                         "empty": np.zeros((2, 0), np.float32), "empty_list": [], "range_overflows": [-3e38, 3e38],
+                         "range_underflows": np.float32([1e-45, 2e-45, 0.0])}.items():
         yield call(dyn, good, ValueError, "x", f"x_{label}", x=value)
     yield from threads_rows_of(dyn, good)
 

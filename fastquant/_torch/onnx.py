@@ -210,14 +210,6 @@ def dynamic_quantize_linear(x, *, threads=None):
     if t.numel() == 0:
         raise ValueError("x: expected a non-empty array (the scale comes from its range)")
     lo, hi = torch.stack(torch.aminmax(t.reshape(-1))).tolist()  # NaN if any value is NaN
-    if not (np.isfinite(lo) and np.isfinite(hi)):
-        raise ValueError("x: expected finite numbers (the scale comes from the data), got NaN or inf")
-    hi, lo = max(0.0, hi), min(0.0, lo)
-    width = A.f32(hi - lo)
-    if np.isinf(width):
-        raise ValueError(f"x: the range [{lo!r}, {hi!r}] is wider than float32 holds")
-    scale = A.f32((width if hi != lo else 1.0) / 255.0)
-    zero = A.f32(0.0 - A.f32(lo / scale))
-    zp = int(np.rint(np.float32(min(255.0, max(0.0, zero)))))
+    scale, zp = O._dynamic_params(lo, hi, bool(np.isfinite(lo) and np.isfinite(hi)))
     y = quantize_linear(t if data.host is None else data.host, scale, np.uint8(zp), threads=threads)
     return y, np.array(scale, O._F32), np.array(zp, O._U8)
