@@ -1360,10 +1360,16 @@ def tensor_out_rows() -> Iterator[Row]:
         (fq.quantize_embeddings, dict(x=floats, precision="uint8", calibration_embeddings=CALIBRATION), (3, 4), torch.uint8),
         (fq.dequantize, dict(q=codes, quant="int8", ranges=RANGES), (3, 4), torch.float32),
         (gguf.dequantize, dict(data=torch.from_numpy(Q4_0_BYTES.copy()), qtype="Q4_0"), (3, 64), torch.float32),
+        (fq.floats.encode, dict(x=floats, fmt="float8_e5m2"), (3, 4), torch.uint8),
+        (fq.floats.decode, dict(codes=codes, fmt="float8_e4m3fn"), (3, 4), torch.float32),
+        (fq.floats.dequantize_mx, dict(codes=codes, scales=torch.full((3, 1), 127, dtype=torch.uint8),
+                                       fmt="float8_e4m3fn", block_size=4), (3, 4), torch.float32),
+        (fq.pack_nibbles, dict(codes=codes & 0xF), (3, 2), torch.uint8),
+        (fq.unpack_nibbles, dict(packed=codes, n=7), (3, 7), torch.uint8),
     ]
     for fn, good, shape, dtype in calls:
         data = next(iter(good))
-        tag = "-".join([str(good[k]) for k in ("quant", "precision", "qtype") if k in good]
+        tag = "-".join([str(good[k]) for k in ("quant", "precision", "qtype", "fmt") if k in good]
                        + [k for k in ("ranges", "calibration_embeddings") if k in good])
         tag = f"{tag}-" if tag else ""
         other = torch.int16 if dtype != torch.int16 else torch.int8

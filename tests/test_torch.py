@@ -676,6 +676,14 @@ OUT_CALLS = {
     "dequantize-int8-ranges": (fq.dequantize, ("codes", "int8"), {"ranges": RANGES}, "float32"),
     "dequantize-uint8-ranges": (fq.dequantize, ("bytes", "uint8"), {"ranges": RANGES}, "float32"),
     "gguf.dequantize-Q4_K": (fq.gguf.dequantize, ("q4_k", "Q4_K"), {}, "float32"),
+    "floats.encode": (fq.floats.encode, ("floats", "float8_e4m3fn"), {}, "uint8"),
+    "floats.encode-saturate": (fq.floats.encode, ("floats", "float6_e3m2fn"), {"saturate": True}, "uint8"),
+    "floats.decode": (fq.floats.decode, ("bytes", "float8_e5m2"), {}, "float32"),
+    "floats.decode-fp4": (fq.floats.decode, ("nibble_codes", "float4_e2m1fn"), {}, "float32"),
+    "floats.dequantize_mx": (fq.floats.dequantize_mx, ("nibble_codes", np.uint8([[120], [127], [140]]),
+                                                       "float4_e2m1fn"), {"block_size": 5}, "float32"),
+    "pack_nibbles": (fq.pack_nibbles, ("nibble_codes",), {}, "uint8"),
+    "unpack_nibbles": (fq.unpack_nibbles, ("bytes", 9), {}, "uint8"),
 }
 
 
@@ -686,6 +694,7 @@ def _data(torch, kind: str, rng, device: str = "cpu"):
         "nibbles": torch.from_numpy(rng.integers(-8, 8, (3, 5), dtype=np.int8)),
         "floats": torch.from_numpy((rng.standard_normal((3, 5)) * 2).astype(np.float32)),
         "q4_k": torch.from_numpy(rng.integers(0, 256, (3, 144), dtype=np.uint8)),
+        "nibble_codes": torch.from_numpy(rng.integers(0, 16, (3, 5), dtype=np.uint8)),
     }[kind].to(device)
 
 
