@@ -473,12 +473,13 @@ def test_nibbles(torch, rng):
 # ---------------------------------------------------------------- ONNX Q/DQ (SPEC 9)
 
 def _layouts(shape: tuple, rng) -> list:
-    """(scale, axis, block_size) for x of 2-D ``shape``: per tensor, per axis 0 and 1, blocked
-    along either axis with a short last block."""
+    """(scale, axis, block_size) for x of 2-D ``shape`` (an even number of columns): per
+    tensor, per axis 0 and 1, blocked along either axis with a short last block, and in whole
+    blocks of 2."""
     r, c = shape
     pos = lambda *s: (rng.uniform(0.05, 3, s) * 2.0 ** rng.integers(-4, 4, s)).astype(np.float32)
     return [(np.float32(0.37), 1, 0), (pos(1), 0, 0), (pos(c), 1, 0), (pos(r), 0, 0),
-            (pos(r, -(-c // 4)), 1, 4), (pos(-(-r // 4), c), 0, 4)]
+            (pos(r, -(-c // 4)), 1, 4), (pos(-(-r // 4), c), 0, 4), (pos(r, c // 2), 1, 2)]
 
 
 def _zero_points(fo, ctype, scale, rng):

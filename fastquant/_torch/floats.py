@@ -2,9 +2,9 @@
 unsigned nibbles on the tensor's device.
 
 Encoding is the NumPy twin's integer formula (``fastquant/_twins/floats.py``) on the float32
-bit patterns viewed as int32: every intermediate value stays below 2**26, so int32 holds it,
-and no float arithmetic is involved (no rounding mode, no denormal flushing, no NaN
-canonicalisation can differ between devices). Decoding gathers from the twin's own 256-entry
+bit patterns viewed as int32 (every intermediate stays below 2**31), with constant shifts:
+normal targets round the magnitude bits directly, subnormal targets are an exact float32
+product by a power of two rounded half to even (see :func:`encode_bits`). Decoding gathers from the twin's own 256-entry
 table, copied to the device once. The only float arithmetic is MX's power-of-two scaling: a
 product by ``2**k`` (exact, or the same IEEE overflow/underflow on every device; denormals
 are kept by torch's CPU and CUDA kernels), and where the NaN a device would produce differs
@@ -42,21 +42,32 @@ def _table(f: FloatFormat, device: torch.device) -> torch.Tensor:
 # ---------------------------------------------------------------- the encoder
 
 def encode_bits(x: torch.Tensor, f: FloatFormat, saturate: bool) -> torch.Tensor:
-    """uint8 codes of float32 ``x`` (any shape): the NumPy twin's ``_encode`` step by step in
-    int32 (see its module docstring for the formula)."""
+    """uint8 codes of float32 ``x`` (any shape): the NumPy twin's ``_encode`` in int32 on the
+    float32 bits (see its module docstring), split by the target's exponent so that every
+    shift is by a constant:
+
+    - a normal target (``t >= 1``, i.e. ``|x| >= 2**(1 - bias)``): the twin's
+      ``((t - 1) << mb) + r`` with the implicit bit in ``r`` is ``(t << mb) + m``, which is the
+      magnitude bits rebased to the format's bias and rounded at bit ``23 - mb``:
+      ``(a - ((127 - bias) << 23) + 2**(22 - mb) - 1 + odd) >> (23 - mb)``, ``odd`` the kept
+      bit (the twin's parity ``(sig >> sh) & 1``; for e8m0, whose ``sig >> 23`` is the
+      implicit 1, always 1). A rounding carry moves into the exponent by itself; ``a`` is
+      capped at +inf's bits first, so no NaN payload overflows int32;
+    - a subnormal target: ``r = round_half_even(sig / 2**sh)`` is ``|x| * 2**(bias + mb - 1)``
+      rounded half to even: a float32 product by a power of two whose result is at least
+      ``|x|`` and below ``2**mb``, hence exact (denormals kept), then ``torch.round``.
+
+    Then overflow, the sign, NaN and e8m0's rules exactly as the twin writes them."""
     u = x.contiguous().view(torch.int32)
     mb = f.mantissa_bits
+    s0 = 23 - mb
     a = u & 0x7FFFFFFF
     neg = u < 0
-    e = a >> 23
-    sig = torch.where(e > 0, (a & 0x7FFFFF) | 0x800000, a & 0x7FFFFF)
-    t = e.clamp(min=1).add_(f.bias - 127)
-    sh = torch.clamp(1 - t, min=0).add_(23 - mb).clamp_(max=25)
-    # r = (sig + 2**(sh-1) - 1 + ((sig >> sh) & 1)) >> sh: round half to even
-    odd = torch.bitwise_right_shift(sig, sh).bitwise_and_(1)
-    half = torch.bitwise_left_shift(torch.ones_like(sh), sh - 1)
-    r = torch.bitwise_right_shift(sig.add_(half).sub_(1).add_(odd), sh)
-    code = torch.bitwise_left_shift(t.sub_(1).clamp_(min=0), mb).add_(r)
+    normal = a.clamp(max=0x7F800000)
+    odd = 1 if mb == 0 else torch.bitwise_right_shift(normal, s0).bitwise_and_(1)
+    normal.sub_(((127 - f.bias) << 23) - ((1 << (s0 - 1)) - 1)).add_(odd).bitwise_right_shift_(s0)
+    sub = torch.mul(a.view(torch.float32), C.const(2.0 ** (f.bias + mb - 1), torch.float32, x.device))
+    code = torch.where(a >= ((128 - f.bias) << 23), normal, torch.round(sub, out=sub).to(torch.int32))
     code = torch.where(code > f.max_code, f.max_code if saturate else f.inf_code, code)
     signed = neg if f.has_negative_zero else neg & (code != 0)
     if f.sign_bit:

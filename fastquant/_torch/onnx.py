@@ -41,12 +41,26 @@ def _to_host(res: torch.Tensor, storage: np.dtype) -> np.ndarray:
     return res.cpu().numpy()
 
 
-def _param(arr: np.ndarray, device: torch.device, columns: int, block: int) -> torch.Tensor:
-    """A (P0, Cs, P2) parameter array on ``device``, repeated along axis 1 to the data's
-    ``columns`` for blocked layouts (element ``c`` uses block ``c // block``)."""
+def _dims(layout) -> tuple:
+    """The shape the data is computed in: ``(O, C, I)``, or ``(O, C // block, block, I)`` for a
+    blocked layout of whole blocks (the parameters then broadcast along the block instead of
+    being repeated to the data's size)."""
+    o, c, i = layout.dims
+    if layout.block > 1 and c % layout.block == 0:
+        return (o, c // layout.block, layout.block, i)
+    return layout.dims
+
+
+def _param(arr: np.ndarray, device: torch.device, layout) -> torch.Tensor:
+    """A (P0, Cs, P2) parameter array on ``device``, broadcastable against the data in
+    :func:`_dims`: ``(P0, Cs, 1, P2)`` for whole blocks, else repeated along axis 1 to the
+    data's columns where blocked (element ``c`` uses block ``c // block``)."""
     t = C.from_host(np.ascontiguousarray(arr)).to(device)
+    cols, block = layout.dims[1], layout.block
+    if block > 1 and cols % block == 0:
+        return t.unsqueeze(2)
     if block > 1:
-        index = torch.div(torch.arange(columns, dtype=torch.int32, device=device), block, rounding_mode="floor")
+        index = torch.div(torch.arange(cols, dtype=torch.int32, device=device), block, rounding_mode="floor")
         t = torch.index_select(t, 1, index)
     return t
 
@@ -83,16 +97,14 @@ def quantize_linear(x, y_scale, y_zero_point=None, *, axis=1, block_size=0, outp
         return res
     _threads.count(threads, t.numel())
     device = t.device
-    cols, block = layout.dims[1], layout.block
-    x3 = t.reshape(layout.dims)
-    v = C.div(x3, _param(scales, device, cols, block))
+    v = C.div(t.reshape(_dims(layout)), _param(scales, device, layout))
     storage = O._storage(ctype)
     if ctype.is_float:
         f = BY_NAME[ctype.float_format]
         codes = encode_bits(v, f, saturate)
         if zp is not None and ctype.name == "float4e2m1":
             # -0 quotient + a +0 zero point is +0 (ONNX adds the zero point before the cast)
-            plus = _param(zp, device, cols, block)
+            plus = _param(zp, device, layout)
             codes = torch.where((codes == f.sign_bit) & (v == 0) & plus, 0, codes).to(torch.uint8)
         return _finish(_to_host(codes.reshape(shape), storage), out, res, ctype)
     if C.any_nan(t):
@@ -101,7 +113,7 @@ def quantize_linear(x, y_scale, y_zero_point=None, *, axis=1, block_size=0, outp
     if zp is None:
         q.clamp_(ctype.qmin, ctype.qmax)
     else:
-        zpf = _param(zp, device, cols, block).to(torch.float32)
+        zpf = _param(zp, device, layout).to(torch.float32)
         q = torch.clamp(q, ctype.qmin - zpf, ctype.qmax - zpf).add_(zpf)
     if storage.kind == "u" and ctype.qmin < 0:  # int4 / int2: the low bits, as ml_dtypes holds them
         codes = (q.to(torch.int32) & (ctype.qmax - ctype.qmin)).to(torch.uint8)
@@ -138,11 +150,12 @@ def _codes_of(x: Any, zp_type) -> tuple:
 
 
 def _integer_codes(t: torch.Tensor, ctype) -> torch.Tensor:
-    """The codes as int64: sub-byte codes from the low bits of each byte (two's complement for
-    int4 / int2), else the values."""
+    """The codes as int32 (a code minus its zero point then fits too: int32 codes have a zero
+    point of 0): sub-byte codes from the low bits of each byte (two's complement for int4 /
+    int2), else the values."""
     if ctype.bits >= 8:
-        return t.to(torch.int64)
-    low = t.view(torch.uint8).to(torch.int64) & ((1 << ctype.bits) - 1)
+        return t.to(torch.int32)
+    low = t.view(torch.uint8).to(torch.int32) & ((1 << ctype.bits) - 1)
     if ctype.qmin < 0:
         half = 1 << (ctype.bits - 1)
         low = (low ^ half) - half
@@ -172,9 +185,8 @@ def dequantize_linear(x, x_scale, x_zero_point=None, *, axis=1, block_size=0, ou
         res = np.empty(shape, O._F32)
     else:
         device = t.device
-        cols, block = layout.dims[1], layout.block
-        s = _param(scales, device, cols, block)
-        t3 = t.reshape(layout.dims)
+        s = _param(scales, device, layout)
+        t3 = t.reshape(_dims(layout))
         if ctype.is_float:
             f = BY_NAME[ctype.float_format]
             vals = torch.index_select(_table(f, device), 0, t3.reshape(-1).to(torch.int32)).view(t3.shape)
@@ -187,7 +199,7 @@ def dequantize_linear(x, x_scale, x_zero_point=None, *, axis=1, block_size=0, ou
         else:
             diff = _integer_codes(t3, ctype)
             if zp is not None:
-                diff = diff - _param(zp, device, cols, block)
+                diff = diff - _param(zp, device, layout)
             y = torch.mul(diff.to(torch.float32), s)
         _threads.count(threads, t.numel())
         res = _to_host(y.reshape(shape), O._F32)
