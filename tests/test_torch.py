@@ -358,7 +358,7 @@ def _float_samples() -> np.ndarray:
     """float32 inputs of every kind: a stride through all 2**32 bit patterns (both NaN signs,
     subnormals, +-inf), and for every format its values, the midpoints between neighbours
     (ties to even) and the float32 values either side of each, and the overflow boundary."""
-    bits = np.arange(0, 2**32, 3 * 65537 + 2, dtype=np.uint64).astype(np.uint32)
+    bits = np.arange(0, 2**32, 12 * 65537 + 2, dtype=np.uint64).astype(np.uint32)
     parts = [bits.view(np.float32), np.float32([0.0, -0.0, np.inf, -np.inf, 1e-45, -1e-45, 3.4e38])]
     for f in fq.floats.FORMATS.values():
         values = fq.floats.decode(np.arange(f.code_limit + 1, dtype=np.uint8), f.name).astype(np.float64)
@@ -382,11 +382,13 @@ def test_minifloat_encode(torch, fmt):
                                   np.array([-np.nan, np.nan, 1e300, -1e-300], np.float64)])
     doubles[-4:-2] = np.array([0xFFF8000000000001, 0x7FF0000000000001], np.uint64).view(np.float64)
     for sat in (False, True):
-        for data in (x, as_tensor(torch, x), x[: x.size // 7 * 7].reshape(-1, 7).T, as_tensor(torch, x[::3])):
+        for data in (x, as_tensor(torch, x), as_tensor(torch, doubles)):
             cross(fq.floats.encode, data, fmt, saturate=sat)
-        cross(fq.floats.encode, halves.view(torch.float16).to(DEVICE), fmt, saturate=sat)
-        cross(fq.floats.encode, halves.view(torch.bfloat16).to(DEVICE), fmt, saturate=sat)
-        cross(fq.floats.encode, as_tensor(torch, doubles), fmt, saturate=sat)
+    # layouts, and every float16 / bfloat16 pattern (the tools/check_torch_floats.py script
+    # compares the encoder with the kernels over a 1/97 sample of all float32 patterns)
+    for data in (x[: x.size // 7 * 7].reshape(-1, 7).T, as_tensor(torch, x[::3]),
+                 halves.view(torch.float16).to(DEVICE), halves.view(torch.bfloat16).to(DEVICE)):
+        cross(fq.floats.encode, data, fmt)
     for name, a in torch_cases(torch, FLOATS).items():
         cross(fq.floats.encode, a, fmt)
 
