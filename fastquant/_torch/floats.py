@@ -67,15 +67,19 @@ def encode_bits(x: torch.Tensor, f: FloatFormat, saturate: bool) -> torch.Tensor
     odd = 1 if mb == 0 else torch.bitwise_right_shift(normal, s0).bitwise_and_(1)
     normal.sub_(((127 - f.bias) << 23) - ((1 << (s0 - 1)) - 1)).add_(odd).bitwise_right_shift_(s0)
     sub = torch.mul(a.view(torch.float32), C.const(2.0 ** (f.bias + mb - 1), torch.float32, x.device))
+    # (selects with a constant are masked fills: torch.where with a Python number computes in
+    # int64 on the CPU, several times slower)
     code = torch.where(a >= ((128 - f.bias) << 23), normal, torch.round(sub, out=sub).to(torch.int32))
-    code = torch.where(code > f.max_code, f.max_code if saturate else f.inf_code, code)
-    signed = neg if f.has_negative_zero else neg & (code != 0)
+    code.masked_fill_(code > f.max_code, f.max_code if saturate else f.inf_code)
     if f.sign_bit:
+        signed = neg if f.has_negative_zero else neg & (code != 0)
         code = torch.where(signed, code | f.sign_bit, code)
     nan = a > 0x7F800000
-    code = torch.where(nan, torch.where(neg, f.nan_code ^ f.nan_flip, f.nan_code), code)
+    code.masked_fill_(nan, f.nan_code)
+    if f.nan_flip:
+        code.masked_fill_(nan & neg, f.nan_code ^ f.nan_flip)
     if not f.signed:  # e8m0: negatives and zero are NaN
-        code = torch.where(neg | (a == 0), f.nan_code, code)
+        code.masked_fill_(neg | (a == 0), f.nan_code)
     return code.to(torch.uint8)
 
 
@@ -213,12 +217,12 @@ def quantize_mx(x, fmt, *, block_size=32, axis=-1, threads=None):
     sub = (amax.to(torch.float32).view(torch.int32) >> 23) - (127 + 149)
     floor_log2 = torch.where(e > 0, e - 127, sub)
     shared = (floor_log2 - f.emax).clamp_(-127, 127)
-    shared = torch.where(amax == 0, -127, shared)
-    shared = torch.where(bad, 0, shared)
+    shared.masked_fill_(amax == 0, -127)
+    shared.masked_fill_(bad, 0)
     mult = torch.bitwise_left_shift(127 - shared, 23).view(torch.float32)
     q = encode_bits(torch.mul(xb, mult.unsqueeze(2)), f, True)
-    q = torch.where(bad.unsqueeze(2), 0, q).to(torch.uint8)
-    scales = torch.where(bad, 0xFF, shared + 127).to(torch.uint8)
+    q.masked_fill_(bad.unsqueeze(2), 0)
+    scales = (shared + 127).masked_fill_(bad, 0xFF).to(torch.uint8)
     return C.result(q, None, None, data, t.shape), C.result(scales, None, None, data, sshape)
 
 

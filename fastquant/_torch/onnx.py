@@ -105,7 +105,7 @@ def quantize_linear(x, y_scale, y_zero_point=None, *, axis=1, block_size=0, outp
         if zp is not None and ctype.name == "float4e2m1":
             # -0 quotient + a +0 zero point is +0 (ONNX adds the zero point before the cast)
             plus = _param(zp, device, layout)
-            codes = torch.where((codes == f.sign_bit) & (v == 0) & plus, 0, codes).to(torch.uint8)
+            codes.masked_fill_((codes == f.sign_bit) & (v == 0) & plus, 0)
         return _finish(_to_host(codes.reshape(shape), storage), out, res, ctype)
     if C.any_nan(t):
         raise ValueError("x: expected numbers without NaN, got NaN")
