@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import torch
 
 from .. import _arrays as A
@@ -24,7 +25,6 @@ from .._minifloats import BY_NAME, FloatFormat
 from .._twins import floats as T
 from . import _common as C
 
-_NAN32 = 0x7FC00000
 _TABLES: dict = {}
 
 
@@ -159,6 +159,23 @@ def _decode(t: torch.Tensor, f: FloatFormat, target) -> torch.Tensor:
     return torch.index_select(table, 0, index)
 
 
+def _mx_table(f: FloatFormat, device: torch.device) -> torch.Tensor:
+    """(65536,) float32: entry ``256 * scale + code`` is what the NumPy twin's
+    ``floats_dequantize_mx`` gives for that scale byte and code byte (every product exact or
+    the same IEEE overflow; NaN codes keep their NaN, scale 0xFF gives 0x7FC00000), computed by
+    the twin itself once per format and device: no float arithmetic, and no NaN rule, on the
+    device."""
+    key = ("mx", f.id, device)
+    t = _TABLES.get(key)
+    if t is None:
+        codes = np.tile(np.arange(256, dtype=np.uint8), (256, 1)).reshape(256, 256, 1)
+        values = np.empty(codes.shape, np.float32)
+        T.floats_dequantize_mx(codes, values, np.arange(256, dtype=np.uint8).reshape(256, 1, 1), 256, f.id)
+        bits = torch.from_numpy(values.reshape(-1).view(np.int32).copy())
+        t = _TABLES[key] = C.settled(bits.to(device).view(torch.float32))
+    return t
+
+
 # ---------------------------------------------------------------- encode / decode
 
 def encode(x, fmt, *, saturate=False, out=None, threads=None):
@@ -228,8 +245,8 @@ def quantize_mx(x, fmt, *, block_size=32, axis=-1, threads=None):
 
 def dequantize_mx(codes, scales, fmt, *, block_size=32, axis=-1, out=None, threads=None):
     """:func:`fastquant.floats.dequantize_mx` with torch operations: decoded codes times the
-    E8M0 power of two (float32), the code's own NaN where it is one, +NaN where the scale
-    byte is 0xFF."""
+    E8M0 power of two, the code's own NaN where it is one, +NaN where the scale byte is 0xFF,
+    all read from a table of the twin's results for every (scale, code) byte pair."""
     f = F._mx_format(fmt)
     data = _bytes_of(codes, f, "codes")
     sdata = _bytes_of(scales, BY_NAME["float8_e8m0fnu"], "scales")
@@ -246,14 +263,11 @@ def dequantize_mx(codes, scales, fmt, *, block_size=32, axis=-1, out=None, threa
     sc = sdata.t.to(t.device) if sdata.t.device != t.device else sdata.t
     if t.numel() == 0:
         return C.result(torch.empty(t.shape, dtype=torch.float32, device=t.device), dst, out, data, t.shape)
-    x = _decode(t, f, None).view(dims)
-    s = sc.reshape(dims[0], dims[1], 1, dims[3])
-    p = torch.index_select(_table(BY_NAME["float8_e8m0fnu"], t.device), 0, s.reshape(-1).to(torch.int32)).view(s.shape)
-    y = torch.mul(x, p)
-    # x86 gives a NaN operand's own bits; a NaN code keeps its sign and 0x7FC00000 here
-    y = torch.where(torch.isnan(x), x, y)
-    nan = C.const(_NAN32, torch.int32, t.device).view(torch.float32)
-    y = torch.where(s == 0xFF, nan, y)
+    # one gather from the twin's own results for every (scale byte, code byte) pair
+    index = torch.bitwise_left_shift(sc.reshape(dims[0], dims[1], 1, dims[3]).to(torch.int32), 8)
+    index = torch.bitwise_or(index, t.reshape(dims).to(torch.int32))
+    table, index = _mx_table(f, t.device), index.reshape(-1)
+    y = torch.index_select(table, 0, index) if dst is None else torch.index_select(table, 0, index, out=dst.view(-1))
     _check_width(t, f, "codes")
     return C.result(y, dst, out, data, t.shape)
 
