@@ -775,6 +775,8 @@ def test_the_torch_path_makes_no_host_copy(torch, monkeypatch, rng):
     cases.append((fq.dequantize_func, (_data(torch, "floats", rng) * 9, 0.5, 0), {}))
     floats = _data(torch, "floats", rng)
     cases.append((fq.calibration_ranges, (floats,), {}))
+    cases.append((fq.floats.quantize_mx, (floats, "float4_e2m1fn"), {"block_size": 5}))
+    cases.append((fq.floats.encode, (floats.to(torch.float16), "float8_e5m2"), {}))
     cases.append((fq.quantize_embeddings, (floats, "int8"), {"calibration_embeddings": floats}))
     want = [fn(*args, **kwargs) for fn, args, kwargs in cases]
 
