@@ -24,6 +24,7 @@ def test_codec(benchmark, group_of, case, backend, size):
         pytest.skip(f"the NumPy twin of {case.op} is timed up to {case.twin_limit} values")
     args = case.args(size)
     benchmark.group = group_of(case.op, size)
+    benchmark.name = f"fastquant [{backend}]"
     with fastquant.use_backend(backend):
         result = benchmark(case.call, args)
     benchmark.extra_info["bytes"] = case.bytes_moved(args, result)
@@ -37,6 +38,7 @@ def test_codec_out(benchmark, group_of, case, backend, out_size):
         pytest.skip(f"the NumPy twin of {case.op} is timed up to {case.twin_limit} values")
     args = case.args(out_size)
     benchmark.group = group_of(case.op, out_size)
+    benchmark.name = f"fastquant [{backend}] out="
     with fastquant.use_backend(backend):
         out = case.new_out(case.call(args))
         result = benchmark(case.call, args, out)

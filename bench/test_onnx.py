@@ -23,7 +23,7 @@ HAVE_ORT = importlib.util.find_spec("onnxruntime") is not None and importlib.uti
 
 import fastquant.onnx as fo  # noqa: E402
 from fastquant._bench.cases import size_label  # noqa: E402
-from onnx_peers import OrtCall, reference_quantize_to_raw, scales_for  # noqa: E402
+from fastquant._bench.onnx_peers import OrtCall, reference_quantize_to_raw, scales_for  # noqa: E402
 
 LAYOUTS = {"tensor": 0, "block32": 32, "block128": 128}
 TYPES = list(fo.CODE_TYPES)

@@ -34,6 +34,14 @@ def _positive(text: str) -> int:
     return int(text)
 
 
+def _counts(text: str) -> list:
+    """``"1,2,4"`` -> [1, 2, 4]: thread counts, each a positive integer, no repeats."""
+    counts = [_positive(part.strip()) for part in text.split(",") if part.strip()]
+    if not counts or len(set(counts)) != len(counts):
+        raise argparse.ArgumentTypeError(f"expected distinct positive integers like 1,2,4, got {text!r}")
+    return counts
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="fastquant",
@@ -49,16 +57,28 @@ def parser() -> argparse.ArgumentParser:
         "the percentage of a memory copy of the same bytes.",
     )
     b.add_argument("--quick", action="store_true",
-                   help=f"sizes {QUICK_SIZES} and shorter samples (well under 30 s)")
+                   help=f"sizes {QUICK_SIZES} and shorter samples (about 30 s)")
     b.add_argument("--sizes", type=_sizes, metavar="LIST",
                    help=f"comma-separated element counts, K/M = 1024/1024**2 (default {DEFAULT_SIZES})")
     b.add_argument("--ops", type=lambda s: [p for p in s.split(",") if p], metavar="LIST",
                    help="only cases whose op label contains one of these (or whose family is one), e.g. int4,dequantize")
     b.add_argument("--repeat", type=_positive, default=5, metavar="N",
                    help="timed samples per measurement; the median is reported (default 5)")
-    b.add_argument("--threads", type=_positive, metavar="N",
+    b.add_argument("--threads", type=_counts, metavar="N[,N...]",
                    help="pass threads=N to every case that takes it (default: not passed, so "
-                   "one thread up to 1M elements and more above; see fastquant info)")
+                   "one thread up to 1M elements and more above; see fastquant info); several "
+                   "counts (1,2,4) print how each kernel scales instead; --against runs "
+                   "fastquant and the rivals on N threads (default 1)")
+    b.add_argument("--against", choices=("seeds", "peers", "all"),
+                   help="time fastquant against the seeds' code as published (the snippets it "
+                   "replaces) or against the peer libraries (gguf-py, ml_dtypes, numcodecs, onnxruntime, "
+                   "onnx.reference, sentence-transformers, torch, NumPy), on the same data, outputs compared")
+    b.add_argument("--plot", metavar="FILE",
+                   help="draw the --against comparison (all rivals unless --against says) at "
+                   "the largest size to FILE (.png or .svg; needs matplotlib: fastquant[plot])")
+    b.add_argument("--clock", choices=("wall", "cpu"), default="wall",
+                   help="--against: time elapsed seconds (default) or this process's CPU time "
+                   "(steadier on a busy machine; one-thread runs only)")
     b.add_argument("--no-out", action="store_true",
                    help="skip the out= rows (preallocated outputs, run at the largest size)")
     b.add_argument("--json", nargs="?", const="-", metavar="PATH",
@@ -98,15 +118,33 @@ def _loud_mismatch(row) -> None:
 
 
 def bench(args) -> int:
-    from fastquant import _backend, _info
+    from fastquant import _backend
     from fastquant._bench import cases as C
     from fastquant._bench import report, runner
 
     sizes = args.sizes or _sizes(QUICK_SIZES if args.quick else DEFAULT_SIZES)
+    if args.plot:
+        from fastquant._bench.plot import check_path
+
+        why = check_path(args.plot)
+        if why:
+            print(f"fastquant bench: {why}", file=sys.stderr)
+            return 2
+        args.against = args.against or "all"
+    if args.against and args.threads and len(args.threads) > 1:
+        print("fastquant bench: --against takes one thread count", file=sys.stderr)
+        return 2
+    if args.clock == "cpu" and (not args.against or (args.threads or [1])[0] > 1):
+        print("fastquant bench: --clock cpu is for --against on one thread", file=sys.stderr)
+        return 2
     selected = C.select(args.ops)
     if args.list:
-        _emit("\n".join(f"{case.op:32} {case.family:11} fastquant.{case.func}{' (out=)' if case.takes_out else ''}"
-                         for case in selected))
+        lines = []
+        for case in selected:
+            lines.append(f"{case.op:32} {case.family:11} fastquant.{case.func}{' (out=)' if case.takes_out else ''}")
+            if args.against:
+                lines += _rival_lines(case.op, args.against)
+        _emit("\n".join(lines))
         return 0
     if not selected:
         families = sorted({c.family for c in C.CASES})
@@ -117,13 +155,44 @@ def bench(args) -> int:
     if "cython" not in _backend.available():
         print(f"fastquant bench: the cython backend is unavailable ({_backend.WHY_NOT_COMPILED}); "
               "timing the numpy backend only, agreement NOT checked", file=sys.stderr)
+    min_sample = 5e-4 if args.quick else 2e-3
+    if args.against:
+        return _against(args, selected, sizes, min_sample)
+    if args.threads and len(args.threads) > 1:
+        return _scaling(args, selected, sizes, min_sample)
+    threads = args.threads[0] if args.threads else None
     out_sizes = () if args.no_out else (max(sizes),)
     rows = runner.run(
-        selected, sizes, out_sizes, repeat=args.repeat,
-        min_sample=5e-4 if args.quick else 2e-3,
-        progress=Progress(not args.quiet), on_row=_loud_mismatch, threads=args.threads,
+        selected, sizes, out_sizes, repeat=args.repeat, min_sample=min_sample,
+        progress=Progress(not args.quiet), on_row=_loud_mismatch, threads=threads,
     )
-    meta = {
+    meta = _meta(args, sizes, threads)
+    doc = report.document(rows, meta)
+    _emit_json(args, doc)
+    if args.json != "-":
+        _emit(_headline(meta) + (f", threads={threads}" if threads else "")
+              + f"; seeds written for torch on {threads or 1} torch thread(s)\n"
+              + report.table(rows) + "\n\n" + report.LEGEND)
+    if not doc["ok"]:
+        bad = sum(r.agree is False for r in rows)
+        print(f"fastquant bench: FAILED: {bad} row(s) where the cython and numpy outputs differ",
+              file=sys.stderr)
+        return 1
+    return 0
+
+
+def _rival_lines(op: str, against: str) -> list:
+    """``--list --against``: the rivals of ``op``, with what to install for those missing."""
+    from fastquant._bench import rivals
+
+    return [f"    {r.kind} {r.label}" + ("" if r.installed() else f" (not installed: {r.missing()})")
+            for r in rivals.of(op, None if against == "all" else against.rstrip("s"))]
+
+
+def _meta(args, sizes, threads) -> dict:
+    from fastquant import _backend, _info
+
+    return {
         "schema": 1,
         "fastquant": _fastquant_version(),
         "numpy": _numpy_version(),
@@ -136,9 +205,16 @@ def bench(args) -> int:
         "threads": _info.threads(),
         "repeat": args.repeat,
         "sizes": sorted(set(sizes)),
-        "bench_threads": args.threads,
+        "bench_threads": threads,
     }
-    doc = report.document(rows, meta)
+
+
+def _headline(meta: dict) -> str:
+    return (f"fastquant {meta['fastquant']} bench: NumPy {meta['numpy']}, kernels: {meta['kernel_build']}, "
+            f"median of {meta['repeat']} samples per cell")
+
+
+def _emit_json(args, doc: dict) -> None:
     if args.json:
         text = json.dumps(doc, indent=1)
         if args.json == "-":
@@ -146,16 +222,42 @@ def bench(args) -> int:
         else:
             with open(args.json, "w", encoding="utf-8") as f:
                 f.write(text + "\n")
+
+
+def _against(args, selected, sizes, min_sample) -> int:
+    """``--against seeds|peers|all`` (and ``--plot``): the rival tables."""
+    from fastquant._bench import against
+
+    kinds = against.KINDS if args.against == "all" else (args.against,)
+    threads = args.threads[0] if args.threads else 1
+    duels = against.run(selected, sizes, kinds, repeat=args.repeat, min_sample=min_sample,
+                        threads=threads, clock=args.clock, progress=Progress(not args.quiet))
+    meta = _meta(args, sizes, threads)
+    meta.update(against=list(kinds), clock=args.clock)
+    _emit_json(args, dict(meta, duels=[d.as_dict() for d in duels], ok=True))
     if args.json != "-":
-        _emit(f"fastquant {meta['fastquant']} bench: NumPy {meta['numpy']}, kernels: {meta['kernel_build']}, "
-              f"median of {args.repeat} samples per cell"
-              + (f", threads={args.threads}" if args.threads else "") + "\n"
-              + report.table(rows) + "\n\n" + report.LEGEND)
-    if not doc["ok"]:
-        bad = sum(r.agree is False for r in rows)
-        print(f"fastquant bench: FAILED: {bad} row(s) where the cython and numpy outputs differ",
-              file=sys.stderr)
-        return 1
+        _emit(_headline(meta) + f", interleaved, {args.clock} clock; fastquant and every rival "
+              f"on {threads} thread(s) (torch, onnxruntime set so)\n"
+              + "".join(f"\n{against.table(duels, kind.rstrip('s'))}\n" for kind in kinds)
+              + "\n" + against.LEGEND)
+    if args.plot:
+        from fastquant._bench.plot import draw
+
+        drawn = draw(duels, args.plot)
+        print(f"fastquant bench: wrote {args.plot} ({drawn} operations)", file=sys.stderr)
+    return 0
+
+
+def _scaling(args, selected, sizes, min_sample) -> int:
+    """``--threads 1,2,4``: each kernel's time on each thread count."""
+    from fastquant._bench import scaling
+
+    rows = scaling.run(selected, sizes, args.threads, repeat=args.repeat, min_sample=min_sample,
+                       progress=Progress(not args.quiet))
+    meta = _meta(args, sizes, args.threads)
+    _emit_json(args, dict(meta, scaling=[r.as_dict() for r in rows], ok=True))
+    if args.json != "-":
+        _emit(_headline(meta) + f", interleaved; {os.cpu_count()} CPU(s) here\n" + scaling.table(rows))
     return 0
 
 

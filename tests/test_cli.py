@@ -379,3 +379,105 @@ def test_info_lists_every_compiled_build_and_the_one_in_use(tmp_path):
         assert "(in use)" in text
     else:
         assert in_use == []
+
+
+# --- the seed column, --against, --plot, --threads 1,2,4 --------------------------------------
+
+def test_default_table_has_the_seed_column(capsys):
+    from fastquant._bench import rivals
+
+    need_backend("cython")
+    assert main(["bench", "--quick", "--sizes", "2K", "--repeat", "1", "-q", "--json", "-",
+                 "--ops", "int4,dequantize[int8],gguf.dequantize[Q8_0]"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    seeded = 0
+    for row in doc["rows"]:
+        seed = None if row["out"] else rivals.default_seed(row["op"])
+        if seed is None:
+            assert row["seed"] == "" and row["seed_s"] is None and row["vs_seed"] is None
+            continue
+        seeded += 1
+        assert row["seed"] == seed.label and row["seed_s"] > 0
+        assert row["vs_seed"] == pytest.approx(row["seed_s"] / row["cython_s"])
+        assert row["seed_output"].startswith(("identical", "same values", "differs: "))
+    assert seeded >= 8
+
+
+def test_against_all_lists_every_rival_with_its_verdict(tmp_path, capsys):
+    from fastquant._bench import against, rivals
+
+    need_backend("cython")
+    ops = ["pack_int4_to_int8", "dequantize[int8]", "quantize_func", "gguf.dequantize[Q4_0]"]
+    path = tmp_path / "against.json"
+    assert main(["bench", "--against", "all", "--sizes", "2K", "--repeat", "1", "--quick", "-q",
+                 "--ops", ",".join(ops), "--json", str(path)]) == 0
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    assert doc["against"] == ["seeds", "peers"] and doc["clock"] == "wall" and doc["bench_threads"] == 1
+    expected = {(c.op, r.label) for c in C.select(ops) for r in rivals.of(c.op)}
+    assert {(d["op"], d["rival"]) for d in doc["duels"]} == expected  # none dropped
+    for d in doc["duels"]:
+        assert set(against.DUEL_FIELDS) <= set(d)
+        if not d["installed"]:
+            assert d["output"].startswith("not installed: pip install ") and d["rival_s"] is None
+        elif not d["output"].startswith("raises"):
+            assert d["rival_s"] > 0 and d["fastquant_s"] > 0 and d["speedup"] > 0
+            assert d["output"].startswith(("identical", "same values", "differs: "))
+    text = capsys.readouterr().out
+    for words in ("seed time", "peer time", "fastquant", "% copy", "output", "columns:"):
+        assert words in text
+
+
+def test_plot_writes_a_chart(tmp_path, capsys):
+    pytest.importorskip("matplotlib")  # the plot extra, not an oracle
+    need_backend("cython")
+    path = tmp_path / "chart.png"
+    assert main(["bench", "--against", "seeds", "--sizes", "2K", "--repeat", "1", "--quick", "-q",
+                 "--ops", "dequantize[int8],pack_int4_to_int8", "--plot", str(path)]) == 0
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert f"wrote {path} (2 operations)" in capsys.readouterr().err
+
+
+def test_plot_draws_a_saved_run_again(tmp_path, capsys):
+    """``python -m fastquant._bench.plot RUN.json FILE --ops ...`` draws the chart of a saved
+    ``--against --json`` run (docs/bench.png is made so), keeping only the ops asked for."""
+    pytest.importorskip("matplotlib")  # the plot extra, not an oracle
+    need_backend("cython")
+    from fastquant._bench import plot
+
+    run = tmp_path / "run.json"
+    assert main(["bench", "--against", "seeds", "--sizes", "2K", "--repeat", "1", "--quick", "-q",
+                 "--ops", "dequantize[int8],pack_int4_to_int8", "--json", str(run)]) == 0
+    capsys.readouterr()
+    duels = plot.duels_from_json(str(run))
+    assert {d.op for d in duels} == {"dequantize[int8]", "pack_int4_to_int8"}
+    assert all(d.rival_s and d.fastquant_s for d in duels if d.installed)
+    path = tmp_path / "again.svg"
+    assert plot.main([str(run), str(path), "--ops", "pack_int4"]) == 0
+    assert path.read_text().lstrip().startswith("<?xml") and "pack_int4_to_int8" in path.read_text()
+    assert "dequantize[int8]" not in path.read_text()
+    assert f"wrote {path} (1 operations)" in capsys.readouterr().out
+
+
+def test_threads_list_prints_scaling_rows(capsys):
+    need_backend("cython")
+    assert main(["bench", "--threads", "1,2", "--sizes", "2K", "--repeat", "1", "--quick", "-q",
+                 "--ops", "pack_int4_to_int8,dequantize[int8]", "--json", "-"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["bench_threads"] == [1, 2] and len(doc["scaling"]) == 2
+    for row in doc["scaling"]:
+        assert row["threads"] == [1, 2] and all(t > 0 for t in row["seconds"])
+        assert row["speedups"] == [1.0, pytest.approx(row["seconds"][0] / row["seconds"][1])]
+
+
+@pytest.mark.parametrize("argv", [
+    ["bench", "--threads", "1,1"], ["bench", "--plot", "chart.txt"],
+    ["bench", "--against", "seeds", "--threads", "1,2"], ["bench", "--clock", "cpu"],
+    ["bench", "--against", "everything"],
+], ids=["repeated-count", "plot-suffix", "against-two-counts", "cpu-clock-alone", "against-what"])
+def test_bad_bench_options_exit_2(argv, capsys):
+    try:
+        code = main(argv)
+    except SystemExit as exc:
+        code = exc.code
+    assert code == 2
+    assert capsys.readouterr().err

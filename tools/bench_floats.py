@@ -44,22 +44,6 @@ def _copy(nbytes, repeat):
     return min(times)
 
 
-def _mx_peer_quantize(x, t, emax, top):
-    """OCP MX with NumPy and ml_dtypes: what a user writes without fastquant."""
-    v = x.reshape(x.shape[:-1] + (-1, 32))
-    amax = np.abs(v).max(axis=-1, keepdims=True)
-    _, e = np.frexp(amax)
-    e = np.clip(e - 1 - emax, -127, 127).astype(np.int32)
-    with np.errstate(invalid="ignore", over="ignore"):
-        q = np.clip(np.ldexp(v, -e), -top, top).astype(t)
-    return q.reshape(x.shape), (e + 127).astype(np.uint8)
-
-
-def _mx_peer_dequantize(codes, scales, t):
-    v = codes.view(t).astype(np.float32).reshape(codes.shape[:-1] + (-1, 32))
-    return np.ldexp(v, scales.astype(np.int32)[..., None] - 127).reshape(codes.shape)
-
-
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--size", default="16M", help="values per call (K/M = 1024/1024**2)")
@@ -72,6 +56,7 @@ def main(argv=None) -> int:
     import fastquant
     from fastquant import floats
     from fastquant._bench.cases import minifloat_codes, minifloat_values, parse_size
+    from fastquant._bench.rivals import mx_numpy_dequantize, mx_numpy_quantize
 
     n = parse_size(opts.size)
     rep = opts.repeat
@@ -110,15 +95,14 @@ def main(argv=None) -> int:
     for name in ("float8_e4m3fn", "float8_e5m2", "float6_e2m3fn", "float6_e3m2fn", "float4_e2m1fn"):
         if opts.formats and name not in names:
             continue
-        f, t = floats.FORMATS[name], getattr(ml_dtypes, name)
         x = rng.standard_normal(shape, dtype=np.float32)
         q = _median(lambda: floats.quantize_mx(x, name, threads=1), rep)
-        peer_q = _median(lambda: _mx_peer_quantize(x, t, f.emax, f.max), rep)
+        peer_q = _median(lambda: mx_numpy_quantize(x, name), rep)
         codes, scales = floats.quantize_mx(x, name)
         out = np.empty(shape, np.float32)
         d = _median(lambda: floats.dequantize_mx(codes, scales, name, threads=1), rep)
         d_out = _median(lambda: floats.dequantize_mx(codes, scales, name, out=out, threads=1), rep)
-        peer_d = _median(lambda: _mx_peer_dequantize(codes, scales, t), rep)
+        peer_d = _median(lambda: mx_numpy_dequantize(codes, scales, name), rep)
         print(f"{name:20s} | {q * ms:10.2f}ms {peer_q * ms:13.1f}ms {peer_q / q:5.1f}x "
               f"| {d * ms:12.2f}ms {d_out * ms:6.2f}ms {peer_d * ms:13.1f}ms {peer_d / d:5.1f}x {peer_d / d_out:5.1f}x "
               f"{100 * copy_t / d_out:5.0f}%", flush=True)

@@ -29,12 +29,11 @@ import numpy as np
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
-sys.path.insert(0, os.path.join(ROOT, "bench"))
 
 import fastquant  # noqa: E402
 import fastquant.onnx as fo  # noqa: E402
 from fastquant._bench.cases import parse_size  # noqa: E402
-from onnx_peers import OrtCall, reference_quantize_to_raw, scales_for  # noqa: E402
+from fastquant._bench.onnx_peers import OrtCall, reference_quantize_to_raw, scales_for  # noqa: E402
 
 LAYOUTS = {"tensor": 0, "block32": 32, "block128": 128}
 

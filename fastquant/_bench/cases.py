@@ -152,6 +152,12 @@ ONNX_SCALES = {"int8": 3 / 127, "uint8": 6 / 255, "int16": 3 / 32767, "uint16": 
                "float8e5m2": 1 / 4096, "float8e5m2fnuz": 1 / 4096, "float4e2m1": 0.5}
 #: zero points of the unsigned integer types: the middle of the range
 ONNX_ZERO = {"uint8": 128, "uint16": 32768, "uint4": 8, "uint2": 2}
+#: Largest n at which the minifloat encoders' NumPy twins are timed (floats.encode, quantize_mx,
+#: the float types' quantize_linear): at 32M they take seconds per call
+MINIFLOAT_TWIN_LIMIT = 1 << 20
+#: (code type, block size) of the blocked cases: scales per block along the last axis
+ONNX_BLOCKS = (("int4", 32), ("uint4", 32), ("int8", 32), ("uint8", 32), ("float8e4m3fn", 32),
+               ("int4", 128), ("int8", 128))
 
 
 def onnx_block_scales(name: str, block: int):
@@ -319,16 +325,17 @@ def _cases():
         yield Case(f"gguf.quantize[{qtype}]", "gguf_encode", "gguf.quantize",
                    lambda n, r, qtype=qtype: (gguf_floats(n, r), qtype), twin_limit=1 << 16)
 
-    # floats: every minifloat format, encode and decode; OCP MX blocks; unsigned nibbles
+    # floats: every minifloat format, encode and decode; OCP MX blocks; unsigned nibbles. The
+    # encoders' twins round in many NumPy passes (~0.13 s per million values): timed up to 1M
     for name in fastquant.floats.FORMATS:
         yield Case(f"floats.encode[{name}]", "floats", "floats.encode",
-                   lambda n, r, name=name: (minifloat_values(name)(n, r), name))
+                   lambda n, r, name=name: (minifloat_values(name)(n, r), name), twin_limit=MINIFLOAT_TWIN_LIMIT)
         yield Case(f"floats.decode[{name}]", "floats", "floats.decode",
                    lambda n, r, name=name: (minifloat_codes(name)(n, r), name))
     for name in ("float8_e4m3fn", "float4_e2m1fn"):  # blocks of 32 along the last axis
         yield Case(f"floats.quantize_mx[{name}]", "floats", "floats.quantize_mx",
                    lambda n, r, name=name: (r.standard_normal(mx_shape(n), dtype=np.float32), name),
-                   takes_out=False)
+                   takes_out=False, twin_limit=MINIFLOAT_TWIN_LIMIT)
         yield Case(f"floats.dequantize_mx[{name}]", "floats", "floats.dequantize_mx",
                    lambda n, r, name=name: (
                        r.integers(0, fastquant.floats.FORMATS[name].code_limit + 1, mx_shape(n), dtype=np.uint8),
@@ -341,15 +348,16 @@ def _cases():
         zero = ONNX_ZERO.get(name)
         yield Case(f"quantize_linear[{name}]", "onnx", "onnx.quantize_linear",
                    lambda n, r, scale=scale: (floats(n, r), scale),
-                   kwargs=dict(y_zero_point=zero, output_dtype=name), needs="ml_dtypes")
+                   kwargs=dict(y_zero_point=zero, output_dtype=name), needs="ml_dtypes",
+                   twin_limit=MINIFLOAT_TWIN_LIMIT if name.startswith("float") else None)
         yield Case(f"dequantize_linear[{name}]", "onnx", "onnx.dequantize_linear",
                    lambda n, r, name=name, scale=scale: (onnx_codes(name)(n, r), scale),
                    kwargs=dict(x_zero_point=zero) if zero else {}, needs="ml_dtypes")
-    for name, block in (("int4", 32), ("uint4", 32), ("int8", 32), ("uint8", 32), ("float8e4m3fn", 32),
-                        ("int4", 128), ("int8", 128)):
+    for name, block in ONNX_BLOCKS:
         yield Case(f"quantize_linear[{name},block{block}]", "onnx", "onnx.quantize_linear",
                    onnx_block_scales(name, block), kwargs=dict(axis=-1, block_size=block, output_dtype=name),
-                   keywords=("y_scale",), needs="ml_dtypes")
+                   keywords=("y_scale",), needs="ml_dtypes",
+                   twin_limit=MINIFLOAT_TWIN_LIMIT if name.startswith("float") else None)
         yield Case(f"dequantize_linear[{name},block{block}]", "onnx", "onnx.dequantize_linear",
                    lambda n, r, name=name, block=block: (onnx_codes(name)(n, r), onnx_block_scales(name, block)(n, r)[1]),
                    kwargs=dict(axis=-1, block_size=block), keywords=("x_scale",), needs="ml_dtypes")

@@ -9,7 +9,8 @@ from .cases import size_label
 #: Documented keys of one JSON row (README "Benchmarks"); tests check they are all present.
 ROW_FIELDS = ("op", "family", "size", "size_label", "out", "bytes", "numpy_s", "cython_s",
               "speedup", "gbps", "copy_s", "copy_gbps", "pct_copy", "agree", "mismatch",
-              "out_bytes", "stream_s", "stream_gbps", "pct_stream")
+              "out_bytes", "stream_s", "stream_gbps", "pct_stream",
+              "seed", "seed_s", "vs_seed", "seed_output")
 #: Documented top-level keys of the JSON document.
 DOC_FIELDS = ("schema", "fastquant", "numpy", "python", "platform", "backends", "cython",
               "why_not_compiled", "kernel_build", "threads", "repeat", "sizes", "rows", "ok",
@@ -31,6 +32,10 @@ LEGEND = """\
 columns:
   numpy, cython  median time per call on each backend
   speedup        numpy / cython
+  seed           median time per call of the seed's code as published (the snippet this
+                 function replaces; see fastquant bench --against seeds), same data
+  vs seed        seed / cython: how many times faster than the seed (* = the seed's NumPy
+                 port, where torch, which the seed was published for, is not installed)
   GB/s           (input + output bytes) / cython time, in 10**9 bytes per second
   copy GB/s      np.copyto moving the same number of bytes, timed in this run
   % copy         copy time / cython time: a yardstick, not a ceiling (over 100% happens)
@@ -42,8 +47,8 @@ columns:
   size           elements (K, M = 1024, 1024**2); out= rows write a preallocated output"""
 
 COLUMNS = (("op", "<"), ("size", ">"), ("numpy", ">"), ("cython", ">"), ("speedup", ">"),
-           ("GB/s", ">"), ("copy GB/s", ">"), ("% copy", ">"), ("stream GB/s", ">"), ("% stream", ">"),
-           ("same", ">"))
+           ("seed", ">"), ("vs seed", ">"), ("GB/s", ">"), ("copy GB/s", ">"), ("% copy", ">"),
+           ("stream GB/s", ">"), ("% stream", ">"), ("same", ">"))
 
 
 def _cells(row) -> list:
@@ -51,22 +56,30 @@ def _cells(row) -> list:
     speedup = "-" if row.speedup is None else f"{row.speedup:.1f}x"
     stream_gbps = "-" if row.stream_gbps is None else f"{row.stream_gbps:.2f}"
     pct_stream = "-" if row.pct_stream is None else f"{row.pct_stream:.0f}%"
+    vs_seed = "-" if row.vs_seed is None else f"{row.vs_seed:.1f}x" + ("" if row.seed_published else "*")
     return [row.label, size_label(row.size), seconds(row.numpy_s), seconds(row.cython_s),
-            speedup, f"{row.gbps:.2f}", f"{row.copy_gbps:.2f}", f"{row.pct_copy:.0f}%",
-            stream_gbps, pct_stream, same]
+            speedup, seconds(row.seed_s), vs_seed, f"{row.gbps:.2f}", f"{row.copy_gbps:.2f}",
+            f"{row.pct_copy:.0f}%", stream_gbps, pct_stream, same]
+
+
+def render(head: Sequence[str], body: Sequence[Sequence[str]], aligns: str) -> str:
+    """An aligned text table: ``head``, a rule, then ``body``; ``aligns`` has one ``<``
+    (left) or ``>`` (right) per column."""
+    lines_in = [list(head)] + [list(line) for line in body]
+    widths = [max(len(line[i]) for line in lines_in) for i in range(len(head))]
+    lines = []
+    for k, line in enumerate(lines_in):
+        cells = [c.ljust(w) if align == "<" else c.rjust(w) for c, w, align in zip(line, widths, aligns)]
+        lines.append("  ".join(cells).rstrip())
+        if k == 0:
+            lines.append("-" * len(lines[0]))
+    return "\n".join(lines)
 
 
 def table(rows: Sequence) -> str:
     """The aligned text table, then notes: disagreements and whether agreement was checked."""
-    body = [[name for name, _ in COLUMNS]] + [_cells(r) for r in rows]
-    widths = [max(len(line[i]) for line in body) for i in range(len(COLUMNS))]
-    lines = []
-    for k, line in enumerate(body):
-        cells = [c.ljust(w) if align == "<" else c.rjust(w)
-                 for c, w, (_, align) in zip(line, widths, COLUMNS)]
-        lines.append("  ".join(cells).rstrip())
-        if k == 0:
-            lines.append("-" * len(lines[0]))
+    lines = [render([name for name, _ in COLUMNS], [_cells(r) for r in rows],
+                    "".join(align for _, align in COLUMNS))]
     bad = [r for r in rows if r.agree is False]
     for r in bad:
         lines.append(f"MISMATCH {r.label} {size_label(r.size)}: {r.mismatch}")

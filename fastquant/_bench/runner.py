@@ -10,6 +10,7 @@ import numpy as np
 import fastquant
 from fastquant import _backend
 
+from . import rivals
 from .agree import difference
 from .cases import Case, main_array, size_label
 from .timing import copy_time, median_time, stream_time
@@ -31,6 +32,15 @@ class Row:
     mismatch: str = ""                  #: where they first differ, when they do
     out_bytes: int = 0                  #: bytes of the output array
     stream_s: Optional[float] = None    #: streaming-store fill of the output bytes (float32 outputs only)
+    seed: str = ""                      #: the seed timed beside (see :func:`.rivals.default_seed`)
+    seed_s: Optional[float] = None      #: median seconds per call of the seed, same data
+    seed_output: str = ""               #: the seed's output against fastquant's (rivals.verdict)
+    seed_published: bool = True         #: False when the seed is a NumPy port
+
+    @property
+    def vs_seed(self) -> Optional[float]:
+        """How many times faster fastquant is than the seed (seed time / best time)."""
+        return None if self.seed_s is None else self.seed_s / self.best_s
 
     @property
     def best_s(self) -> float:
@@ -73,8 +83,22 @@ class Row:
         d = dataclasses.asdict(self)
         d.update(size_label=size_label(self.size), speedup=self.speedup, gbps=self.gbps,
                  copy_gbps=self.copy_gbps, pct_copy=self.pct_copy,
-                 stream_gbps=self.stream_gbps, pct_stream=self.pct_stream)
+                 stream_gbps=self.stream_gbps, pct_stream=self.pct_stream, vs_seed=self.vs_seed)
         return d
+
+
+def _time_seed(row: Row, seed, args: tuple, ours, repeat: int, min_sample: float) -> None:
+    """Fill ``row``'s seed columns: ``seed`` on ``args``, compared with ``ours``, timed."""
+    got = rivals.ready(seed, args)
+    row.seed, row.seed_published = seed.label, seed.published
+    row.seed_output = rivals.verdict(ours, got.result, seed.differs) if got.call else got.note
+    if got.note and got.call:
+        row.seed_output += f"; {got.note}"
+    if got.call:
+        call = got.call
+        del got
+        with rivals.quiet():
+            row.seed_s = median_time(call, repeat, min_sample)
 
 
 def jobs(cases: Sequence[Case], sizes: Iterable[int], out_sizes: Iterable[int]) -> list:
@@ -107,8 +131,15 @@ def run(
     progress: Optional[Callable[[int, int, str], None]] = None,
     on_row: Optional[Callable[[Row], None]] = None,
     threads: Optional[int] = None,
+    seeds: bool = True,
 ) -> list:
     """Time every job on NumPy and (when built) Cython, on the same data; return the rows.
+
+    With ``seeds``, a case's seed (:func:`.rivals.default_seed`: the code fastquant replaces,
+    as published) is timed on the same data too (plain calls only, not ``out=``), and its
+    output compared with fastquant's. Seeds written for torch run on ``threads`` torch threads
+    (one when ``threads`` is None: torch's default, one per core, is slower than one thread
+    many times over on a shared machine).
 
     ``threads`` is passed as ``threads=`` to every case that takes it (None: not passed, the
     functions choose); the streaming-store reference of float32 outputs uses the same count.
@@ -117,6 +148,7 @@ def run(
     (``agree=False``), not raised, so one run reports every disagreement.
     """
     backends = [b for b in ("numpy", "cython") if b in _backend.available()]
+    rivals.set_threads(threads or 1)
     plan = jobs(cases, sizes, out_sizes)
     copies: dict = {}
     streams: dict = {}
@@ -153,6 +185,9 @@ def run(
             stream_s = streams[output.size]
         row = Row(case.op, case.family, n, with_out, nbytes, times.get("numpy"), times.get("cython"),
                   copies[nbytes], agree, mismatch, output.nbytes, stream_s)
+        seed = rivals.default_seed(case.op) if seeds and not with_out else None
+        if seed is not None:
+            _time_seed(row, seed, args, results[backends[-1]], repeat, min_sample)
         rows.append(row)
         if on_row:
             on_row(row)

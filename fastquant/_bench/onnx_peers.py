@@ -1,6 +1,7 @@
 """One-node onnxruntime sessions (one intra-op thread) and ``onnx.reference`` runs of
-QuantizeLinear / DequantizeLinear: the peers of ``fastquant.onnx`` in bench/test_onnx.py and
-tools/bench_onnx.py.
+QuantizeLinear / DequantizeLinear: the peers of ``fastquant.onnx`` in the rival registry
+(:mod:`.rivals`, read by ``fastquant bench --against peers``), bench/test_onnx.py and
+tools/bench_onnx.py. Benchmark code, not API.
 
 onnxruntime's Python API cannot hand most code types to NumPy (int4, int2, float8 other than
 e4m3fn), so sessions run with IO binding: inputs of such types are bound as OrtValues over
@@ -22,7 +23,8 @@ import fastquant.onnx as fo
 OPSET = {"int2": 25, "uint2": 25, "float4e2m1": 23}
 
 
-def _model(op: str, t, shape, sshape, block: int, axis: int):
+def _model(op: str, t, shape, sshape, block: int, axis: int, zero_point=None):
+    """The one-node model; a zero point (of the code type ``t``) is a graph initializer."""
     from onnx import TensorProto, helper
 
     if op == "QuantizeLinear":
@@ -37,8 +39,12 @@ def _model(op: str, t, shape, sshape, block: int, axis: int):
         attrs = {}
     if block:
         attrs.update(axis=axis, block_size=block)
-    node = helper.make_node(op, ["x", "s"], ["y"], **attrs)
-    model = helper.make_model(helper.make_graph([node], op, ins, [out]),
+    names, inits = ["x", "s"], []
+    if zero_point is not None:
+        names.append("z")
+        inits.append(helper.make_tensor("z", t.enum, [], [int(zero_point)]))
+    node = helper.make_node(op, names, ["y"], **attrs)
+    model = helper.make_model(helper.make_graph([node], op, ins, [out], initializer=inits),
                               opset_imports=[helper.make_opsetid("", OPSET.get(t.name, 21))])
     model.ir_version = 10
     return model
@@ -55,21 +61,22 @@ def _raw_ortvalue(ort, codes: np.ndarray, t):
 
 class OrtCall:
     """``op`` (QuantizeLinear / DequantizeLinear) of code type ``t`` as a one-node session
-    with one intra-op thread, inputs and a preallocated output bound once; ``run()`` runs it,
+    with ``threads`` intra-op threads (0: onnxruntime's default), inputs and a preallocated output bound once; ``run()`` runs it,
     ``raw()`` returns the output's bytes (codes as TensorProto raw data, or float32 values).
     ``error`` says why onnxruntime cannot run it (then ``run`` is None)."""
 
-    def __init__(self, op: str, t, x: np.ndarray, scales, block: int = 0, axis: int = -1):
+    def __init__(self, op: str, t, x: np.ndarray, scales, block: int = 0, axis: int = -1,
+                 zero_point=None, threads: int = 1):
         import onnxruntime as ort
 
         self.op, self.t, self.error, self.run = op, t, None, None
         scales = np.asarray(scales, np.float32)
         so = ort.SessionOptions()
-        so.intra_op_num_threads = 1
+        so.intra_op_num_threads = threads
         so.inter_op_num_threads = 1
         so.log_severity_level = 3
         try:
-            model = _model(op, t, list(x.shape), list(scales.shape), block, axis)
+            model = _model(op, t, list(x.shape), list(scales.shape), block, axis, zero_point)
             self.session = ort.InferenceSession(model.SerializeToString(), so, providers=["CPUExecutionProvider"])
         except Exception as exc:  # noqa: BLE001 - onnxruntime's errors are RuntimeError subclasses of its own
             self.error = str(exc).splitlines()[0][:120]
@@ -102,6 +109,37 @@ class OrtCall:
 
     def raw(self) -> bytes:
         return ctypes.string_at(self.out.data_ptr(), self.out.tensor_size_in_bytes())
+
+    def result(self) -> np.ndarray:
+        """The output as NumPy: float32 values (shaped), or the codes' raw bytes as uint8."""
+        raw = np.frombuffer(self.raw(), np.uint8)
+        return raw.view(np.float32).reshape(self._keep[0].shape) if self.op == "DequantizeLinear" else raw
+
+
+def reference_call(op: str, t, x: np.ndarray, scales, block: int = 0, axis: int = -1, zero_point=None):
+    """``op`` by ``onnx.reference``'s evaluator on ``x``: returns ``(run, result)``, ``run()``
+    evaluating the node, ``result(y)`` its output as NumPy (codes as TensorProto raw bytes, uint8;
+    values as float32)."""
+    from onnx import helper, numpy_helper
+    from onnx.reference import ReferenceEvaluator
+
+    names = ["x", "s"]
+    feed = {"x": x, "s": np.asarray(scales, np.float32)}
+    attrs = dict(axis=axis, block_size=block) if block else {}
+    if op == "QuantizeLinear":
+        attrs["output_dtype"] = t.enum
+    if zero_point is not None:
+        names.append("z")
+        feed["z"] = np.asarray(zero_point).astype(t.dtype)
+    evaluator = ReferenceEvaluator(helper.make_node(op, names, ["y"], **attrs))
+
+    def result(y):
+        y = y[0]
+        if op == "DequantizeLinear":
+            return np.asarray(y)
+        return np.frombuffer(numpy_helper.from_array(y).raw_data, np.uint8)
+
+    return (lambda: evaluator.run(None, feed)), result
 
 
 def reference_quantize_to_raw(x: np.ndarray, scales: np.ndarray, t, block: int, axis: int = -1):
