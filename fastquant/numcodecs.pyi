@@ -15,6 +15,10 @@ __all__ = [
     "UInt8",
     "Binary",
     "UBinary",
+    "Int8Ranges",
+    "UInt8Ranges",
+    "GGUF",
+    "GGUF_TYPES",
     "CODECS",
     "register_codecs",
 ]
@@ -38,6 +42,7 @@ class ElementwiseCodec(FastquantCodec):
 
 class RowCodec(FastquantCodec):
     dim: int
+    whole_axis: ClassVar[bool]
     def row_length(self, dim: int) -> int: ...
     def encoded_shape(self, shape: tuple[int, ...]) -> tuple[int, ...]: ...
 
@@ -74,6 +79,26 @@ class Int4(RowCodec):
     zero_point: int
     scale_method: str
     def __init__(self, dim: int, scale: float | None = None, zero_point: int = 0, scale_method: str = "minmax") -> None: ...
+
+class _Ranges8(RowCodec):
+    precision: ClassVar[str]
+    ranges: list[list[float]]
+    def __init__(self, ranges: Any) -> None: ...
+    @property
+    def dim(self) -> int: ...  # type: ignore[override]
+
+class Int8Ranges(_Ranges8):
+    codec_id: ClassVar[str]  # type: ignore[misc]
+
+class UInt8Ranges(_Ranges8):
+    codec_id: ClassVar[str]  # type: ignore[misc]
+
+GGUF_TYPES: tuple[str, ...]
+
+class GGUF(RowCodec):
+    codec_id: ClassVar[str]  # type: ignore[misc]
+    qtype: str
+    def __init__(self, dim: int, qtype: Any) -> None: ...
 
 CODECS: dict[str, type[FastquantCodec]]
 

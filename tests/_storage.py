@@ -42,7 +42,8 @@ def need(*modules: str) -> list:
 
 # ---------------------------------------------------------------- codec cases
 
-#: (label, codec id, config) for every codec and mode; ``dim`` is filled in per array.
+#: (label, codec id, config) for every codec and mode; ``dim`` (and ``ranges=None``: ranges of
+#: ``dim`` values) is filled in per array.
 CASES = [
     ("affine_i8", "fastquant.affine", dict(scale=0.004, zero_point=-3)),
     ("affine_u12", "fastquant.affine", dict(scale=0.0007, zero_point=2048, n_bits=12, signed=False)),
@@ -53,11 +54,24 @@ CASES = [
     ("int4_scale", "fastquant.int4", dict(dim=None, scale=0.05, zero_point=1)),
     ("int4_chunk", "fastquant.int4", dict(dim=None)),
     ("int4_chunk_absmax", "fastquant.int4", dict(dim=None, scale_method="absmax")),
+    ("int8_ranges", "fastquant.int8_ranges", dict(ranges=None)),
+    ("uint8_ranges", "fastquant.uint8_ranges", dict(ranges=None)),
 ]
 
 
+def ranges_for(dim: int) -> list:
+    """Calibration ranges of ``dim`` values as JSON lists: widths from 0 (a zero step, which
+    the codec replaces by 1) to 3, minima around -0.6, so that embeddings() falls inside,
+    below and above them."""
+    j = np.arange(dim)
+    lo = (-0.6 + 0.05 * np.sin(j)).astype(np.float32)
+    width = np.where(j % 7 == 3, 0.0, 0.2 + (j % 5) * 0.6).astype(np.float32)
+    return np.vstack([lo, (lo + width).astype(np.float32)]).astype(np.float32).tolist()
+
+
 def config(case_config: dict, dim: int) -> dict:
-    return {k: (dim if k == "dim" else v) for k, v in case_config.items()}
+    fill = {"dim": dim, "ranges": ranges_for(dim)}
+    return {k: (fill[k] if v is None and k in fill else v) for k, v in case_config.items()}
 
 
 def embeddings(rng, shape) -> np.ndarray:
@@ -112,7 +126,25 @@ def reference_codes(codec_id: str, cfg: dict, chunk: np.ndarray) -> np.ndarray:
         if cfg.get("scale") is not None:
             return packed.view(np.int8)
         return np.concatenate([np.array([scale], "<f4").view(np.uint8), packed.reshape(-1)])
+    if codec_id in ("fastquant.int8_ranges", "fastquant.uint8_ranges"):
+        return calibrated_codes(x, cfg["ranges"], codec_id.split(".")[1].split("_")[0])
     raise AssertionError(codec_id)
+
+
+def calibrated_codes(x, ranges, precision: str) -> np.ndarray:
+    """sentence-transformers' calibrated codes by the published formula, independently of
+    fastquant: float32 operands, each operation in float64 rounded to float32 (which is exactly
+    float32's correctly rounded result), ``floor``, clip to [0, 255] (``- 128`` for int8).
+    (tests/test_numcodecs.py also compares the codecs with sentence-transformers itself.)"""
+    f32 = np.float32
+    r = np.asarray(ranges, np.float32).astype(np.float64)
+    starts = r[0]
+    with np.errstate(all="ignore"):
+        steps = ((r[1] - starts).astype(f32).astype(np.float64) / 255.0).astype(f32)
+        steps = np.where(steps == 0, f32(1), steps).astype(np.float64)
+        z = (((np.asarray(x, f32).astype(np.float64) - starts).astype(f32).astype(np.float64)) / steps).astype(f32)
+    q = np.clip(np.floor(z), 0, 255).astype(np.int16)
+    return (q - 128).astype(np.int8) if precision == "int8" else q.astype(np.uint8)
 
 
 def chunks_of(x: np.ndarray, chunks: tuple):

@@ -1056,9 +1056,12 @@ def _codec_rows(fnc) -> Iterator[Row]:
     for cls in (fnc.Int4, fnc.Binary, fnc.UBinary):
         for label, value in bad_dims.items():
             yield call(cls, dict(dim=9), ValueError, "dim", f"{cls.codec_id}_dim_{label}", dim=value)
+    yield from _calibrated_codec_rows(fnc)
+    yield from _gguf_codec_rows(fnc)
     floats = np.linspace(-1, 1, 18, dtype=np.float32).reshape(2, 9)
+    ranges = np.array([np.linspace(-1, 0, 9), np.linspace(0, 1, 9)], np.float32)
     codecs = [fnc.Affine(scale=0.01), fnc.Int8(), fnc.UInt8(), fnc.Binary(dim=9), fnc.UBinary(dim=9),
-              fnc.Int4(dim=9, scale=0.1), fnc.Int4(dim=9)]
+              fnc.Int4(dim=9, scale=0.1), fnc.Int4(dim=9), fnc.Int8Ranges(ranges), fnc.UInt8Ranges(ranges)]
     for codec in codecs:
         cid = codec.codec_id + ("_chunk_scale" if getattr(codec, "scale", 1) is None else "")
         good = dict(codec=codec, buf=floats)
@@ -1088,6 +1091,44 @@ def _codec_rows(fnc) -> Iterator[Row]:
                buf=np.zeros(3, np.uint8))
 
 
+def _calibrated_codec_rows(fnc) -> Iterator[Row]:
+    good_ranges = np.array([[-1.0, 0.0, 2.0], [1.0, 0.5, 2.0]], np.float32)
+    bad = {
+        "1d": (np.zeros(3, np.float32), ValueError), "three_rows": (np.zeros((3, 3), np.float32), ValueError),
+        "no_dimensions": (np.zeros((2, 0), np.float32), ValueError), "3d": (np.zeros((2, 3, 1), np.float32), ValueError),
+        "0d": (np.float32(1.0), ValueError), "nan": (np.array([[0.0, np.nan], [1.0, 1.0]], np.float32), ValueError),
+        "inf": (np.array([[0.0, -np.inf], [1.0, 1.0]], np.float32), ValueError),
+        "min_above_max": (np.array([[0.0, 2.0], [1.0, 1.0]], np.float32), ValueError),
+        "overflowing_width": (np.array([[-3e38], [3e38]], np.float32), ValueError),
+        "str": ("ranges", TypeError), "None": (None, TypeError), "bool": (np.ones((2, 3), bool), TypeError),
+        "objects": (np.array([[None] * 3] * 2), TypeError), "complex": (np.ones((2, 3), complex), TypeError),
+        "huge_list": (HUGE_LIST, ValueError),
+    }
+    for cls in (fnc.Int8Ranges, fnc.UInt8Ranges):
+        for label, (value, exc) in bad.items():
+            yield call(cls, dict(ranges=good_ranges), exc, "ranges", f"{cls.codec_id}_ranges_{label}", ranges=value)
+        codec = cls(good_ranges)
+        yield call(_encode, dict(codec=codec, buf=np.zeros((2, 3), np.float32)), ValueError, "buf",
+                   f"{cls.codec_id}_encode_other_dim", buf=np.zeros((3, 2), np.float32))
+        yield call(_decode, dict(codec=codec, buf=np.zeros(6, np.uint8)), ValueError, "buf",
+                   f"{cls.codec_id}_decode_other_dim", buf=np.zeros(7, np.uint8))
+
+
+def _gguf_codec_rows(fnc) -> Iterator[Row]:
+    good = dict(dim=64, qtype="Q4_0")
+    for label, value in {"unknown": "Q9_9", "None": None, "list": ["Q4_0"], "float": 2.0,
+                         "decode_only": "IQ2_XXS", "encode_only": "Q8_K", "integer_type": "I8"}.items():
+        yield call(fnc.GGUF, good, ValueError, "qtype", f"gguf_qtype_{label}", qtype=value)
+    for label, value in {"not_whole_blocks": 48, "zero": 0, "float": 64.0, "None": None, "k_quant_256": 128}.items():
+        yield call(fnc.GGUF, dict(good, qtype="Q4_K", dim=256) if label == "k_quant_256" else good, ValueError, "dim",
+                   f"gguf_dim_{label}", dim=value)
+    codec = fnc.GGUF(**good)
+    yield call(_decode, dict(codec=codec, buf=np.zeros(36, np.uint8)), ValueError, "buf", "gguf_decode_partial_row",
+               buf=np.zeros(35, np.uint8))
+    yield call(_encode, dict(codec=codec, buf=np.zeros((2, 64), np.float32)), ValueError, "buf", "gguf_encode_other_dim",
+               buf=np.zeros((2, 32), np.float32))
+
+
 def _dask_rows(fqd) -> Iterator[Row]:
     import dask.array as da
 
@@ -1106,7 +1147,7 @@ def _dask_rows(fqd) -> Iterator[Row]:
     nan = da.from_array(np.array([[0.0, np.nan], [1.0, 2.0]], np.float32), chunks=1)
     for fn in (fqd.quantize_to_int4, fqd.quantize_to_packed_int4):
         yield call(fn, dict(values=x), ValueError, "values", "dask_nan", values=nan)
-        yield call(fn, dict(values=x), ValueError, "values", "dask_empty", values=da.zeros((0, 4), np.float32))
+        yield call(fn, dict(values=x), ValueError, "values", "dask_empty", values=da.zeros((0, 4), dtype=np.float32))
         yield call(fn, dict(values=x), ValueError, "scale_method", "dask_scale_method", scale_method="max")
     yield call(fqd.quantize_to_packed_int4, dict(values=x), ValueError, "values", "dask_odd_chunks",
                values=x.rechunk((2, (5, 7))))
@@ -1121,19 +1162,79 @@ def _dask_rows(fqd) -> Iterator[Row]:
     yield call(fqd.quantize_func, dict(x=x, scales=0.5, zero_point=0), ValueError, "n_bits", "dask_n_bits", n_bits=1)
     yield call(fqd.dequantize_func, dict(x_q=codes, scales=0.5, zero_point=0), ValueError, "axis", "dask_axis",
                axis=2)
+    yield from _dask_calibrated_rows(fqd, x, nan)
+    yield from _dask_gguf_rows(fqd)
+
+
+def _dask_calibrated_rows(fqd, x, nan) -> Iterator[Row]:
+    import dask.array as da
+
+    r = np.array([np.full(12, -1.0), np.full(12, 1.0)], np.float32)
+    calib = da.from_array(np.linspace(-2, 2, 60, dtype=np.float32).reshape(5, 12), chunks=(2, 5))
+    fn = fqd.quantize_embeddings
+    good = dict(x=x, precision="uint8", ranges=r)
+    yield call(fn, good, ValueError, "ranges", "dask_ranges_shape", ranges=r[:, :5])
+    yield call(fn, good, ValueError, "ranges", "dask_ranges_nan", ranges=np.where(r > 0, np.nan, r))
+    yield call(fn, good, ValueError, "ranges", "dask_ranges_binary", precision="binary")
+    yield call(fn, good, TypeError, "x", "dask_ranges_bool_x", x=x > 0)
+    good = dict(x=x, precision="int8", calibration_embeddings=calib)
+    yield call(fn, good, ValueError, "calibration_embeddings", "dask_calibration_and_ranges", ranges=r)
+    yield call(fn, good, ValueError, "calibration_embeddings", "dask_calibration_ubinary", precision="ubinary")
+    yield call(fn, good, ValueError, "calibration_embeddings", "dask_calibration_nan",
+               calibration_embeddings=da.concatenate([calib, da.full((1, 12), np.nan, dtype=np.float32)]))
+    yield call(fn, good, ValueError, "calibration_embeddings", "dask_calibration_inf",
+               calibration_embeddings=calib.map_blocks(lambda b: np.where(b > 1.9, np.inf, b)))
+    yield call(fn, good, ValueError, "calibration_embeddings", "dask_calibration_other_dim", calibration_embeddings=calib[:, :7])
+    yield call(fn, good, ValueError, "calibration_embeddings", "dask_calibration_no_rows", calibration_embeddings=calib[:0])
+    yield call(fn, good, ValueError, "calibration_embeddings", "dask_calibration_1d", calibration_embeddings=calib[0])
+    yield call(fn, good, TypeError, "calibration_embeddings", "dask_calibration_bool", calibration_embeddings=calib > 0)
+    yield call(fn, good, TypeError, "x", "dask_calibration_bool_x", x=x > 0)
+    yield call(fn, good, ValueError, "x", "dask_calibration_0d_x", x=da.from_array(np.float32(1.0)))
+    good = dict(q=da.zeros((4, 12), dtype=np.uint8, chunks=(2, 5)), quant="uint8", ranges=r)
+    yield call(fqd.dequantize, good, ValueError, "ranges", "dask_ranges_shape", ranges=r[:, :5])
+    yield call(fqd.dequantize, good, ValueError, "ranges", "dask_ranges_binary", quant="binary")
+    yield call(fqd.dequantize, good, ValueError, "orig_dim", "dask_ranges_orig_dim", orig_dim=11)
+    good = dict(embeddings=calib)
+    fn = fqd.calibration_ranges
+    yield call(fn, good, ValueError, "embeddings", "dask_nan", embeddings=da.concatenate([calib, da.full((1, 12), np.nan, dtype=np.float32)]))
+    yield call(fn, good, ValueError, "embeddings", "dask_overflowing_width",
+               embeddings=da.from_array(np.array([[-3e38], [3e38]], np.float32)))
+    yield call(fn, good, ValueError, "embeddings", "dask_1d", embeddings=calib[0])
+    yield call(fn, good, ValueError, "embeddings", "dask_no_rows", embeddings=calib[:0])
+    yield call(fn, good, TypeError, "embeddings", "dask_strings", embeddings=da.from_array(np.array([["a"]])))
+
+
+def _dask_gguf_rows(fqd) -> Iterator[Row]:
+    import dask.array as da
+
+    x = da.zeros((4, 64), dtype=np.float32, chunks=(2, 32))
+    b = da.zeros((4, 36), dtype=np.uint8, chunks=(2, 18))
+    for fn, good, bad_chunks, whole in ((fqd.gguf.quantize, dict(data=x, qtype="Q4_0"), x.rechunk((2, (16, 48))), x[:, :48]),
+                                        (fqd.gguf.dequantize, dict(data=b, qtype="Q4_0"), b.rechunk((2, (9, 27))), b[:, :30])):
+        yield call(fn, good, ValueError, "qtype", "dask_gguf_qtype", qtype="Q9_9")
+        yield call(fn, good, ValueError, "data", "dask_gguf_chunks_not_whole_blocks", data=bad_chunks)
+        yield call(fn, good, ValueError, "data", "dask_gguf_not_whole_blocks", data=whole)
+        yield call(fn, good, ValueError, "data", "dask_gguf_0d", data=da.from_array(np.float32(0) if fn is fqd.gguf.quantize
+                                                                                   else np.uint8(0)))
+    yield call(fqd.gguf.dequantize, dict(data=b, qtype="Q4_0"), TypeError, "data", "dask_gguf_float_bytes",
+               data=b.astype(np.float32))
+    yield call(fqd.gguf.dequantize, dict(data=b, qtype="Q4_0"), NotImplementedError, "qtype", "dask_gguf_q8_k",
+               qtype="Q8_K", data=da.zeros((2, 292), dtype=np.uint8))
 
 
 def test_every_storage_function_has_rows():
     """The storage rows cover every codec class and every fastquant.dask function (where
     their dependencies are installed)."""
     covered = {row.fn for row in ROWS}
-    names = {row.fn.__name__ for row in ROWS if getattr(row.fn, "__module__", "") == "fastquant.dask"}
+    names = {f"{row.fn.__module__}.{row.fn.__name__}" for row in ROWS
+             if getattr(row.fn, "__module__", "").startswith("fastquant.dask")}
     fnc, fqd = _optional("fastquant.numcodecs"), _optional("fastquant.dask")
     if fnc is None or fqd is None:
         pytest.skip("numcodecs / dask not installed (their own tests say so, failing in CI)")
     assert set(fnc.CODECS.values()) - {fnc.Int8, fnc.UInt8} <= covered  # Int8/UInt8 take no arguments
     assert {_encode, _decode} <= covered
-    assert set(fqd.__all__) <= names, f"no rows for fastquant.dask.{sorted(set(fqd.__all__) - names)}"
+    public = {f"{m.__name__}.{name}" for m in (fqd, fqd.gguf) for name in m.__all__}
+    assert public <= names, f"no rows for {sorted(public - names)}"
 
 
 # ---------------------------------------------------------------- the table

@@ -16,6 +16,7 @@ import dask.array as da  # noqa: E402
 
 import fastquant as fq  # noqa: E402
 import fastquant.dask as fqd  # noqa: E402
+import fastquant.gguf as fg  # noqa: E402
 
 SHAPE = (29, 48)
 CHUNKINGS = {"one": SHAPE, "rows": (7, 48), "grid8": (10, 16), "grid_odd_last": (5, (24, 16, 8))}
@@ -109,6 +110,74 @@ def test_affine(data, chunks, rng):
     codes = fq.quantize_func(data, scales, zps, 7, axis=1)
     _check(fqd.dequantize_func, fq.dequantize_func, codes, chunks, scales, zps, axis=1)
     _check(fqd.dequantize_func, fq.dequantize_func, codes, chunks, 0.5, -2)
+
+
+@pytest.fixture(scope="module")
+def calibration():
+    """Calibration rows whose minima and maxima include zeros of both signs in one column
+    (NumPy's ranges have +0.0 there), a constant column and float64 values."""
+    c = np.random.default_rng(8).standard_normal((23, SHAPE[1])) * 0.3
+    c[:, 0] = 0.0
+    c[5, 0] = -0.0
+    c[:, 1] = -0.0
+    c[:, 2] = 0.125
+    c[[3, 17], 4] = [-0.0, 0.0]
+    c[:, 4] = np.abs(c[:, 4])
+    return c  # float64: converted to float32 first, as NumPy does
+
+
+@pytest.mark.parametrize("chunks", CHUNKINGS.values(), ids=CHUNKINGS.keys())
+@pytest.mark.parametrize("precision", ["int8", "uint8"])
+def test_calibrated_ranges(data, calibration, precision, chunks):
+    """ranges= sliced to each chunk's columns; calibration_embeddings= reduced first."""
+    ranges = fq.calibration_ranges(calibration)
+    _check(fqd.quantize_embeddings, fq.quantize_embeddings, data, chunks, precision, ranges=ranges)
+    q = fq.quantize_embeddings(data, precision, ranges=ranges)
+    _check(fqd.dequantize, fq.dequantize, q, chunks, precision, ranges=ranges)
+    for cchunks in ((5, 48), (23, (7, 41))):
+        lazy = da.from_array(calibration, chunks=cchunks)
+        with dask.config.set(scheduler="synchronous"):
+            assert_identical(fqd.calibration_ranges(lazy), ranges)
+        _check(fqd.quantize_embeddings, fq.quantize_embeddings, data, chunks, precision,
+               calibration_embeddings=lazy if cchunks[0] == 5 else calibration)
+    assert_identical(both(lambda a: fqd.quantize_embeddings(da.from_array(a, chunks=chunks), precision,
+                                                            calibration_embeddings=da.from_array(calibration)).compute(),
+                          data), fq.quantize_embeddings(data, precision, calibration_embeddings=calibration))
+
+
+def test_calibration_ranges_of_integers_and_one_row(data):
+    ints = np.random.default_rng(4).integers(-2**30, 2**30, (9, 5))  # float32 rounds these
+    with dask.config.set(scheduler="synchronous"):
+        assert_identical(fqd.calibration_ranges(da.from_array(ints, chunks=2)), fq.calibration_ranges(ints))
+        assert_identical(fqd.calibration_ranges(data[:1]), fq.calibration_ranges(data[:1]))
+
+
+GGUF_DECODE_CASES = [("Q4_0", (6, 4 * 18), [(2, 36), ((5, 1), (18, 54))]),
+                     ("Q4_K", (3, 2 * 144), [(1, 144), (2, -1)]),
+                     ("IQ2_XXS", (2, 66), [(1, -1)]),
+                     ("BF16", (4, 10), [(3, (4, 6)), (2, 2)])]
+
+
+@pytest.mark.parametrize("qtype,shape,chunkings", GGUF_DECODE_CASES, ids=[c[0] for c in GGUF_DECODE_CASES])
+def test_gguf_dequantize(qtype, shape, chunkings):
+    """Random bytes (fp16 scales of every kind included), chunked in whole blocks; int16 data
+    is read as its bytes, as NumPy reads it."""
+    raw = np.random.default_rng(9).integers(0, 256, shape, dtype=np.uint8)
+    for chunks in chunkings:
+        _check(fqd.gguf.dequantize, fg.dequantize, raw, chunks, qtype)
+    if shape[-1] % 2 == 0:
+        wide = raw.view(np.int16)
+        unit = fg.QUANT_SIZES[qtype][1] // 2 if fg.QUANT_SIZES[qtype][1] % 2 == 0 else fg.QUANT_SIZES[qtype][1]
+        _check(fqd.gguf.dequantize, fg.dequantize, wide, (2, unit), qtype)
+
+
+def test_gguf_module_doc():
+    import doctest
+
+    import fastquant.dask.gguf
+
+    result = doctest.testmod(fastquant.dask.gguf)
+    assert result.attempted >= 1 and result.failed == 0
 
 
 def test_numpy_input_is_accepted(data):

@@ -1,7 +1,8 @@
 """fastquant.numcodecs: every codec stores the bytes the SPEC's formulas give (a reference
-written here with NumPy, and numcodecs' own FixedScaleOffset / PackBits where they do the same
-job), decodes to exactly what the public decoder gives, on every backend, and round-trips its
-config through numcodecs' registry and JSON."""
+written here with NumPy, and the formats' own implementations: numcodecs' FixedScaleOffset /
+PackBits where they do the same job, sentence-transformers for the calibrated codes), decodes
+to exactly what the public decoder gives, on every backend, and round-trips its config through
+numcodecs' registry and JSON."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ import json
 import numpy as np
 import pytest
 
-from _storage import CASES, config, embeddings, need, reference_codes
+from _oracles import require
+from _storage import CASES, config, embeddings, need, ranges_for, reference_codes
 from _support import assert_identical, both
 
 (numcodecs,) = need("numcodecs")
@@ -34,6 +36,8 @@ def _in_memory_decode(codec, codes):
         return fq.dequantize(codes, cid.split(".")[1])
     if cid in ("fastquant.binary", "fastquant.ubinary"):
         return fq.dequantize(codes, cid.split(".")[1], orig_dim=codec.dim)
+    if cid in ("fastquant.int8_ranges", "fastquant.uint8_ranges"):
+        return fq.dequantize(codes, codec.precision, ranges=np.array(codec.ranges, np.float32))
     if codec.scale is not None:
         return fq.dequantize_packed_int4(codes, codec.scale, codec.zero_point, codec.dim)
     scale = float(codes[:4].view("<f4")[0])
@@ -92,9 +96,45 @@ def test_ubinary_equals_packbits_of_the_signs(rng):
     assert_identical(both(fnc.UBinary(dim=64).encode, x).reshape(-1), packed[1:])
 
 
+@pytest.mark.parametrize("precision", ["int8", "uint8"])
+def test_calibrated_codes_equal_sentence_transformers(precision, rng):
+    """The calibrated codecs store sentence-transformers' own codes (its
+    ``quantize_embeddings(x, precision, ranges=...)``), values outside the ranges and
+    constant dimensions included, and JSON keeps the ranges exactly."""
+    require("sentence_transformers", "6.2.0")
+    from sentence_transformers.util import quantization
+
+    x = embeddings(rng, (40, 24))
+    x[3] = [np.inf, -np.inf, 1e30, -1e30, 0.0, -0.0] * 4
+    x[5] = np.float32(np.nextafter(np.float32(-0.6), np.float32(1)))  # just inside the lower edges
+    calib = rng.standard_normal((12, 24)).astype(np.float32) * np.float32(0.3)
+    calib[:, 5] = np.float32(0.1)  # a constant dimension: a zero step
+    ranges = fq.calibration_ranges(calib)
+    codec = numcodecs.get_codec(json.loads(json.dumps(fnc.CODECS[f"fastquant.{precision}_ranges"](ranges).get_config())))
+    assert_identical(np.array(codec.ranges, np.float32), ranges)
+    with np.errstate(all="ignore"):
+        want = quantization.quantize_embeddings(x, precision, ranges=ranges)
+        want_calibrated = quantization.quantize_embeddings(x, precision, calibration_embeddings=calib)
+    assert_identical(want_calibrated, want)
+    assert_identical(both(codec.encode, x), want)
+    assert_identical(both(codec.decode, want.tobytes()).reshape(x.shape), fq.dequantize(want, precision, ranges=ranges))
+
+
+def test_calibrated_config_is_float32_ranges():
+    """Ranges given as float64 are stored (and applied) as the float32 values the function
+    uses; a codec from the JSON of another equals it."""
+    r64 = np.array(ranges_for(9), np.float64) + 1e-9  # not float32 values
+    codec = fnc.UInt8Ranges(r64)
+    assert codec.ranges == r64.astype(np.float32).tolist()
+    x = embeddings(np.random.default_rng(2), (5, 9))
+    assert_identical(codec.encode(x), fq.quantize_embeddings(x, "uint8", ranges=r64))
+    assert codec.dim == 9 and repr(codec) == "UInt8Ranges(ranges=<2 x 9 float32>)"
+
+
 def test_decode_into_out(rng):
     x = embeddings(rng, (4, 21))
-    for codec in (fnc.Int4(dim=21, scale=0.1), fnc.Binary(dim=21), fnc.Affine(scale=0.01)):
+    for codec in (fnc.Int4(dim=21, scale=0.1), fnc.Binary(dim=21), fnc.Affine(scale=0.01),
+                  fnc.Int8Ranges(ranges_for(21))):
         out = np.full(x.shape, np.nan, np.float32)
         res = codec.decode(codec.encode(x), out=out)
         assert res is out
@@ -111,8 +151,9 @@ def test_fortran_ordered_chunks(rng):
     assert_identical(flat, fq.quantize_embeddings(x, "int8").ravel(order="F"))
     decoded = codec.decode(flat).reshape(x.shape, order="F")
     assert_identical(decoded, fq.dequantize(fq.quantize_embeddings(x, "int8"), "int8"))
-    with pytest.raises(ValueError, match="^buf: expected a C-ordered chunk"):
-        fnc.Binary(dim=6).encode(x)
+    for codec in (fnc.Binary(dim=6), fnc.Int8Ranges(ranges_for(6))):
+        with pytest.raises(ValueError, match="^buf: expected a C-ordered chunk"):
+            codec.encode(x)
 
 
 def test_every_codec_is_registered_with_numcodecs():

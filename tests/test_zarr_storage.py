@@ -188,7 +188,7 @@ def test_unknown_codec_id_gives_zarrs_error(written):
 def test_format3_checks_dtype_and_chunks(tmp_path):
     with pytest.raises(ValueError, match="^dtype: fastquant.int8 stores float32 arrays"):
         zarr.create_array(str(tmp_path / "a"), shape=(4, 8), chunks=(2, 8), dtype="float64", filters=[fz.Int8()])
-    with pytest.raises(ValueError, match=r"^chunks: fastquant.binary packs the last axis .* dim=16, got chunks \(2, 8\)"):
+    with pytest.raises(ValueError, match=r"^chunks: fastquant.binary codes the last axis whole .* dim=16, got chunks \(2, 8\)"):
         zarr.create_array(str(tmp_path / "b"), shape=(4, 16), chunks=(2, 8), dtype="float32", filters=[fz.Binary()])
     with pytest.raises(ValueError, match="^buf: expected a chunk whose last axis holds dim=16"):
         z = zarr.create_array(str(tmp_path / "c"), shape=(4, 16), chunks=(2, 8), dtype="float32",
@@ -196,15 +196,34 @@ def test_format3_checks_dtype_and_chunks(tmp_path):
         z[...] = 1.0
 
 
-def test_format3_codec_round_trips_its_metadata():
-    for codec_id, cls in fz.CODECS.items():
-        cfg = {"dim": 9} if "dim" in cls.numcodec.config_keys else ({"scale": 0.5} if codec_id == "fastquant.affine" else {})
+@pytest.mark.parametrize("label,codec_id,case", CASES, ids=[c[0] for c in CASES])
+def test_format3_codec_round_trips_its_metadata(label, codec_id, case):
+    cls = fz.CODECS[codec_id]
+    for cfg in (config(case, SHAPE[1]), config(case, 2 * SHAPE[1])):
         codec = cls(**cfg)
         d = codec.to_dict()
         assert d["name"] == codec_id
         assert cls.from_dict(json.loads(json.dumps(d))) == codec
         assert d["configuration"] == {k: v for k, v in codec.codec.get_config().items() if k != "id"}
         assert zarr.registry.get_codec_class(codec_id) is cls
+
+
+def test_every_codec_has_cases():
+    assert set(fz.CODECS) == {c[1] for c in CASES} == set(fnc.CODECS)
+
+
+def test_format3_calibrated_codec_needs_the_whole_last_axis(tmp_path):
+    """One range per value of the last axis: the array's last axis is D, and so are the
+    chunks' (format 3 checks both when the array is created)."""
+    codec = fz.Int8Ranges(ranges=config(dict(ranges=None), 16)["ranges"])
+    with pytest.raises(ValueError, match=r"^shape: fastquant.int8_ranges has one range per value .* dim=16, got shape \(4, 32\)"):
+        zarr.create_array(str(tmp_path / "a"), shape=(4, 32), chunks=(2, 16), dtype="float32", filters=[codec])
+    with pytest.raises(ValueError, match=r"^chunks: fastquant.int8_ranges codes the last axis whole .* got chunks \(2, 8\)"):
+        zarr.create_array(str(tmp_path / "b"), shape=(4, 16), chunks=(2, 8), dtype="float32", filters=[codec])
+    with pytest.raises(ValueError, match="^buf: expected a chunk whose last axis holds dim=16 .*chunk it whole"):
+        z = zarr.create_array(str(tmp_path / "c"), shape=(4, 16), chunks=(2, 8), dtype="float32",
+                              filters=[codec.codec], zarr_format=2)
+        z[...] = 1.0
 
 
 def test_entry_points_are_declared_for_every_codec():

@@ -245,7 +245,7 @@ def _safe_scale(fdp):
 
 def _codec(fdp):
     """A codec of any id with a valid config (the configs' checks have their own tests)."""
-    pick = fdp.ConsumeIntInRange(0, 6)
+    pick = fdp.ConsumeIntInRange(0, 8)
     dim = fdp.ConsumeIntInRange(1, 40)
     if pick == 0:
         return _codecs.Affine(scale=_safe_scale(fdp), zero_point=fdp.ConsumeIntInRange(-300, 300),
@@ -256,7 +256,21 @@ def _codec(fdp):
         return (_codecs.Binary, _codecs.UBinary)[pick - 3](dim=dim)
     if pick == 5:
         return _codecs.Int4(dim=dim, scale=_safe_scale(fdp), zero_point=fdp.ConsumeIntInRange(-8, 8))
-    return _codecs.Int4(dim=dim, scale_method=fdp.PickValueInList(["minmax", "absmax"]))
+    if pick == 6:
+        return _codecs.Int4(dim=dim, scale_method=fdp.PickValueInList(["minmax", "absmax"]))
+    if pick == 7:  # calibrated: ranges of any finite floats (ordered), a zero width now and then
+        lo = np.array([fdp.ConsumeFloatInRange(-1e6, 1e6) for _ in range(dim)], np.float32)
+        width = np.array([fdp.ConsumeFloatInRange(0.0, 1e6) if fdp.ConsumeBool() else 0.0 for _ in range(dim)], np.float32)
+        return fdp.PickValueInList([_codecs.Int8Ranges, _codecs.UInt8Ranges])(np.vstack([lo, lo + width]))
+    qtype = fdp.PickValueInList(list(_codecs.GGUF_TYPES))  # GGUF: a row of 1 to 3 blocks
+    block = {"F32": 1, "F16": 1, "BF16": 1}.get(qtype) or _gguf_block_size(qtype)
+    return _codecs.GGUF(dim=block * fdp.ConsumeIntInRange(1, 3), qtype=qtype)
+
+
+def _gguf_block_size(qtype: str) -> int:
+    from fastquant.gguf import QUANT_SIZES
+
+    return QUANT_SIZES[qtype][0]
 
 
 def codec_decode(fdp):
