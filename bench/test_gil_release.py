@@ -56,6 +56,15 @@ CASES = [
      (np.float32, (1024, N // 1024))),
 ]
 
+import fastquant.gguf as fg  # noqa: E402  (the GGUF codecs: their own module)
+
+GGUF_X = FLOATS.reshape(-1, 4096)
+CASES += [
+    (f"gguf_quantize_{t}", fg.quantize, dict(data=GGUF_X, qtype=t),
+     (np.uint8, (GGUF_X.shape[0], 4096 // fg.QUANT_SIZES[t][0] * fg.QUANT_SIZES[t][1])))
+    for t in ("Q4_0", "Q8_0", "Q4_K", "Q6_K", "IQ4_XS")
+]
+
 _POOL = ThreadPoolExecutor(2)
 _MEDIANS: dict = {}
 

@@ -1,8 +1,10 @@
 """Other libraries doing a comparable job on the same data, benchmarked in the same groups as
 fastquant's cases (`np.packbits`/`np.unpackbits`, NumPy `astype`, `ml_dtypes` float8/int4 casts
-when ml_dtypes is importable, sentence-transformers' calibrated int8/uint8 when it is, and a
-memory copy of the same bytes). They are yardsticks of speed only: their outputs differ, except
-sentence-transformers' `quantize_embeddings`, whose codes fastquant's equal bit for bit."""
+when ml_dtypes is importable, for every minifloat format ml_dtypes' own `astype`, which gives the
+same bytes, sentence-transformers' calibrated int8/uint8 when it is importable, and a memory copy
+of the same bytes). They are yardsticks of speed only: their outputs differ, except ml_dtypes'
+minifloat casts and sentence-transformers' `quantize_embeddings`, whose codes fastquant's equal
+bit for bit."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from typing import Callable
 import numpy as np
 import pytest
 
+import fastquant
 from fastquant._bench.cases import CASES
 
 
@@ -24,6 +27,17 @@ def _ml_dtypes():
 
 
 ML = _ml_dtypes()
+#: the minifloat formats of fastquant.floats (all named as ml_dtypes names them)
+ML_FLOATS = tuple(fastquant.floats.FORMATS)
+
+
+def _copy_buffers(nbytes: int):
+    """Two buffers of ``nbytes / 2`` bytes: copying one into the other moves ``nbytes`` (the
+    input + output bytes of a decode), the yardstick the runner's "% copy" uses."""
+    src = np.ones(nbytes // 2, np.uint8)
+    dst = np.empty_like(src)
+    np.copyto(dst, src)
+    return src, dst
 
 
 @dataclasses.dataclass(frozen=True)
@@ -51,6 +65,15 @@ PEERS = (
          lambda a: (lambda q: lambda: q.astype(np.float32))(a[0].astype(ML.int4)), needs="ml_dtypes"),
     Peer("ml_dtypes float32->int4", ("quantize_to_int4[absmax]",),
          lambda a: lambda: a[0].astype(ML.int4), needs="ml_dtypes"),
+    # every minifloat format: ml_dtypes astype on the same data as floats.encode / floats.decode
+    *(Peer(f"ml_dtypes float32->{name}", (f"floats.encode[{name}]",),
+           lambda a, name=name: lambda: a[0].astype(getattr(ML, name)), needs="ml_dtypes")
+      for name in ML_FLOATS),
+    *(Peer(f"ml_dtypes {name}->float32", (f"floats.decode[{name}]",),
+           lambda a, name=name: (lambda v: lambda: v.astype(np.float32))(a[0].view(getattr(ML, name))), needs="ml_dtypes")
+      for name in ML_FLOATS),
+    Peer("np.copyto of the same bytes", tuple(f"floats.decode[{name}]" for name in ML_FLOATS),
+         lambda a: (lambda src, dst: lambda: np.copyto(dst, src))(*_copy_buffers(a[0].nbytes * 5))),
 )
 
 def _st_quantize(a):

@@ -1,4 +1,4 @@
-"""Every public function of SPEC 2-4 and 10 on a torch device: the torch path against a device copy of
+"""Every public function of SPEC 2-4, 7 and 10 on a torch device: the torch path against a device copy of
 the result's bytes, and against host round trips (the tensor to the host, decoded there,
 copied back: with the compiled kernels, as fastquant 0.1 did, and with the NumPy twins, as the
 seed's code did). Each result is checked bit for bit against the compiled kernels.
@@ -6,6 +6,7 @@ seed's code did). Each result is checked bit for bit against the compiled kernel
     python bench/torch_device.py                        # CUDA if available (256M values), else CPU
     FASTQUANT_NUM_THREADS=1 python bench/torch_device.py --device cpu --values 4M --threads 1 --clock thread
     python bench/torch_device.py --values 256M --ops decode --json gpu.json
+    python bench/torch_device.py --values 256M --only gguf --no-seed    # the 26 GGUF decoders
 
 Run from the repository root after building the kernels (``python setup.py build_ext
 --inplace``), or anywhere against an installed fastquant. Figures:
@@ -39,6 +40,7 @@ if (ROOT / "fastquant").is_dir() and str(ROOT) not in sys.path:
 import torch  # noqa: E402
 
 import fastquant as fq  # noqa: E402
+import fastquant.gguf  # noqa: E402,F401  (fq.gguf)
 from fastquant import _backend  # noqa: E402
 
 
@@ -46,6 +48,32 @@ def parse_count(text: str) -> int:
     text = text.strip().upper()
     scale = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}.get(text[-1:], 1)
     return int(float(text[:-1] if text[-1:] in "KMG" else text) * scale)
+
+
+#: Byte offsets of the fp16 scales of each GGUF block type (tests/_gguf_support.py has the
+#: same table): benchmark blocks get finite scales there, as real weights have.
+GGUF_SCALES = {
+    "Q4_0": (0,), "Q4_1": (0, 2), "Q5_0": (0,), "Q5_1": (0, 2), "Q8_0": (0,),
+    "Q2_K": (80, 82), "Q3_K": (108,), "Q4_K": (0, 2), "Q5_K": (0, 2), "Q6_K": (208,),
+    "TQ1_0": (52,), "TQ2_0": (64,), "IQ2_XXS": (0,), "IQ2_XS": (0,), "IQ2_S": (0,),
+    "IQ3_XXS": (0,), "IQ3_S": (0,), "IQ1_S": (0,), "IQ4_NL": (0,), "IQ4_XS": (0,),
+}
+
+
+def gguf_blocks(name: str, n: int, device: torch.device, g: torch.Generator) -> torch.Tensor:
+    """Random (rows, bytes) blocks of GGUF type ``name`` holding about ``n`` values, rows of
+    4096 values where whole blocks allow, every fp16 scale finite (about 0.01)."""
+    t = fq.gguf.qtype_of(name)
+    per_row = max(t.block_size, 4096 // t.block_size * t.block_size)
+    rows = max(1, n // per_row)
+    b = torch.randint(0, 256, (rows * per_row // t.block_size, t.type_size), dtype=torch.uint8, generator=g)
+    for at in GGUF_SCALES.get(name, ()):
+        b[:, at + 1] = 0x21  # fp16 0x21xx: about 0.01
+    if name == "F16":
+        b[:, 1] &= 0xBB  # finite values
+    if name == "IQ1_M":
+        b[:, 55] &= 0xBF  # the scale's top exponent bit clear: finite
+    return b.reshape(rows, -1).to(device)
 
 
 def cases(n: int, device: torch.device) -> list:
@@ -75,11 +103,14 @@ def cases(n: int, device: torch.device) -> list:
          (codes, torch.linspace(0.1, 2, 1024), torch.arange(1024) - 512), {"axis": 1}),
         ("dequantize int8 ranges", "decode", fq.dequantize, (codes, "int8"), {"ranges": ranges}),
         ("dequantize uint8 ranges", "decode", fq.dequantize, (codes.view(torch.uint8), "uint8"), {"ranges": ranges}),
+        *((f"gguf.dequantize {name}", "decode", fq.gguf.dequantize, (gguf_blocks(name, n, device, g), name), {})
+          for name in fq.gguf.DECODE_TYPES),
         ("quantize_embeddings int8", "encode", fq.quantize_embeddings, (floats, "int8"), {}),
         ("quantize_embeddings int8 ranges", "encode", fq.quantize_embeddings, (floats, "int8"), {"ranges": ranges}),
         ("calibration_ranges", "encode", fq.calibration_ranges, (floats,), {}),
         ("quantize_embeddings ubinary", "encode", fq.quantize_embeddings, (floats, "ubinary"), {}),
         ("quantize_to_int4", "encode", fq.quantize_to_int4, (floats, "absmax"), {}),
+        ("quantize_to_int4 asymmetric", "encode", fq.quantize_to_int4, (floats + 1, "asymmetric"), {}),
         ("pack_int4_to_int8", "encode", fq.pack_int4_to_int8, (nib,), {}),
         ("quantize_to_packed_int4", "encode", fq.quantize_to_packed_int4, (floats,), {}),
         ("quantize_func 8-bit", "encode", fq.quantize_func, (floats, 0.01, 3), {}),
@@ -131,7 +162,8 @@ def run(args) -> list:
     device = torch.device(args.device)
     n = parse_count(args.values)
     rows = []
-    todo = [c for c in cases(n, device) if args.ops in ("all", c[1])]
+    only = [w.strip() for w in args.only.split(",")] if args.only else []
+    todo = [c for c in cases(n, device) if args.ops in ("all", c[1]) and (not only or any(w in c[0] for w in only))]
     for name, kind, fn, call_args, kwargs in todo:  # one untimed round first: the allocators
         _main(_torch_path(fn, call_args, kwargs))    # settle (glibc's mmap threshold on the CPU)
     for name, kind, fn, call_args, kwargs in todo:
@@ -141,7 +173,9 @@ def run(args) -> list:
         want = _host_round_trip(fn, call_args, kwargs, "cython" if "cython" in _backend.available() else "numpy", device)
         identical = res.dtype == want.dtype and res.shape == want.shape and bool(
             torch.equal(res.reshape(-1).view(torch.uint8), want.reshape(-1).view(torch.uint8)))
-        values = max(res.numel(), max((a.numel() for a in call_args if isinstance(a, torch.Tensor)), default=0))
+        # values: a decoder's results, an encoder's inputs (a GGUF decoder's input is bytes)
+        values = res.numel() if kind == "decode" else max(
+            (a.numel() for a in call_args if isinstance(a, torch.Tensor)), default=res.numel())
         src = torch.empty(res.numel() * res.element_size(), dtype=torch.uint8, device=device)
         dst = torch.empty_like(src)
         calls = {"torch": lambda: _torch_path(fn, call_args, kwargs), "copy": lambda: dst.copy_(src)}
@@ -171,6 +205,7 @@ def main(argv=None) -> int:
     p.add_argument("--device", default="cuda" if cuda else "cpu")
     p.add_argument("--values", default="256M" if cuda else "4M", help="values per call (K/M/G suffixes)")
     p.add_argument("--ops", choices=("all", "decode", "encode"), default="all")
+    p.add_argument("--only", help="comma-separated substrings: the cases whose names hold one (e.g. 'gguf,floats')")
     p.add_argument("--repeat", type=int, default=10 if cuda else 5)
     p.add_argument("--host-repeat", type=int, default=2)
     p.add_argument("--no-host", action="store_true", help="skip both host round trips")

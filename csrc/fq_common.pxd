@@ -73,3 +73,6 @@ cdef extern from "fq_nibbles.h":
     # [-8, 7]) and unpack n bytes into n sign-extended pairs
     int fq_pack_pairs(const uint8_t* s, uint8_t* d, Py_ssize_t pairs) noexcept nogil
     void fq_unpack_pairs(const uint8_t* s, int8_t* d, Py_ssize_t pairs) noexcept nogil
+    # the unsigned twins (uint4, fp4 codes): codes must lie in [0, 15]; no sign extension
+    int fq_pack_nibble_pairs(const uint8_t* s, uint8_t* d, Py_ssize_t pairs) noexcept nogil
+    void fq_unpack_nibble_pairs(const uint8_t* s, uint8_t* d, Py_ssize_t pairs) noexcept nogil

@@ -8,6 +8,8 @@ from ._version import __version__
 from ._backend import backend, use_backend
 from .affine import affine_qparams, code_range, dequantize_func, quantize_func
 from .embeddings import calibration_ranges, dequantize, quantize_embeddings
+from . import floats
+from .floats import pack_nibbles, unpack_nibbles
 from .int4 import (
     dequantize_from_int4,
     dequantize_packed_int4,
@@ -30,6 +32,9 @@ __all__ = [
     "unpack_int8_to_int4",
     "quantize_to_packed_int4",
     "dequantize_packed_int4",
+    "pack_nibbles",
+    "unpack_nibbles",
+    "floats",
     "affine_qparams",
     "quantize_func",
     "dequantize_func",

@@ -12,6 +12,8 @@ from .embeddings import (
     dequantize as dequantize,
     quantize_embeddings as quantize_embeddings,
 )
+from . import floats as floats
+from .floats import pack_nibbles as pack_nibbles, unpack_nibbles as unpack_nibbles
 from .int4 import (
     dequantize_from_int4 as dequantize_from_int4,
     dequantize_packed_int4 as dequantize_packed_int4,
@@ -34,6 +36,9 @@ __all__ = [
     "unpack_int8_to_int4",
     "quantize_to_packed_int4",
     "dequantize_packed_int4",
+    "pack_nibbles",
+    "unpack_nibbles",
+    "floats",
     "affine_qparams",
     "quantize_func",
     "dequantize_func",

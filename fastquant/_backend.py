@@ -44,7 +44,8 @@ from typing import Any, Callable, Iterator
 import numpy as np
 
 #: Codec families; each has ``csrc/<name>.pyx`` and ``fastquant/_twins/<name>.py``.
-FAMILIES = ("int4", "signbits", "embed8", "affine", "ranges8", "gguf_decode", "gguf_decode_iq")
+FAMILIES = ("int4", "signbits", "embed8", "affine", "ranges8", "gguf_decode", "gguf_decode_iq", "gguf_encode",
+            "gguf_encode_k", "floats", "onnxq")
 
 BACKENDS = ("cython", "numpy", "torch")
 

@@ -200,3 +200,33 @@ def run_channels(kernel, a, b, scales, zero_points, *args, threads=None):
         calls = [(kernel, (a[:, :, i:j], b[:, :, i:j], scales, zero_points) + args)
                  for i, j in ranges(inner, n)]
     return _combine(_execute(calls))
+
+
+def run_scaled(kernel, a, b, scales, block, *args, threads=None):
+    """``kernel(a, b, scales, block, *args)`` on C-contiguous 3-D ``(O, C, I)`` arrays ``a``
+    and ``b`` with ``scales`` of shape ``(O or 1, ceil(C / block), I or 1)``: one scale per
+    block of ``block`` along ``C`` (the minifloat kernels' per-tensor, per-axis, blocked and MX
+    layouts), split over threads into contiguous 3-D chunks: along ``O`` when it is above 1,
+    else along ``C`` in whole blocks, else along ``I`` when ``C`` is 1 (one block of several
+    rows stays one call: its chunks along ``I`` would not be contiguous). Returns the OR of
+    the status ints, like :func:`run`."""
+    if threads is None and a.size <= AUTO_MIN_SIZE and b.size <= AUTO_MIN_SIZE:
+        return kernel(a, b, scales, block, *args)
+    size = max(a.size, b.size)
+    n = count(threads, size)
+    outer, channels, inner = a.shape
+    blocks = -(-channels // block)
+    if n == 1 or size == 0:
+        return kernel(a, b, scales, block, *args)
+    if outer > 1:
+        calls = [(kernel, (a[i:j], b[i:j], scales[i:j] if scales.shape[0] > 1 else scales, block) + args)
+                 for i, j in ranges(outer, n)]
+    elif blocks > 1:
+        calls = [(kernel, (a[:, i * block:j * block], b[:, i * block:j * block], scales[:, i:j], block) + args)
+                 for i, j in ranges(blocks, n)]
+    elif channels == 1:
+        calls = [(kernel, (a[:, :, i:j], b[:, :, i:j], scales[:, :, i:j] if scales.shape[2] > 1 else scales,
+                           block) + args) for i, j in ranges(inner, n)]
+    else:
+        return kernel(a, b, scales, block, *args)
+    return _combine(_execute(calls))

@@ -19,7 +19,7 @@ import numpy as np
 
 from . import _arrays as A
 from . import _threads
-from ._backend import kernels
+from ._backend import kernels, torch_path
 
 _UINT8 = np.dtype(np.uint8)
 
@@ -203,6 +203,7 @@ def _expected(t: GGMLType) -> str:
     return f"expected the bytes of {t.name} blocks (uint8, or any integer array viewed as bytes){also}"
 
 
+@torch_path
 def dequantize(data, qtype, *, out=None, threads=None):
     """Decode GGUF blocks to float32, bit for bit as gguf-py's ``gguf.quants.dequantize``.
 
@@ -242,13 +243,81 @@ def dequantize(data, qtype, *, out=None, threads=None):
     return A.wrap(res, device)
 
 
+#: Status bits of the encode kernels (see fastquant/_twins/gguf_encode.py).
+_NONFINITE = 1
+_RANGE = 2
+
+
+def _cast(data, t: GGMLType, out, threads):
+    """F32 and F16 "quantize" as gguf-py does: ``data.astype(float32 / float16)``, NaN and inf
+    kept (float16 rounds to nearest even, overflowing to inf); F16 converts NumPy input from its
+    own dtype, as gguf-py does."""
+    arr, device = A.to_numpy(data, "data", want_float=True)
+    if arr.dtype.kind not in "fiu":
+        raise TypeError(f"data: expected real numbers (float or integer), got {A._describe(arr)}")
+    _threads.count(threads, arr.size)  # validated; a cast is one NumPy call
+    dtype = np.dtype(np.float32 if t.name == "F32" else np.float16)
+    if out is None:
+        with np.errstate(over="ignore"):
+            res = arr.astype(dtype, copy=False)
+        return A.wrap(res if device is None else np.ascontiguousarray(res), device)
+    res = A.check_out(out, arr.shape, dtype, (arr, data))
+    with np.errstate(over="ignore"):
+        np.copyto(res, arr, casting="unsafe")
+    return A.wrap(res, device)
+
+
+def _encode_error(status: int, t: GGMLType, arr: np.ndarray) -> ValueError:
+    if status & _NONFINITE:
+        return ValueError(f"data: expected finite numbers for {t.name} blocks, got NaN or inf")
+    amax = float(np.max(np.abs(arr))) if arr.size else 0.0
+    return ValueError(
+        f"data: cannot encode as {t.name}: a block's values are too large or too spread for the "
+        f"format (max |x| = {amax:.6g}): its fp16 scale would overflow, or llama.cpp's reference "
+        "quantizer fails its nearest_int range assertion there"
+    )
+
+
 def quantize(data, qtype, *, out=None, threads=None):
     """Encode floats into GGUF blocks, bit for bit as llama.cpp's ``quantize_row_<type>_ref``
     (and gguf-py's ``gguf.quants.quantize`` for the types it has). F32 and F16 give float32
     and float16 arrays, as in gguf-py; every other type gives uint8 bytes of shape
     ``data.shape[:-1] + (last // block_size * type_size,)``.
+
+    ``data``: floats (converted to float32 first; F16 converts from the input's own dtype, as
+    gguf-py does), at least 1-D, the last axis a whole number of blocks. NaN or inf in a block
+    type, or values for which a block's fp16 scale overflows (or the C reference's range
+    assertion fails), raise ``ValueError``. ``out``: a C-contiguous array of the result's dtype
+    and shape to write into (its contents are unspecified after an error). ``threads``: see
+    :mod:`fastquant._threads` (``None``: one thread up to 1M values); the bytes are the same
+    for any value.
+
+    >>> import numpy as np
+    >>> import fastquant.gguf as quants
+    >>> x = np.linspace(-1, 1, 32, dtype=np.float32)
+    >>> quants.quantize(x, "Q8_0").shape
+    (34,)
     """
     t = qtype_of(qtype)
     if t.name not in ENCODE_TYPES:
-        raise NotImplementedError(f"qtype: quantization to {t.name} is not implemented")
-    raise NotImplementedError("qtype: GGUF encoding is being written (issue 14)")
+        raise NotImplementedError(
+            f"qtype: quantization to {t.name} is not implemented (fastquant encodes {', '.join(ENCODE_TYPES)})"
+        )
+    if t.name in ("F32", "F16"):
+        return _cast(data, t, out, threads)
+    arr, device = A.floats(data, "data")
+    if arr.ndim == 0:
+        raise ValueError("data: expected an array with at least 1 dimension, got a 0-d array")
+    last = arr.shape[-1]
+    if last % t.block_size:
+        raise ValueError(
+            f"data: the last axis ({last}) is not a multiple of the {t.name} block size ({t.block_size})"
+        )
+    width = last // t.block_size * t.type_size
+    res = A.output(out, arr.shape[:-1] + (width,), np.uint8, (arr, data))
+    rows = A.as_rows(arr, "data")
+    status = _threads.run(_kernel("gguf_quantize", t), rows, res.reshape(rows.shape[0], width),
+                          threads=threads, unit=(t.block_size, t.type_size))
+    if status:
+        raise _encode_error(status, t, arr)
+    return A.wrap(res, device)

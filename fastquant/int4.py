@@ -41,6 +41,13 @@ def _params(values: np.ndarray, scale_method: str, threads) -> tuple:
     else:
         lo, hi = min(p[0] for p in parts), max(p[1] for p in parts)
         finite = all(p[2] for p in parts)
+    return _params_of_range(lo, hi, finite, scale_method)
+
+
+def _params_of_range(lo: float, hi: float, finite: bool, scale_method: str) -> tuple:
+    """``(scale, zero_point)`` of :func:`_params` from the data's float32 ``lo`` and ``hi``
+    (and whether every value is finite): the checks and the arithmetic after the one pass,
+    shared with the torch path, which reduces on the device."""
     if not finite:
         raise ValueError("values: expected finite numbers, got NaN or +-inf")
     # float32 arithmetic, emulated exactly by A.f32 (cheaper than NumPy scalars)

@@ -877,6 +877,400 @@ def gguf_odd_but_valid() -> Iterator[tuple]:
                 data=torch.from_numpy(Q4_0_BYTES.copy()).view(dt), qtype="Q4_0")
         yield "gguf_dequantize-torch_bfloat16_BF16", fn, dict(data=torch.ones(3, dtype=torch.bfloat16), qtype="BF16")
         yield "gguf_dequantize-torch_transposed", fn, dict(data=torch.from_numpy(Q4_0_BYTES.copy()).T.contiguous().T, qtype="Q4_0")
+# ---------------------------------------------------------------- floats (minifloats, MX, nibbles)
+
+try:  # ml_dtypes arrays are valid inputs (as torch tensors are); without it, no such rows
+    import ml_dtypes
+except ImportError:  # pragma: no cover
+    ml_dtypes = None
+
+F8 = (np.arange(12, dtype=np.uint8) * 21).reshape(3, 4)
+F4 = (np.arange(12, dtype=np.uint8) % 16).reshape(3, 4)
+MX_X = np.linspace(-3, 3, 96, dtype=np.float32).reshape(3, 32)
+MX_CODES = (np.arange(96, dtype=np.uint8) % 16).reshape(3, 32)
+MX_SCALES = np.full((3, 1), 127, np.uint8)
+
+
+def fmt_rows(fn, good: dict) -> Iterator[Row]:
+    bad = {
+        "unknown": "float8", "upper": "FLOAT8_E4M3FN", "padded": " float8_e4m3fn", "empty": "", "None": None,
+        "int": 3, "bytes": b"float8_e4m3fn", "list": ["float8_e4m3fn"], "numpy_dtype": np.dtype(np.float32),
+        "numpy_type": np.uint8, "python_type": float, "object": object(), "dict": {}, "huge_list": HUGE_LIST,
+        "array": np.array(["float8_e4m3fn"]),
+    }
+    if ml_dtypes is not None:
+        bad["ml_dtypes_bfloat16"] = ml_dtypes.bfloat16
+        bad["ml_dtypes_int4"] = np.dtype(ml_dtypes.int4)
+    if torch is not None:
+        bad["torch_float32"] = torch.float32
+        bad["torch_packed_fp4"] = torch.float4_e2m1fn_x2
+    for label, value in bad.items():
+        yield call(fn, good, ValueError, "fmt", f"fmt_{label}", fmt=value)
+
+
+def flag_rows(fn, good: dict, name: str) -> Iterator[Row]:
+    bad = {"one": 1, "zero": 0, "str": "True", "None": None, "list": [True], "0d_array": np.array(True),
+           "float": 1.0, "huge_list": HUGE_LIST}
+    for label, value in bad.items():
+        yield call(fn, good, ValueError, name, label, **{name: value})
+
+
+def block_size_rows(fn, good: dict) -> Iterator[Row]:
+    bad = {"zero": 0, "negative": -32, "not_a_divisor": 5, "too_long": 64, "float": 32.0, "np_float": np.float64(32),
+           "str": "32", "None": None, "bool": True, "list": [32], "huge": 2**70, "complex": 32j, "huge_list": HUGE_LIST}
+    for label, value in bad.items():
+        yield call(fn, good, ValueError, "block_size", label, block_size=value)
+
+
+def mx_axis_rows(fn, good: dict) -> Iterator[Row]:
+    bad = {"too_big": 2, "too_small": -3, "huge": 2**70, "float": 0.0, "str": "0", "bool": True,
+           "np_bool": np.bool_(False), "list": [0], "tuple": (0, 1), "None": None, "huge_list": HUGE_LIST}
+    for label, value in bad.items():
+        yield call(fn, good, ValueError, "axis", f"axis_{label}", axis=value)
+
+
+def floats_threads_rows(fn, good: dict) -> Iterator[Row]:
+    for label, value in {"zero": 0, "negative": -1, "float": 1.5, "str": "2", "bool": True, "list": [2]}.items():
+        yield call(fn, good, ValueError, "threads", f"threads_{label}", threads=value)
+
+
+def floats_rows() -> Iterator[Row]:
+    fl = fq.floats
+
+    good = dict(x=FLOATS, fmt="float8_e4m3fn")
+    yield from array_rows(fl.encode, good, "x", "floats", packs_axis=False)
+    yield from fmt_rows(fl.encode, good)
+    yield from flag_rows(fl.encode, good, "saturate")
+    yield from out_rows(fl.encode, good, "x", (3, 4), np.uint8)
+    yield from floats_threads_rows(fl.encode, good)
+
+    for name, codes in (("float8_e5m2", F8), ("float4_e2m1fn", F4), ("float6_e3m2fn", F4 * 4)):
+        good = dict(codes=codes, fmt=name)
+        tagged = [*array_rows(fl.decode, good, "codes", "codes", packs_axis=False),
+                  *out_rows(fl.decode, good, "codes", (3, 4), np.float32)]
+        limit = fl.FORMATS[name].code_limit
+        if limit < 255:  # bytes are codes of the 8-bit formats; above the width they are not
+            tagged += code_range_rows(fl.decode, good, "codes", 0, limit)
+        else:
+            for label, value in {"negative_int": [0, -1], "256": [256], "uint16": np.array([0, 300], np.uint16),
+                                 "int64_neg": np.array([-129], np.int64)}.items():
+                tagged.append(call(fl.decode, good, ValueError, "codes", label, codes=value))
+        if ml_dtypes is not None:  # an ml_dtypes array of another format, or of floats
+            tagged.append(call(fl.decode, good, TypeError, "codes", "ml_dtypes_other_format",
+                               codes=np.zeros(4, ml_dtypes.float8_e4m3fnuz)))
+            tagged.append(call(fl.decode, good, TypeError, "codes", "ml_dtypes_bfloat16",
+                               codes=np.zeros(4, ml_dtypes.bfloat16)))
+        for row in tagged:
+            yield dataclasses.replace(row, id=f"{name}-{row.id}")
+    yield from fmt_rows(fl.decode, dict(codes=F8, fmt="float8_e5m2"))
+    yield from floats_threads_rows(fl.decode, dict(codes=F8, fmt="float8_e5m2"))
+
+    good = dict(x=MX_X, fmt="float4_e2m1fn")
+    yield from array_rows(fl.quantize_mx, good, "x", "floats", packs_axis=True)
+    yield from fmt_rows(fl.quantize_mx, good)
+    for label in ("float8_e4m3fnuz", "float8_e8m0fnu", "float8_e4m3"):
+        yield call(fl.quantize_mx, good, ValueError, "fmt", f"fmt_not_mx_{label}", fmt=label)
+    yield from block_size_rows(fl.quantize_mx, good)
+    yield call(fl.quantize_mx, good, ValueError, "block_size", "axis_0_not_a_multiple", axis=0)
+    yield from mx_axis_rows(fl.quantize_mx, good)
+    yield from floats_threads_rows(fl.quantize_mx, good)
+
+    good = dict(codes=MX_CODES, scales=MX_SCALES, fmt="float4_e2m1fn")
+    yield from array_rows(fl.dequantize_mx, good, "codes", "codes", packs_axis=True)
+    yield from fmt_rows(fl.dequantize_mx, good)
+    yield from block_size_rows(fl.dequantize_mx, good)
+    yield from mx_axis_rows(fl.dequantize_mx, good)
+    yield from out_rows(fl.dequantize_mx, good, "codes", (3, 32), np.float32)
+    yield from floats_threads_rows(fl.dequantize_mx, good)
+    for label, value in {"above_width_uint8": MX_CODES + 1, "negative_int8": MX_CODES.astype(np.int8) - 1,
+                         "int64_16": MX_CODES.astype(np.int64) * 2, "list_16": (MX_CODES + 1).tolist()}.items():
+        yield call(fl.dequantize_mx, good, ValueError, "codes", label, codes=value)
+    for label, value in {"wrong_blocks": np.zeros((3, 2), np.uint8), "flat": np.zeros(3, np.uint8),
+                         "transposed": np.zeros((1, 3), np.uint8), "0d": np.uint8(127), "empty": np.zeros((0, 1), np.uint8),
+                         "int64_256": np.full((3, 1), 256), "negative": np.full((3, 1), -1),
+                         "floats": np.full((3, 1), 127.0), "str": "127", "None": None, "bool_array": np.ones((3, 1), bool),
+                         "torch_float8_e4m3": torch.zeros((3, 1), dtype=torch.float8_e4m3fn) if torch is not None else None}.items():
+        exc = TypeError if label in ("floats", "str", "None", "bool_array", "torch_float8_e4m3") else ValueError
+        yield call(fl.dequantize_mx, good, exc, "scales", f"scales_{label}", scales=value)
+
+    good = dict(codes=F4)
+    yield from array_rows(fl.pack_nibbles, good, "codes", "codes", packs_axis=True)
+    yield from code_range_rows(fl.pack_nibbles, good, "codes", 0, 15)
+    yield from out_rows(fl.pack_nibbles, good, "codes", (3, 2), np.uint8)
+
+    good = dict(packed=F8, n=None)
+    yield from array_rows(fl.unpack_nibbles, good, "packed", "bytes", packs_axis=True)
+    yield from code_range_rows(fl.unpack_nibbles, good, "packed", -128, 255)
+    yield from n_rows(fl.unpack_nibbles, good, m=4)
+    yield from out_rows(fl.unpack_nibbles, good, "packed", (3, 8), np.uint8)
+
+    yield from fmt_rows(fl.format_of, dict(fmt="float8_e4m3fn"))
+
+
+def floats_odd_but_valid() -> Iterator[tuple]:
+    fl = fq.floats
+    dims32 = (1,) * 31 + (4,)
+    for label, floats, codes in [
+        ("32_dims", np.ones(dims32, np.float32), np.ones(dims32, np.uint8)),
+        ("empty_rows", np.zeros((0, 32), np.float32), np.zeros((0, 32), np.uint8)),
+        ("empty_last_axis", np.zeros((4, 0), np.float64), np.zeros((4, 0), np.int16)),
+        ("broadcast_zero_stride", np.broadcast_to(np.float32(-1.5), (5, 32)), np.broadcast_to(np.uint8(3), (5, 32))),
+        ("negative_strides", MX_X[::-1, ::-1], MX_CODES[::-1, ::-1]),
+        ("big_endian", MX_X.astype(">f8"), MX_CODES.astype(">i2")),
+        ("memoryview", memoryview(np.ones(32, np.float32)), memoryview(bytes(i % 16 for i in range(32)))),
+        ("specials", np.array([np.inf, -np.inf, np.nan, -0.0] * 8), np.arange(32, dtype=np.uint8) % 16),
+    ]:
+        for name in ("float8_e4m3fn", "float8_e8m0fnu", "float4_e2m1fn"):
+            for sat in (False, True):
+                yield f"encode-{name}-{sat}-{label}", fl.encode, dict(x=floats, fmt=name, saturate=sat)
+            yield f"decode-{name}-{label}", fl.decode, dict(codes=codes, fmt=name)
+        if np.ndim(codes) and np.shape(codes)[-1] % 32 == 0:
+            yield f"quantize_mx-{label}", fl.quantize_mx, dict(x=floats, fmt="float6_e2m3fn")
+            scales = np.full(np.shape(codes)[:-1] + (np.shape(codes)[-1] // 32,), 130, np.uint8)
+            yield f"dequantize_mx-{label}", fl.dequantize_mx, dict(codes=codes, scales=scales, fmt="float4_e2m1fn")
+        if np.ndim(codes):
+            yield f"pack_nibbles-{label}", fl.pack_nibbles, dict(codes=codes)
+            yield f"unpack_nibbles-{label}", fl.unpack_nibbles, dict(packed=codes)
+    if ml_dtypes is not None:
+        for name in ("float8_e4m3fn", "float8_e5m2", "float4_e2m1fn"):
+            t = getattr(ml_dtypes, name)
+            yield f"decode-ml_dtypes_{name}", fl.decode, dict(codes=np.arange(16, dtype=np.uint8).view(t), fmt=t)
+            yield f"encode-ml_dtypes_input_{name}", fl.encode, dict(x=np.linspace(-2, 2, 9).astype(t), fmt=np.dtype(t))
+        yield "pack_nibbles-ml_dtypes_uint4", fl.pack_nibbles, dict(codes=np.arange(7).astype(ml_dtypes.uint4))
+    if torch is not None:
+        for dt in (torch.float8_e4m3fn, torch.float8_e5m2, torch.float8_e4m3fnuz, torch.float8_e5m2fnuz, torch.float8_e8m0fnu):
+            codes = torch.arange(32, dtype=torch.int32).to(torch.uint8).view(dt).reshape(1, 32)
+            tag = str(dt).removeprefix("torch.")
+            yield f"decode-torch_{tag}", fl.decode, dict(codes=codes, fmt=dt)
+            yield f"encode-torch_{tag}_input", fl.encode, dict(x=codes, fmt="float8_e5m2")
+        for dt in (torch.uint8, torch.int8, torch.int16, torch.int64):
+            tag = str(dt).removeprefix("torch.")
+            yield f"decode-torch_{tag}", fl.decode, dict(codes=torch.tensor([[0, 7, 15], [1, 2, 3]], dtype=dt), fmt="float4_e2m1fn")
+            yield f"pack_nibbles-torch_{tag}", fl.pack_nibbles, dict(codes=torch.tensor([[0, 7, 15], [1, 2, 3]], dtype=dt))
+        yield "quantize_mx-torch_bfloat16", fl.quantize_mx, dict(x=torch.ones((2, 32), dtype=torch.bfloat16), fmt="float8_e4m3fn")
+        yield "dequantize_mx-torch_float8", fl.dequantize_mx, dict(
+            codes=torch.zeros((2, 32), dtype=torch.float8_e4m3fn), scales=torch.full((2, 1), 1.0).to(torch.float8_e8m0fnu),
+            fmt="float8_e4m3fn")
+
+
+# ---------------------------------------------------------------- ONNX Q/DQ (fastquant.onnx)
+
+if ml_dtypes is not None:  # fastquant.onnx needs ml_dtypes (its `onnx` extra)
+    import fastquant.onnx as fo
+else:  # pragma: no cover
+    fo = None
+
+ONNX_X = np.linspace(-3, 3, 12, dtype=np.float32).reshape(3, 4)
+ONNX_U8 = (np.arange(12, dtype=np.uint8) * 21).reshape(3, 4)
+
+
+def code_type_rows(fn, good: dict, name: str) -> Iterator[Row]:
+    """Values that name no SPEC 9 code type."""
+    bad = {"unknown": "int3", "float32": "float32", "padded": " int8", "empty": "", "int32_enum": 6,
+           "float_enum": 1, "float6_enum": 27, "e8m0_enum": 24, "negative": -1, "huge": 2**70, "bool": True,
+           "float": 3.0, "bytes": b"int8", "list": ["int8"], "numpy_float32": np.float32, "python_type": int,
+           "object": object(), "dict": {}, "huge_list": HUGE_LIST, "huge_str": "i" * 100_000}
+    if ml_dtypes is not None:
+        bad["ml_dtypes_bfloat16"] = ml_dtypes.bfloat16
+        bad["ml_dtypes_e8m0"] = ml_dtypes.float8_e8m0fnu
+    for label, value in bad.items():
+        yield call(fn, good, ValueError, name, f"{name}_{label}", **{name: value})
+
+
+def onnx_layout_rows(fn, good: dict, x: str, scale: str, zero: str) -> Iterator[Row]:
+    """Scales and zero points that do not fit the per-tensor / per-axis / blocked layout of a
+    (3, 4) ``x``, and bad ``axis`` / ``block_size``."""
+    for label, kw in {
+        "2d_without_block_size": {scale: np.ones((3, 2), np.float32)},
+        "per_axis_wrong_length": {scale: np.ones(3, np.float32)},           # axis=1 has 4
+        "per_axis_axis0_wrong_length": {scale: np.ones(4, np.float32), "axis": 0},
+        "blocked_wrong_blocks": {scale: np.ones((3, 3), np.float32), "block_size": 2},
+        "blocked_wrong_other_axis": {scale: np.ones((2, 2), np.float32), "block_size": 2},
+        "blocked_1d_scale": {scale: np.ones(2, np.float32), "block_size": 2},
+        "blocked_rank_3": {scale: np.ones((3, 2, 1), np.float32), "block_size": 2},
+        "blocked_scalar": {scale: 0.5, "block_size": 2},
+        "blocked_axis0": {scale: np.ones((3, 2), np.float32), "block_size": 2, "axis": 0},
+        "3d_scale": {scale: np.ones((1, 1, 1), np.float32)},
+    }.items():
+        yield call(fn, good, ValueError, scale, f"layout_{label}", **kw)
+    per_axis = {**good, scale: np.full(4, 0.5, np.float32)}
+    for label, value in {"too_big": 2, "too_small": -3, "huge": 2**70, "float": 1.0, "str": "1", "bool": True,
+                         "None": None, "list": [1], "np_float": np.float64(1), "huge_list": HUGE_LIST}.items():
+        yield call(fn, per_axis, ValueError, "axis", f"axis_{label}", axis=value)
+    yield call(fn, {**good, x: np.asarray(good[x]).reshape(-1)[0], scale: np.ones(2, np.float32)}, ValueError,
+               "axis", "axis_0d_x_per_axis")
+    for label, value in {"negative": -2, "float": 2.0, "str": "2", "bool": True, "None": None, "list": [2],
+                         "huge_list": HUGE_LIST, "np_float": np.float64(2), "complex": 2j}.items():
+        yield call(fn, good, ValueError, "block_size", f"block_size_{label}", block_size=value)
+    blocked = {**good, scale: np.full((3, 2), 0.5, np.float32), "block_size": 2}
+    for label, value in {"shape_of_x": np.zeros((3, 4), np.uint8), "transposed": np.zeros((2, 3), np.uint8),
+                         "1d": np.zeros(3, np.uint8)}.items():
+        if zero == "x_zero_point":
+            value = value.astype(np.uint8)
+        yield call(fn, blocked, ValueError, zero, f"{zero}_shape_{label}", **{zero: value})
+    yield call(fn, {**good, scale: np.full(4, 0.5, np.float32)}, ValueError, zero, f"{zero}_per_axis_wrong_length",
+               **{zero: np.zeros(3, np.uint8)})
+
+
+def onnx_rows() -> Iterator[Row]:
+    if fo is None:  # pragma: no cover
+        return
+    q = fo.quantize_linear
+    good = dict(x=ONNX_X, y_scale=0.5)
+    yield from array_rows(q, good, "x", "floats", packs_axis=False)
+    yield call(q, good, TypeError, "x", "ml_dtypes_int4_x", x=np.zeros(4, ml_dtypes.int4))
+    for row in scale_rows(q, good, "y_scale"):
+        if row.id != "list":  # a one-element list is a per-tensor scale
+            yield row
+    yield call(q, good, ValueError, "y_scale", "per_axis_with_a_zero", y_scale=np.array([1, 0, 1, 1], np.float32), axis=1)
+    yield call(q, good, ValueError, "y_scale", "per_axis_nan", y_scale=np.array([1, np.nan, 1, 1], np.float32))
+    yield call(q, good, ValueError, "y_scale", "int4_scale", y_scale=np.ones(4, ml_dtypes.int4))
+    yield call(q, good, ValueError, "y_scale", "str_array", y_scale=np.array(["1.0"] * 4))
+    yield from onnx_layout_rows(q, good, "x", "y_scale", "y_zero_point")
+    yield from code_type_rows(q, good, "output_dtype")
+    yield from flag_rows(q, {**good, "output_dtype": "float8e4m3fn"}, "saturate")
+    for label, kw in {
+        "float_for_integer_type": dict(y_zero_point=0.5),
+        "integral_float_for_integer_type": dict(y_zero_point=np.float32(1.0)),
+        "above_uint8": dict(y_zero_point=256),
+        "below_uint8": dict(y_zero_point=-1),
+        "above_int4": dict(y_zero_point=8, output_dtype="int4"),
+        "above_uint2": dict(y_zero_point=np.array(4, np.int64), output_dtype="uint2"),
+        "bool": dict(y_zero_point=True),
+        "str": dict(y_zero_point="1"),
+        "complex": dict(y_zero_point=1j),
+        "object": dict(y_zero_point=object()),
+        "nonzero_for_float8": dict(y_zero_point=1, output_dtype="float8e4m3fn"),
+        "nonzero_float8_typed": dict(y_zero_point=np.ones((), ml_dtypes.float8_e5m2)),
+        "nan_for_float4": dict(y_zero_point=float("nan"), output_dtype="float4e2m1"),
+        "nonzero_float4_array": dict(y_zero_point=np.array([0, 0.5, 0, 0], np.float32), y_scale=np.ones(4, np.float32),
+                                     output_dtype="float4e2m1"),
+        "huge_list": dict(y_zero_point=HUGE_LIST),
+    }.items():
+        yield call(q, good, ValueError, "y_zero_point", f"y_zero_point_{label}", **kw)
+    for label, kw in {
+        "int8_zero_point_uint8_output": dict(y_zero_point=np.int8(0), output_dtype="uint8"),
+        "int4_zero_point_int8_output": dict(y_zero_point=np.zeros((), ml_dtypes.int4), output_dtype=3),
+        "float8_zero_point_other_float8": dict(y_zero_point=np.zeros((), ml_dtypes.float8_e4m3fn), output_dtype="float8e5m2"),
+    }.items():
+        yield call(q, good, ValueError, "output_dtype", f"output_dtype_{label}", **kw)
+    yield from out_rows(q, good, "x", (3, 4), np.uint8)
+    yield call(q, {**good, "output_dtype": "int4"}, ValueError, "out", "out_int8_for_int4", out=np.empty((3, 4), np.int8))
+    yield from threads_rows_of(q, good)
+
+    dq = fo.dequantize_linear
+    good = dict(x=ONNX_U8, x_scale=0.5)
+    yield from array_rows(dq, good, "x", "codes", packs_axis=False)
+    for label, value in {"int64": np.arange(4), "list": [1, 2], "uint32": np.arange(4, dtype=np.uint32),
+                         "int64_big_endian": np.arange(4, dtype=">i8"), "ml_dtypes_bfloat16": np.ones(4, ml_dtypes.bfloat16),
+                         "ml_dtypes_e8m0": np.ones(4, ml_dtypes.float8_e8m0fnu)}.items():
+        yield call(dq, good, TypeError, "x", f"x_untyped_{label}", x=value)
+    for row in scale_rows(dq, good, "x_scale"):
+        if row.id != "list":
+            yield row
+    yield from onnx_layout_rows(dq, good, "x", "x_scale", "x_zero_point")
+    for label, kw in {
+        "int8_for_uint8": dict(x_zero_point=np.int8(0)),
+        "uint16_for_uint8": dict(x_zero_point=np.uint16(0)),
+        "int4_for_uint16": dict(x=np.zeros(4, np.uint16), x_zero_point=np.zeros((), ml_dtypes.int4)),
+        "uint8_for_int32": dict(x=np.arange(4, dtype=np.int32), x_zero_point=np.uint8(0)),
+        "float8_for_float8_other": dict(x=np.zeros(4, ml_dtypes.float8_e4m3fn), x_zero_point=np.zeros((), ml_dtypes.float8_e5m2)),
+        "int8_for_int4": dict(x=np.zeros(4, ml_dtypes.int4), x_zero_point=np.int8(0)),
+        "uint4_for_int4": dict(x=np.zeros(4, ml_dtypes.int4), x_zero_point=np.zeros((), ml_dtypes.uint4)),
+        "uint8_for_int16": dict(x=np.zeros(4, np.int16), x_zero_point=np.uint8(0)),
+        "float8_for_int32": dict(x=np.zeros(4, np.int32), x_zero_point=np.zeros((), ml_dtypes.float8_e5m2)),
+    }.items():
+        yield call(dq, good, TypeError, "x_zero_point", f"x_zero_point_{label}", **kw)
+    for label, kw in {
+        "above_uint8": dict(x_zero_point=256),
+        "negative_for_uint8": dict(x_zero_point=[-1]),
+        "float_for_uint8": dict(x_zero_point=1.5),
+        "nonzero_for_int32": dict(x=np.arange(4, dtype=np.int32), x_zero_point=1),
+        "nonzero_for_float8": dict(x=np.zeros(4, ml_dtypes.float8_e4m3fn), x_zero_point=np.ones((), ml_dtypes.float8_e4m3fn)),
+        "nonzero_untyped_for_float4": dict(x=np.zeros(4, ml_dtypes.float4_e2m1fn), x_zero_point=2.0),
+        "bool": dict(x_zero_point=True),
+        "str": dict(x_zero_point="0"),
+    }.items():
+        yield call(dq, good, ValueError, "x_zero_point", f"x_zero_point_{label}", **kw)
+    for label, kw in {
+        "int4_values_out_of_range": dict(x=np.array([0, 8], np.int8), x_zero_point=np.zeros((), ml_dtypes.int4)),
+        "uint2_values_out_of_range": dict(x=[0, 4], x_zero_point=np.zeros((), ml_dtypes.uint2)),
+        "float4_bytes_above_15": dict(x=np.array([0, 16], np.uint8), x_zero_point=np.zeros((), ml_dtypes.float4_e2m1fn)),
+        "float4_ml_dtypes_bytes_above_15": dict(x=np.array([0, 0x17], np.uint8).view(ml_dtypes.float4_e2m1fn)),
+        "float8_ints_above_255": dict(x=np.array([0, 256]), x_zero_point=np.zeros((), ml_dtypes.float8_e5m2)),
+    }.items():
+        yield call(dq, good, ValueError, "x", f"x_{label}", **kw)
+    yield from out_rows(dq, good, "x", (3, 4), np.float32)
+    yield call(dq, {**good, "x_scale": np.float16(0.5)}, ValueError, "out", "out_float32_for_float16_scale",
+               out=np.empty((3, 4), np.float32))
+    yield from threads_rows_of(dq, good)
+
+    dyn = fo.dynamic_quantize_linear
+    good = dict(x=ONNX_X)
+    yield from array_rows(dyn, good, "x", "floats", packs_axis=False)
+    for label, value in {"nan": np.float32([1, np.nan]), "inf": np.float32([1, np.inf]), "neg_inf": [-np.inf, 0.0],
+                         "empty": np.zeros((2, 0), np.float32), "empty_list": [], "range_overflows": [-3e38, 3e38]}.items():
+        yield call(dyn, good, ValueError, "x", f"x_{label}", x=value)
+    yield from threads_rows_of(dyn, good)
+
+    for label, value in {"list": [1, 2], "float32": np.ones(3, np.float32), "int32": np.ones(3, np.int32),
+                         "int64": np.ones(3, np.int64), "bool": np.ones(3, bool), "bfloat16": np.ones(3, ml_dtypes.bfloat16),
+                         "e8m0": np.ones(3, ml_dtypes.float8_e8m0fnu), "bytes": b"\x01", "None": None, "scalar": 3,
+                         "object_array": np.array([1, 2], dtype=object), "str": "int8"}.items():
+        yield call(fo.to_raw, dict(codes=ONNX_U8), TypeError, "codes", f"codes_{label}", codes=value)
+
+    good = dict(raw=bytes(6), onnx_type="int4", shape=(3, 4))
+    for label, kw in {"too_short": dict(raw=bytes(5)), "too_long": dict(raw=bytes(7)),
+                      "odd_count_one_byte_more": dict(raw=bytes(4), shape=(5,)), "uint16_short": dict(raw=bytes(23), onnx_type="uint16"),
+                      "empty_for_one": dict(raw=b"", shape=(1,))}.items():
+        yield call(fo.from_raw, good, ValueError, "raw", f"raw_{label}", **kw)
+    for label, value in {"str": "abc", "list": [1, 2], "int16_array": np.zeros(3, np.int16), "None": None,
+                         "int": 6, "float_array": np.zeros(6, np.float32)}.items():
+        yield call(fo.from_raw, good, TypeError, "raw", f"raw_{label}", raw=value)
+    yield from code_type_rows(fo.from_raw, good, "onnx_type")
+    for label, value in {"negative": (3, -4), "float": (3.0, 4), "str": "34", "None": None, "bool": (True, 12),
+                         "nested": ((3,), 4), "float_scalar": 12.0, "huge_list": HUGE_LIST}.items():
+        yield call(fo.from_raw, good, ValueError, "shape", f"shape_{label}", shape=value)
+
+    yield from code_type_rows(fo.code_type, dict(value="int8"), "value")
+
+
+def threads_rows_of(fn, good: dict) -> Iterator[Row]:
+    for label, value in {"zero": 0, "negative": -1, "float": 1.5, "str": "2", "bool": True, "list": [2]}.items():
+        yield call(fn, good, ValueError, "threads", f"threads_{label}", threads=value)
+
+
+def onnx_odd_but_valid() -> Iterator[tuple]:
+    if fo is None:  # pragma: no cover
+        return
+    dims32 = (1,) * 31 + (4,)
+    for label, floats, codes in [
+        ("32_dims", np.ones(dims32, np.float32), np.ones(dims32, np.uint8)),
+        ("empty_rows", np.zeros((0, 4), np.float32), np.zeros((0, 4), np.uint8)),
+        ("broadcast_zero_stride", np.broadcast_to(np.float32(-1.5), (5, 4)), np.broadcast_to(np.uint8(3), (5, 4))),
+        ("negative_strides", ONNX_X[::-1, ::-1], ONNX_U8[::-1, ::-1]),
+        ("big_endian", ONNX_X.astype(">f8"), ONNX_U8.astype(">u2")),
+        ("memoryview", memoryview(np.ones(4, np.float32)), memoryview(bytes(range(4)))),
+        ("list", ONNX_X.tolist(), np.int16([[1, -2], [3, 4]])),
+        ("specials", np.array([np.inf, -np.inf, -0.0, 1e-45] * 3), np.arange(12, dtype=np.uint8)),
+    ]:
+        for name in ("uint8", "int4", "uint16", "float8e4m3fn", "float4e2m1"):
+            yield f"quantize_linear-{name}-{label}", fo.quantize_linear, dict(x=floats, y_scale=0.25, output_dtype=name)
+        yield f"dequantize_linear-{label}", fo.dequantize_linear, dict(x=codes, x_scale=np.float32(0.5))
+        if np.ndim(floats) and np.size(floats):
+            yield f"dynamic_quantize_linear-{label}", fo.dynamic_quantize_linear, dict(
+                x=np.where(np.isinf(floats), 1.0, floats) if label == "specials" else floats)
+        yield f"to_raw-int4-{label}", fo.to_raw, dict(codes=np.asarray(codes, np.uint8).view(ml_dtypes.uint4))
+    yield "quantize_linear-scale_float64_array", fo.quantize_linear, dict(x=ONNX_X, y_scale=np.array([0.5, 1, 2, 4]))
+    yield "quantize_linear-scale_int_list", fo.quantize_linear, dict(x=ONNX_X, y_scale=[1, 2, 3], axis=0)
+    yield "quantize_linear-scale_bfloat16", fo.quantize_linear, dict(x=ONNX_X, y_scale=np.ones(4, ml_dtypes.bfloat16))
+    yield "quantize_linear-zero_point_list", fo.quantize_linear, dict(x=ONNX_X, y_scale=np.ones(4), y_zero_point=[1, 2, 3, 4])
+    yield "quantize_linear-axis_numpy_int", fo.quantize_linear, dict(x=ONNX_X, y_scale=np.ones(3), axis=np.int64(-2))
+    yield "quantize_linear-output_dtype_numpy_int", fo.quantize_linear, dict(x=ONNX_X, y_scale=1.0, output_dtype=np.int32(22))
+    if torch is not None:
+        yield "quantize_linear-torch_bfloat16", fo.quantize_linear, dict(x=torch.ones((2, 4), dtype=torch.bfloat16), y_scale=0.5)
+        yield "dequantize_linear-torch_int16", fo.dequantize_linear, dict(x=torch.tensor([1, -2], dtype=torch.int16), x_scale=0.5)
+        yield "dequantize_linear-torch_scale", fo.dequantize_linear, dict(x=ONNX_U8, x_scale=torch.tensor(0.5))
 
 
 # ---------------------------------------------------------------- threads=
@@ -895,6 +1289,8 @@ THREADED = {
     fq.calibration_ranges: dict(embeddings=CALIBRATION),
     fq.quantize_func: dict(x=FLOATS, scales=0.1, zero_point=0),
     fq.dequantize_func: dict(x_q=CODES, scales=0.1, zero_point=0),
+    fq.pack_nibbles: dict(codes=F4),
+    fq.unpack_nibbles: dict(packed=F8),
 }
 
 
@@ -943,6 +1339,8 @@ def tensor_out_rows() -> Iterator[Row]:
     out= takes the torch path): dtype, shape, device, layout, strides, grad, overlap, kind."""
     if torch is None:
         return
+    from fastquant import gguf
+
     floats = torch.from_numpy(FLOATS.copy())
     codes = torch.from_numpy(CODES.copy())
     calls = [
@@ -960,10 +1358,11 @@ def tensor_out_rows() -> Iterator[Row]:
         (fq.quantize_embeddings, dict(x=floats, precision="int8", ranges=RANGES), (3, 4), torch.int8),
         (fq.quantize_embeddings, dict(x=floats, precision="uint8", calibration_embeddings=CALIBRATION), (3, 4), torch.uint8),
         (fq.dequantize, dict(q=codes, quant="int8", ranges=RANGES), (3, 4), torch.float32),
+        (gguf.dequantize, dict(data=torch.from_numpy(Q4_0_BYTES.copy()), qtype="Q4_0"), (3, 64), torch.float32),
     ]
     for fn, good, shape, dtype in calls:
         data = next(iter(good))
-        tag = "-".join([str(good[k]) for k in ("quant", "precision") if k in good]
+        tag = "-".join([str(good[k]) for k in ("quant", "precision", "qtype") if k in good]
                        + [k for k in ("ranges", "calibration_embeddings") if k in good])
         tag = f"{tag}-" if tag else ""
         other = torch.int16 if dtype != torch.int16 else torch.int8
@@ -1237,13 +1636,81 @@ def test_every_storage_function_has_rows():
     assert public <= names, f"no rows for {sorted(public - names)}"
 
 
+# ---------------------------------------------------------------- gguf encode
+
+import fastquant.gguf as fg  # noqa: E402  (the GGUF codecs live in their own module)
+
+GGUF_FLOATS = np.linspace(-3, 3, 512, dtype=np.float32).reshape(2, 256)
+#: Per block type: a block of values whose fp16 scale overflows (or, for Q8_K, whose
+#: 1 / max overflows so that llama.cpp's nearest_int assertion fails).
+GGUF_TOO_LARGE = {"Q4_0": 1e6, "Q4_1": 7e4, "Q5_0": 2e6, "Q5_1": 7e4, "Q8_0": 1e7, "Q2_K": 1e30, "Q3_K": 1e30,
+                  "Q4_K": 1e30, "Q5_K": 1e30, "Q6_K": 1e30, "Q8_K": 1e-39, "IQ4_NL": 1e30, "IQ4_XS": 1e30,
+                  "TQ1_0": 7e4, "TQ2_0": 7e4}
+
+
+def gguf_encode_rows() -> Iterator[Row]:
+    fn = fg.quantize
+    for qtype in ("Q4_K", "F16"):  # the block types share one input path, the casts another
+        good = dict(data=GGUF_FLOATS, qtype=qtype)
+        for row in array_rows(fn, good, "data", "floats", packs_axis=qtype not in ("F16",)):
+            yield dataclasses.replace(row, id=f"{qtype}_{row.id}")
+        res = fn(**good)
+        for row in out_rows(fn, good, "data", res.shape, res.dtype):
+            yield dataclasses.replace(row, id=f"{qtype}_{row.id}")
+        for label, value in {"zero": 0, "negative": -1, "float": 1.5, "str": "2", "bool": True, "array": np.array([2, 2])}.items():
+            yield call(fn, good, ValueError, "threads", f"{qtype}_threads_{label}", threads=value)
+    good = dict(data=GGUF_FLOATS, qtype="Q4_K")
+    for label, value in {"unknown_name": "Q4_9", "unknown_id": 99, "negative_id": -1, "float": 2.0, "None": None,
+                         "empty": "", "bytes": b"Q4_0", "list": [2], "bool": True, "object": object()}.items():
+        yield call(fn, good, ValueError, "qtype", f"qtype_{label}", qtype=value)
+    for qtype in fg.ENCODE_TYPES:
+        bs, _ = fg.QUANT_SIZES[qtype]
+        if bs > 1:
+            n = max(bs, 256)
+            yield call(fn, good, ValueError, "data", f"{qtype}_partial_block", qtype=qtype, data=np.ones(n + bs // 2, np.float32))
+            yield call(fn, good, ValueError, "data", f"{qtype}_partial_block_2d", qtype=qtype, data=np.ones((3, bs - 1), np.float32))
+            for label, bad in {"nan": np.nan, "inf": np.inf, "neg_inf": -np.inf}.items():
+                for where in ((0, n // 2 + 1, 2 * n - 1) if label == "nan" else (n + 3,)):
+                    x = np.ones(2 * n, np.float32)
+                    x[where] = bad
+                    yield call(fn, good, ValueError, "data", f"{qtype}_{label}_at_{where}", qtype=qtype, data=x.reshape(2, n))
+            yield call(fn, good, ValueError, "data", f"{qtype}_nan_float64", qtype=qtype, data=np.r_[np.ones(n - 1), np.nan])
+            yield call(fn, good, ValueError, "data", f"{qtype}_float64_overflows_float32", qtype=qtype, data=np.r_[np.ones(n - 1), 1e300])
+            if qtype in GGUF_TOO_LARGE:
+                x = np.linspace(-1, 1, n, dtype=np.float32) * np.float32(GGUF_TOO_LARGE[qtype])
+                yield call(fn, good, ValueError, "data", f"{qtype}_scale_overflows", qtype=qtype, data=x)
+
+
+def gguf_encode_odd_but_valid() -> Iterator[tuple]:
+    for qtype in ("Q4_0", "Q4_K", "BF16", "MXFP4", "F16"):
+        for label, data in [
+            ("32_dims", np.ones((1,) * 31 + (256,), np.float32)),
+            ("empty_rows", np.zeros((0, 256), np.float32)),
+            ("empty_last_axis", np.zeros((4, 0), np.float32)),
+            ("huge_empty_shape", np.broadcast_to(np.float32(0), (2**40, 0))),
+            ("broadcast_zero_stride", np.broadcast_to(np.float32(1.5), (3, 256))),
+            ("memoryview", memoryview(np.linspace(-1, 1, 256, dtype=np.float32))),
+            ("negative_strides", GGUF_FLOATS[::-1, ::-1]),
+            ("int64", np.arange(-128, 128, dtype=np.int64)),
+            ("float16", np.linspace(-4, 4, 256).astype(np.float16)),
+            ("signed_zeros", np.tile(np.array([0.0, -0.0], np.float32), 128)),
+        ]:
+            yield f"quantize_{qtype}-{label}", fn_quantize, dict(data=data, qtype=qtype)
+    if torch is not None:
+        for dt in (torch.float32, torch.bfloat16, torch.float16, torch.int16):
+            yield f"quantize-torch_{str(dt).removeprefix('torch.')}", fn_quantize, dict(data=torch.ones(2, 256, dtype=dt), qtype="Q4_K")
+
+
+fn_quantize = fg.quantize
+
+
 # ---------------------------------------------------------------- the table
 
 #: One generator per codec family; a new family adds its own here.
-FAMILY_ROWS = [int4_rows, embeddings_rows, affine_rows, calibrated_rows, gguf_rows, storage_rows, threads_rows,
-               tensor_out_rows]
+FAMILY_ROWS = [int4_rows, embeddings_rows, affine_rows, calibrated_rows, gguf_rows, gguf_encode_rows, floats_rows,
+               onnx_rows, storage_rows, threads_rows, tensor_out_rows]
 FAMILY_ODD_BUT_VALID = [int4_odd_but_valid, embeddings_odd_but_valid, affine_odd_but_valid, calibrated_odd_but_valid,
-                        gguf_odd_but_valid]
+                        gguf_odd_but_valid, gguf_encode_odd_but_valid, floats_odd_but_valid, onnx_odd_but_valid]
 
 def _unique_ids(rows: list) -> list:
     """Labels repeat across arguments of one function ("huge_list" for n_bits and signed):
@@ -1283,8 +1750,11 @@ def test_odd_but_valid_input(fn, kwargs):
 
 
 def test_every_public_function_has_rows():
-    """The table covers every public function of every family."""
+    """The table covers every public function of every family (fastquant.floats' too)."""
     public = {name for name in fq.__all__ if callable(getattr(fq, name)) and getattr(fq, name).__module__ != "fastquant._backend"}
+    public |= {name for name in fq.floats.__all__ if callable(getattr(fq.floats, name)) and name != "FloatFormat"}
+    if fo is not None:
+        public |= {name for name in fo.__all__ if callable(getattr(fo, name)) and name != "CodeType"}
     covered = {row.fn.__name__ for row in ROWS}
     assert public <= covered, f"no bad-input rows for {sorted(public - covered)}"
 

@@ -81,8 +81,10 @@ def test_bench_quick_json_has_documented_fields_and_agreement(tmp_path):
         if row["op"].startswith("gguf.dequantize"):  # GGUF decoders: whole blocks, at most n values
             assert 0 < row["out_bytes"] <= 4 * row["size"]
             assert row["stream_s"] > 0 and row["stream_gbps"] > 0
-        elif row["op"].startswith("dequantize"):  # the decoders: float32 outputs
-            assert row["out_bytes"] == 4 * row["size"]
+        elif row["op"].startswith(("dequantize", "floats.decode", "floats.dequantize_mx")):  # float32 outputs
+            mx_ragged = row["op"].startswith("floats.dequantize_mx") and row["size"] % 32
+            values = -(-row["size"] // 32) * 32 if mx_ragged else row["size"]  # MX: whole blocks of 32
+            assert row["out_bytes"] == 4 * values
             assert row["stream_s"] > 0 and row["stream_gbps"] > 0
             assert row["pct_stream"] == pytest.approx(100 * row["stream_s"] / row["cython_s"])
         else:
@@ -208,7 +210,7 @@ def test_bench_threads_reaches_every_case_and_the_stream_reference(monkeypatch):
     seen = []
     monkeypatch.setattr(_threads, "count", lambda threads, size, real=_threads.count: seen.append(threads) or real(threads, size))
     cases = [c for c in C.CASES if c.takes_threads]
-    assert {c.family for c in cases} == {"int4", "embeddings", "affine", "gguf"}
+    assert {c.family for c in cases} == {"int4", "embeddings", "affine", "gguf", "gguf_encode", "floats", "onnx"}
     rows = runner.run([c for c in cases if c.op in ("dequantize[int8]", "quantize_func[8bit]")], [4096],
                       repeat=1, min_sample=0, threads=2)
     assert seen and set(seen) == {2}
@@ -228,7 +230,7 @@ def test_bench_threads_option(tmp_path):
 # --- the registry -----------------------------------------------------------------------------
 
 def test_every_family_has_cases():
-    assert {c.family for c in C.select()} == {"int4", "embeddings", "affine", "gguf"}
+    assert {c.family for c in C.select()} == {"int4", "embeddings", "affine", "gguf", "gguf_encode", "floats", "onnx"}
 
 
 def test_a_case_without_its_function_is_an_error():
@@ -244,9 +246,18 @@ def test_case_data_is_seeded_and_sized(case):
         assert difference(a, case.args(n)) is None
         assert difference(case.args(n, seed=1), a)
         arrays = [x for x in a[:len(a) - len(case.keywords)] if isinstance(x, np.ndarray)]
+        if case.func == "floats.dequantize_mx":  # codes, and their E8M0 scales: one per block of 32
+            assert arrays[1].shape == arrays[0].shape[:-1] + (arrays[0].shape[-1] // 32,)
+            arrays = arrays[:1]
         assert len(arrays) == 1 and arrays[0].flags.c_contiguous
+        if case.func.endswith("_mx") and n % 1024:  # MX: a ragged n is rounded up to whole blocks of 32
+            assert arrays[0].shape == (-(-n // 32), 32)
+            continue
         lengths = [x for x in a if isinstance(x, int) and not isinstance(x, bool)]
         row = 1024 if n == 2048 else n
+        if case.family == "gguf_encode":  # whole 256-value super-blocks: n rounded up to them
+            assert arrays[0].size == -(-n // 256) * 256 and (n % 1024 or arrays[0].shape[-1] == row)
+            continue
         # inputs hold n values (floats, codes), or n packed nibbles/bits whose unpacked row
         # length (n=, orig_dim=) is passed along, or GGUF blocks of the row's whole blocks
         if case.family == "gguf":
@@ -258,7 +269,7 @@ def test_case_data_is_seeded_and_sized(case):
         elif arrays[0].size == n:
             assert arrays[0].shape[-1] == row
         else:
-            per_byte = 2 if case.family == "int4" else 8
+            per_byte = 2 if case.family == "int4" or "nibbles" in case.op else 8
             assert arrays[0].shape[-1] == -(-row // per_byte) and lengths[-1] == row
 
 
@@ -270,8 +281,10 @@ def test_case_bytes_counted(case):
     out = C.main_array(result)
     arrays = [x for x in a if isinstance(x, np.ndarray)]
     assert case.bytes_moved(a, result) == sum(x.nbytes for x in arrays) + out.nbytes
-    # n counts the logical values (GGUF: the decoded floats; its input is bytes)
-    assert (out.size if case.family == "gguf" else max(x.size for x in arrays + [out])) == 2048
+    # n counts the logical values (GGUF decode: the decoded floats, its input is bytes; GGUF
+    # encode: the input floats, its output bytes are more or fewer than the values)
+    sizes = {"gguf": [out.size], "gguf_encode": [x.size for x in arrays]}.get(case.family, [x.size for x in arrays + [out]])
+    assert max(sizes) == 2048
 
 
 @pytest.mark.parametrize("text, n, label", [("16", 16, "16"), ("4K", 4096, "4K"), ("1m", 2**20, "1M"),

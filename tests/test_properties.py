@@ -238,6 +238,129 @@ CASES += [
 ]
 
 
+# ---------------------------------------------------------------- floats (minifloats, MX, nibbles)
+
+FLOAT_FORMATS = st.sampled_from(list(fq.floats.FORMATS))
+MX_FORMATS = st.sampled_from(list(fq.floats.MX_FORMATS))
+
+
+def _axis_and_block(d, shape):
+    ndim = len(shape)
+    axis = d.draw(st.integers(-ndim - 1, ndim) if ndim else st.sampled_from([-1, 0]), label="axis")
+    block = d.draw(st.sampled_from([1, 2, 3, 4, 32, 0]), label="block_size")
+    return axis, block
+
+
+def _dequantize_mx(d):
+    codes = d.draw(int_arrays(0, 15, 1, escape=0.02))
+    shape = codes[0].shape
+    axis, block = _axis_and_block(d, shape)
+    sshape = list(shape)
+    if -len(shape) <= axis < len(shape) and block > 0:
+        sshape[axis] //= block
+    if d.draw(st.integers(0, 9), label="scales_shape_wrong") == 0:
+        sshape = d.draw(shapes(), label="scales_shape")
+    sc = d.draw(hnp.arrays(np.uint8, tuple(sshape)), label="scales")
+    return dict(codes=codes, scales=sc, fmt=d.draw(MX_FORMATS), block_size=block, axis=axis)
+
+
+def _quantize_mx(d):
+    x = d.draw(float_arrays(1))
+    axis, block = _axis_and_block(d, x[0].shape)
+    return dict(x=x, fmt=d.draw(MX_FORMATS), block_size=block, axis=axis)
+
+
+CASES += [
+    Case(fq.floats.encode, lambda d: dict(x=d.draw(float_arrays()), fmt=d.draw(FLOAT_FORMATS), saturate=d.draw(st.booleans()))),
+    Case(fq.floats.decode, lambda d: dict(codes=d.draw(int_arrays(0, 255)), fmt=d.draw(FLOAT_FORMATS))),
+    Case(fq.floats.quantize_mx, _quantize_mx, has_out=False),
+    Case(fq.floats.dequantize_mx, _dequantize_mx),
+    Case(fq.pack_nibbles, lambda d: dict(codes=d.draw(int_arrays(0, 15, 1)))),
+    Case(fq.unpack_nibbles, lambda d: (lambda p: dict(packed=p, n=_n(d, p[0])))(d.draw(int_arrays(-128, 255, 1)))),
+]
+
+
+# ---------------------------------------------------------------- ONNX Q/DQ (fastquant.onnx)
+
+try:  # fastquant.onnx needs ml_dtypes (its `onnx` extra)
+    import fastquant.onnx as fo
+except ImportError:  # pragma: no cover
+    fo = None
+
+
+def _onnx_layout(d, shape):
+    """``(scale shape, axis, block_size)``: mostly a layout that fits ``shape``, sometimes not."""
+    ndim = len(shape)
+    kind = d.draw(st.sampled_from(["tensor", "axis", "blocked", "blocked", "any"]), label="layout")
+    axis = d.draw(st.integers(-ndim, ndim - 1), label="axis") if ndim else d.draw(st.integers(-1, 1), label="axis")
+    if kind == "tensor" or not ndim:
+        return d.draw(st.sampled_from([(), (1,)]), label="scale_shape"), axis, 0
+    if kind == "axis":
+        return (shape[axis],), axis, 0
+    if kind == "blocked":
+        block = d.draw(st.integers(1, 10), label="block_size")
+        sshape = list(shape)
+        sshape[axis] = -(-shape[axis] // block)
+        return tuple(sshape), axis, block
+    return d.draw(shapes(), label="scale_shape"), axis, d.draw(st.integers(-1, 5), label="block_size")
+
+
+def _onnx_scales(d, shape):
+    good = st.floats(0.0009765625, 1024.0, width=32)
+    elements = st.one_of(good, good, good, st.floats(width=32)) if d.draw(st.integers(0, 9), label="bad") == 0 else good
+    return d.draw(hnp.arrays(d.draw(st.sampled_from(["<f4", "<f8", ">f4"]), label="scale_dtype"), shape, elements=elements),
+                  label="scales")
+
+
+def _onnx_zero_point(d, t, shape):
+    kind = d.draw(st.sampled_from(["none", "typed", "untyped"]), label="zero_point")
+    if kind == "none":
+        return None
+    if t.is_float:
+        return np.zeros(shape, t.dtype) if kind == "typed" else d.draw(st.sampled_from([0, 0.0, -0.0, 1]))
+    values = d.draw(hnp.arrays(np.int64, shape, elements=st.integers(t.qmin, t.qmax)), label="zp_values")
+    return values.astype(t.dtype) if kind == "typed" else values
+
+
+def _quantize_linear(d):
+    t = fo.CODE_TYPES[d.draw(st.sampled_from(list(fo.CODE_TYPES)), label="type")]
+    x = d.draw(float_arrays())
+    sshape, axis, block = _onnx_layout(d, x[0].shape)
+    zp = _onnx_zero_point(d, t, sshape)
+    return dict(x=x, y_scale=_onnx_scales(d, sshape), y_zero_point=zp, axis=axis, block_size=block,
+                output_dtype=t.name if zp is None or d.draw(st.booleans()) else None, saturate=d.draw(st.booleans()))
+
+
+def _dequantize_linear(d):
+    t = fo.CODE_TYPES[d.draw(st.sampled_from(list(fo.CODE_TYPES)), label="type")]
+    if t.dtype.kind in "iu" and d.draw(st.booleans()):
+        x = d.draw(int_arrays(t.qmin, t.qmax))
+    else:
+        raw, base = d.draw(views(hnp.arrays(np.uint8, shapes())))
+        x = (np.ascontiguousarray(raw).view(t.dtype), base) if t.dtype.itemsize == 1 else (raw, base)
+    sshape, axis, block = _onnx_layout(d, x[0].shape)
+    return dict(x=x, x_scale=_onnx_scales(d, sshape), x_zero_point=_onnx_zero_point(d, t, sshape), axis=axis,
+                block_size=block)
+
+
+def _from_raw(d):
+    t = fo.CODE_TYPES[d.draw(st.sampled_from(list(fo.CODE_TYPES)), label="type")]
+    shape = d.draw(shapes())
+    need = -(-int(np.prod(shape)) * t.bits // 8)
+    size = need if d.draw(st.integers(0, 9), label="wrong_length") else d.draw(st.integers(0, need + 2))
+    # (shape as a list: tuples in these kwargs are (view, base) pairs)
+    return dict(raw=d.draw(hnp.arrays(np.uint8, size), label="raw"), onnx_type=t.name, shape=list(shape))
+
+
+if fo is not None:
+    CASES += [
+        Case(fo.quantize_linear, _quantize_linear, has_out=False),
+        Case(fo.dequantize_linear, _dequantize_linear),
+        Case(fo.dynamic_quantize_linear, lambda d: dict(x=d.draw(float_arrays())), has_out=False),
+        Case(fo.from_raw, _from_raw, has_out=False),
+    ]
+
+
 # ---------------------------------------------------------------- the generic tests
 
 def _run(fn, kwargs):

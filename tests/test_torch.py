@@ -22,6 +22,7 @@ import numpy as np
 import pytest
 
 import fastquant as fq
+import fastquant.gguf  # noqa: F401  (fq.gguf)
 from fastquant import _arrays, _backend
 from _oracles import require
 from _support import assert_identical, both, float_arrays, outcome, run_python
@@ -110,6 +111,8 @@ QUANTIZERS = {
     "quantize_to_int4-absmax": (fq.quantize_to_int4, ("absmax",), {}),
     "quantize_to_packed_int4-minmax": (fq.quantize_to_packed_int4, ("minmax",), {}),
     "quantize_to_packed_int4-absmax": (fq.quantize_to_packed_int4, ("absmax",), {}),
+    "quantize_to_int4-asymmetric": (fq.quantize_to_int4, ("asymmetric",), {}),
+    "quantize_to_packed_int4-asymmetric": (fq.quantize_to_packed_int4, ("asymmetric",), {}),
     "quantize_func-8": (fq.quantize_func, (0.37, -3, 8), {}),
     "quantize_func-13u": (fq.quantize_func, (0.125, 4000, 13), {"signed": False}),
     "quantize_func-16-zp2**30": (fq.quantize_func, (3e-3, 2**30 - 1, 16), {}),
@@ -162,6 +165,18 @@ def test_true_division_near_ties(torch, scale, rng):
     for data in (y, as_tensor(torch, y)):
         cross(fq.quantize_to_int4, data, "absmax")
         cross(fq.quantize_to_packed_int4, data, "minmax")
+        cross(fq.quantize_to_int4, data, "asymmetric")
+
+
+@pytest.mark.parametrize("offset", [0.0, 3.0, 1e3, 1e7, -4e6, 1e30])
+def test_asymmetric_int4_zero_points(torch, offset, rng):
+    """Data far from zero relative to its range gives large zero points: below 2**23 (the
+    float32 route) and above it (the int32 route), and a constant (the max(|v|) / 8 scale)."""
+    x = (rng.standard_normal(300) + offset).astype(np.float32)
+    for data in (x, as_tensor(torch, x), np.full(7, np.float32(offset)), x[:1]):
+        q, scale, zp = cross(fq.quantize_to_int4, data, "asymmetric")
+        cross(fq.quantize_to_packed_int4, data, "asymmetric")
+        cross(fq.dequantize_from_int4, q, scale, zp)
 
 
 # ---------------------------------------------------------------- decoders over code layouts
@@ -287,16 +302,66 @@ def test_calibrated_floor_of_true_quotients(torch, given):
             cross(fq.quantize_embeddings, data, precision, **{given: as_tensor(torch, r)})
 
 
+# ---------------------------------------------------------------- GGUF blocks (SPEC 7)
+
+@pytest.mark.parametrize("name", fq.gguf.DECODE_TYPES)
+def test_gguf_decoders(torch, name, rng, casts):
+    """Every type: random bytes (one fp16 scale in 32 non-finite: the NaN rule), every special
+    fp16 scale (or every fp4 scale byte), N-D and strided layouts, wider integer tensors read
+    as their bytes; NumPy inputs and tensors on :data:`DEVICE`, against the compiled kernels
+    (which tests/test_gguf_decode.py holds bit for bit to gguf-py)."""
+    from _gguf_support import FP16_SCALES, SPECIAL_HALVES, random_blocks, with_scales
+
+    t = fq.gguf.qtype_of(name)
+    data = random_blocks(name, 4, max(3, 1024 // t.block_size), rng)
+    cases = {"random": data, "3d": data.reshape(2, 2, -1), "every_other_row": data[::2], "one_row": data[0]}
+    if name in FP16_SCALES or name == "IQ1_M":
+        cases["special_scales"] = with_scales(name, SPECIAL_HALVES, rng)
+    if name in ("MXFP4", "NVFP4"):
+        every = rng.integers(0, 256, (256, t.type_size), dtype=np.uint8)
+        every[:, :1 if name == "MXFP4" else 4] = np.arange(256, dtype=np.uint8)[:, None]
+        cases["every_scale_byte"] = every
+    for case, c in cases.items():
+        for x in (c, as_tensor(torch, c)):
+            cross(fq.gguf.dequantize, x, name)
+    wide = as_tensor(torch, data)
+    for dtype in (torch.int8, torch.int16, torch.int32):
+        cross(fq.gguf.dequantize, wide.view(dtype), name)
+
+
+def test_gguf_float_values(torch, rng):
+    """F32, F16 and BF16 data given as values of their own float type keep every bit (all
+    65536 fp16 and bf16 patterns, NaN payloads and signalling NaNs included)."""
+    bits = torch.arange(-32768, 32768, dtype=torch.int32).to(torch.int16).to(DEVICE)
+    cross(fq.gguf.dequantize, bits.view(torch.float16).reshape(256, 256), "F16")
+    cross(fq.gguf.dequantize, bits.view(torch.bfloat16).reshape(256, 256), "BF16")
+    x = torch.from_numpy(rng.standard_normal((4, 6)).astype(np.float32))
+    x.view(torch.int32)[0, :3] = torch.tensor([0x7F800001, 0xFFC00001 - 2**32, 0x7FA5A5A5], dtype=torch.int32)
+    cross(fq.gguf.dequantize, x.to(DEVICE), "F32")
+    cross(fq.gguf.dequantize, x.to(DEVICE)[:, 1:], "F32")  # an odd-offset view: realigned
+
+
+#: Public modules beyond the top level whose functions have torch twins.
+SUBMODULES = ("gguf",)
+
+
 def test_every_public_function_is_cross_checked_here():
     """Each function with a torch twin appears above (SPEC 2-4 and 10: affine_qparams
     and code_range take Python numbers and have none)."""
     source = Path(__file__).read_text(encoding="utf-8")
-    hooked = {n for n in fq.__all__ if getattr(getattr(fq, n), "torch_path", False)}
+    hooked = {n for n in fq.__all__ if getattr(getattr(fq, n), "torch_path", False) is True}
     assert hooked == {"dequantize", "quantize_embeddings", "calibration_ranges", "quantize_to_int4", "dequantize_from_int4",
                       "pack_int4_to_int8", "unpack_int8_to_int4", "quantize_to_packed_int4",
                       "dequantize_packed_int4", "quantize_func", "dequantize_func"}
     missing = [n for n in hooked if not re.search(rf"cross\(fq\.{n}\b|fq\.{n}, \(", source)]
     assert not missing, missing
+    for module in SUBMODULES:
+        mod = getattr(fq, module)
+        hooked = {n for n in mod.__all__ if getattr(getattr(mod, n), "torch_path", False) is True}
+        assert hooked, module
+        missing = [n for n in hooked if getattr(fq, n, None) is not getattr(mod, n)  # also top-level: checked above
+                   and not re.search(rf"cross\(fq\.{module}\.{n}\b|fq\.{module}\.{n}, \(", source)]
+        assert not missing, (module, missing)
 
 
 # ---------------------------------------------------------------- values torch converts its own way
@@ -367,6 +432,7 @@ OUT_CALLS = {
                                               {"calibration_embeddings": RANGES * 0.5}, "uint8"),
     "dequantize-int8-ranges": (fq.dequantize, ("codes", "int8"), {"ranges": RANGES}, "float32"),
     "dequantize-uint8-ranges": (fq.dequantize, ("bytes", "uint8"), {"ranges": RANGES}, "float32"),
+    "gguf.dequantize-Q4_K": (fq.gguf.dequantize, ("q4_k", "Q4_K"), {}, "float32"),
 }
 
 
@@ -376,6 +442,7 @@ def _data(torch, kind: str, rng, device: str = "cpu"):
         "bytes": torch.from_numpy(rng.integers(0, 256, (3, 5), dtype=np.uint8)),
         "nibbles": torch.from_numpy(rng.integers(-8, 8, (3, 5), dtype=np.int8)),
         "floats": torch.from_numpy((rng.standard_normal((3, 5)) * 2).astype(np.float32)),
+        "q4_k": torch.from_numpy(rng.integers(0, 256, (3, 144), dtype=np.uint8)),
     }[kind].to(device)
 
 
@@ -559,7 +626,7 @@ def test_arguments_without_a_torch_path_fall_back_with_a_warning(torch, fake_fam
 
 
 def test_a_new_scale_method_falls_back_to_the_host(torch, monkeypatch):
-    """A method the torch twin does not implement yet (as int4's "asymmetric" will be) is
+    """A method the torch twin does not implement yet (as int4's "asymmetric" was once) is
     computed on the host with a warning, never silently wrong."""
     monkeypatch.setattr(fq.int4, "SCALE_METHODS", fq.int4.SCALE_METHODS + ("newer",))
     x = torch.linspace(-2, 3, 10)
@@ -573,9 +640,10 @@ def test_a_new_scale_method_falls_back_to_the_host(torch, monkeypatch):
 def test_torch_path_keeps_the_signature():
     import inspect
 
-    for name in fq.__all__:
-        fn = getattr(fq, name)
-        if getattr(fn, "torch_path", False):
+    for fn in [getattr(fq, n) for n in fq.__all__] + [getattr(getattr(fq, m), n) for m in SUBMODULES
+                                                     for n in getattr(fq, m).__all__]:
+        name = getattr(fn, "__name__", "")
+        if getattr(fn, "torch_path", False) is True:
             assert inspect.signature(fn) == inspect.signature(fn.__wrapped__), name
             assert fn.__doc__ == fn.__wrapped__.__doc__ and fn.__module__ == fn.__wrapped__.__module__
 

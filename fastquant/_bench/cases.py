@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
+import importlib.util
 from typing import Callable, Mapping, Optional
 
 import numpy as np
 
 import fastquant
+import fastquant.gguf  # noqa: F401  (cases name functions of submodules as "gguf.quantize")
 
 #: Last-axis length of generated data (an embedding dimension); shorter or ragged sizes are 1-D.
 ROW = 1024
@@ -116,6 +118,65 @@ def gguf_maker(name: str):
     return make
 
 
+def minifloat_values(name):
+    """float32 values spread over a minifloat format's range: standard normal times a quarter
+    of its max (overflow, subnormals and ties all occur); e8m0: positive, log-uniform."""
+    def make(n, rng):
+        f = fastquant.floats.FORMATS[name]
+        if not f.signed:
+            return np.exp2(rng.uniform(-100, 100, shape(n))).astype(np.float32)
+        return rng.standard_normal(shape(n), dtype=np.float32) * np.float32(f.max / 4)
+    return make
+
+
+def minifloat_codes(name):
+    """Random codes of a minifloat format (every code, NaN codes included)."""
+    def make(n, rng):
+        return rng.integers(0, fastquant.floats.FORMATS[name].code_limit + 1, shape(n), dtype=np.uint8)
+    return make
+
+
+def mx_shape(n: int) -> tuple:
+    """``shape(n)`` when its last axis holds whole MX blocks of 32, else ``(ceil(n / 32), 32)``."""
+    s = shape(n)
+    return s if s[-1] % 32 == 0 else (-(-n // 32), 32)
+
+
+def nibble_codes(n, rng):
+    return rng.integers(0, 16, shape(n), dtype=np.uint8)
+
+
+#: fastquant.onnx code types and the scale that spreads standard normal data over each
+ONNX_SCALES = {"int8": 3 / 127, "uint8": 6 / 255, "int16": 3 / 32767, "uint16": 6 / 65535, "int4": 3 / 7,
+               "uint4": 6 / 15, "int2": 1.5, "uint2": 2.0, "float8e4m3fn": 1 / 64, "float8e4m3fnuz": 1 / 32,
+               "float8e5m2": 1 / 4096, "float8e5m2fnuz": 1 / 4096, "float4e2m1": 0.5}
+#: zero points of the unsigned integer types: the middle of the range
+ONNX_ZERO = {"uint8": 128, "uint16": 32768, "uint4": 8, "uint2": 2}
+
+
+def onnx_block_scales(name: str, block: int):
+    """``(x, y_scale)``: standard normal x and a scale per block of ``block`` along the last axis
+    (a ragged last block for a 1-D ``n`` that ``block`` does not divide)."""
+    def make(n, rng):
+        x = floats(n, rng)
+        blocks = x.shape[:-1] + (-(-x.shape[-1] // block),)
+        return x, rng.uniform(0.5, 2.0, blocks).astype(np.float32) * np.float32(ONNX_SCALES[name])
+    return make
+
+
+def onnx_codes(name: str):
+    """Random codes of an ONNX code type, of its ``to_array`` dtype (ml_dtypes for most)."""
+    def make(n, rng):
+        from fastquant.onnx import CODE_TYPES
+
+        t = CODE_TYPES[name]
+        if t.is_float:
+            limit = fastquant.floats.FORMATS[t.float_format].code_limit
+            return rng.integers(0, limit + 1, shape(n), dtype=np.uint8).view(t.dtype)
+        return rng.integers(t.qmin, t.qmax + 1, shape(n)).astype(t.dtype)
+    return make
+
+
 def last(n: int) -> int:
     """The unpacked last-axis length of ``shape(n)`` (``orig_dim`` / ``n`` of unpackers)."""
     return shape(n)[-1]
@@ -137,6 +198,13 @@ class Case:
     #: names of the last values ``make`` returns, passed by keyword (e.g. ``("ranges",)``:
     #: parameters made with the data that the function takes as keywords only)
     keywords: tuple = ()
+    #: an optional module the function needs (``"ml_dtypes"`` for fastquant.onnx): without it
+    #: the case is left out of :func:`select`
+    needs: str = ""
+
+    #: Largest ``n`` at which the NumPy twin is timed (None: every size). The GGUF K-quant
+    #: twins run the scale search in Python-level loops, seconds per million values.
+    twin_limit: Optional[int] = None
 
     def args(self, n: int, seed: int = SEED) -> tuple:
         """The positional arguments for ``n`` elements; the same ``(seed, n)`` gives the same data."""
@@ -147,6 +215,10 @@ class Case:
         function of the ``fastquant`` namespace, or ``module.function`` of a fastquant module
         that is not re-exported there (``gguf.dequantize``)."""
         return _lookup(self.func)
+
+    def times_twin(self, n: int) -> bool:
+        """Whether the NumPy twin is timed at ``n`` elements."""
+        return self.twin_limit is None or n <= self.twin_limit
 
     def call(self, args: tuple, out: Optional[np.ndarray] = None, threads: Optional[int] = None):
         """Run the public call on the active backend (``out`` and ``threads`` only if given,
@@ -238,6 +310,61 @@ def _cases():
     for name in DECODE_TYPES:
         yield Case(f"gguf.dequantize[{name}]", "gguf", "gguf.dequantize", gguf_maker(name))
 
+    # GGUF encode: fastquant.gguf.quantize(x, qtype) on standard normal rows of 1024 values
+    # (n rounded up to whole 256-value super-blocks: every type's blocks fit). The twins are
+    # timed up to 64K values: the K-quant searches take them seconds per million.
+    for qtype in fastquant.gguf.ENCODE_TYPES:
+        if qtype in ("F32", "F16"):
+            continue
+        yield Case(f"gguf.quantize[{qtype}]", "gguf_encode", "gguf.quantize",
+                   lambda n, r, qtype=qtype: (gguf_floats(n, r), qtype), twin_limit=1 << 16)
+
+
+def gguf_floats(n, rng):
+    """Standard normal float32 values: ``shape(n)`` when its rows hold whole 256-value
+    super-blocks, else ``n`` rounded up to them, 1-D."""
+    s = shape(n)
+    if s[-1] % 256:
+        s = (-(-n // 256) * 256,)
+    return rng.standard_normal(s, dtype=np.float32)
+    # floats: every minifloat format, encode and decode; OCP MX blocks; unsigned nibbles
+    for name in fastquant.floats.FORMATS:
+        yield Case(f"floats.encode[{name}]", "floats", "floats.encode",
+                   lambda n, r, name=name: (minifloat_values(name)(n, r), name))
+        yield Case(f"floats.decode[{name}]", "floats", "floats.decode",
+                   lambda n, r, name=name: (minifloat_codes(name)(n, r), name))
+    for name in ("float8_e4m3fn", "float4_e2m1fn"):  # blocks of 32 along the last axis
+        yield Case(f"floats.quantize_mx[{name}]", "floats", "floats.quantize_mx",
+                   lambda n, r, name=name: (r.standard_normal(mx_shape(n), dtype=np.float32), name),
+                   takes_out=False)
+        yield Case(f"floats.dequantize_mx[{name}]", "floats", "floats.dequantize_mx",
+                   lambda n, r, name=name: (
+                       r.integers(0, fastquant.floats.FORMATS[name].code_limit + 1, mx_shape(n), dtype=np.uint8),
+                       r.integers(110, 140, mx_shape(n)[:-1] + (mx_shape(n)[-1] // 32,), dtype=np.uint8), name))
+    yield Case("pack_nibbles", "floats", "pack_nibbles", lambda n, r: (nibble_codes(n, r),))
+    # onnx: QuantizeLinear / DequantizeLinear (SPEC 9) of every code type per tensor, the common
+    # weight types also in blocks of 32 (and int4/int8 of 128) along the last axis; the typed
+    # codes need ml_dtypes (the `onnx` extra)
+    for name, scale in ONNX_SCALES.items():
+        zero = ONNX_ZERO.get(name)
+        yield Case(f"quantize_linear[{name}]", "onnx", "onnx.quantize_linear",
+                   lambda n, r, scale=scale: (floats(n, r), scale),
+                   kwargs=dict(y_zero_point=zero, output_dtype=name), needs="ml_dtypes")
+        yield Case(f"dequantize_linear[{name}]", "onnx", "onnx.dequantize_linear",
+                   lambda n, r, name=name, scale=scale: (onnx_codes(name)(n, r), scale),
+                   kwargs=dict(x_zero_point=zero) if zero else {}, needs="ml_dtypes")
+    for name, block in (("int4", 32), ("uint4", 32), ("int8", 32), ("uint8", 32), ("float8e4m3fn", 32),
+                        ("int4", 128), ("int8", 128)):
+        yield Case(f"quantize_linear[{name},block{block}]", "onnx", "onnx.quantize_linear",
+                   onnx_block_scales(name, block), kwargs=dict(axis=-1, block_size=block, output_dtype=name),
+                   keywords=("y_scale",), needs="ml_dtypes")
+        yield Case(f"dequantize_linear[{name},block{block}]", "onnx", "onnx.dequantize_linear",
+                   lambda n, r, name=name, block=block: (onnx_codes(name)(n, r), onnx_block_scales(name, block)(n, r)[1]),
+                   kwargs=dict(axis=-1, block_size=block), keywords=("x_scale",), needs="ml_dtypes")
+    yield Case("dynamic_quantize_linear", "onnx", "onnx.dynamic_quantize_linear", lambda n, r: (floats(n, r),),
+               takes_out=False, needs="ml_dtypes")
+    yield Case("unpack_nibbles", "floats", "unpack_nibbles", lambda n, r: (int4_bytes(n, r), last(n)))
+
 
 CASES: tuple = tuple(_cases())
 assert len({c.op for c in CASES}) == len(CASES), "case labels must be unique"
@@ -250,6 +377,8 @@ def select(patterns=None, cases=None) -> list:
     selected = []
     for case in CASES if cases is None else cases:
         if patterns and not any(p in case.op or p == case.family for p in patterns):
+            continue
+        if case.needs and importlib.util.find_spec(case.needs) is None:
             continue
         if case.function() is None:
             raise RuntimeError(f"benchmark case {case.op!r}: fastquant has no function {case.func!r}")

@@ -24,7 +24,7 @@ class Row:
     size: int
     out: bool
     bytes: int                          #: input + output bytes of one call
-    numpy_s: float                      #: median seconds per call, NumPy twins
+    numpy_s: Optional[float]            #: median seconds per call, NumPy twins (None: not timed, Case.twin_limit)
     cython_s: Optional[float]           #: median seconds per call, compiled kernels (None: unavailable)
     copy_s: float                       #: median seconds of a memory copy moving ``bytes``
     agree: Optional[bool]               #: outputs bit-identical (None: only one backend ran)
@@ -38,7 +38,7 @@ class Row:
 
     @property
     def speedup(self) -> Optional[float]:
-        return None if self.cython_s is None else self.numpy_s / self.cython_s
+        return None if self.cython_s is None or self.numpy_s is None else self.numpy_s / self.cython_s
 
     @property
     def gbps(self) -> float:
@@ -129,7 +129,7 @@ def run(
             args_for, template = case.args(n), None
         args = args_for
         results, times = {}, {}
-        for name in backends:
+        for name in [b for b in backends if b != "numpy" or case.times_twin(n) or len(backends) == 1]:
             out = None
             if with_out:
                 out = case.new_out(template)
@@ -137,20 +137,21 @@ def run(
             if template is None:
                 template = results[name]
         agree, mismatch = None, ""
-        if len(backends) == 2:
+        if len(results) == 2:
             mismatch = difference(results["cython"], results["numpy"]) or ""
             agree = not mismatch
-        nbytes = case.bytes_moved(args, results[backends[0]])
+        first = next(iter(results))
+        nbytes = case.bytes_moved(args, results[first])
         if nbytes not in copies:
             # 3x the samples: the reference is cheap and the yardstick for every row of this size
             copies[nbytes] = copy_time(nbytes, 3 * repeat, min_sample)
-        output = main_array(results[backends[0]])
+        output = main_array(results[first])
         stream_s = None
         if output.dtype == np.float32:
             if output.size not in streams:
                 streams[output.size] = stream_time(output.size, threads, 3 * repeat, min_sample)
             stream_s = streams[output.size]
-        row = Row(case.op, case.family, n, with_out, nbytes, times["numpy"], times.get("cython"),
+        row = Row(case.op, case.family, n, with_out, nbytes, times.get("numpy"), times.get("cython"),
                   copies[nbytes], agree, mismatch, output.nbytes, stream_s)
         rows.append(row)
         if on_row:

@@ -26,31 +26,36 @@ def _nibble_table(device: torch.device) -> torch.Tensor:
     return table
 
 
-def _scale(t: torch.Tensor, scale_method, threads) -> float:
-    """The float32 scale of SPEC 3 (:func:`fastquant.int4._scale`, the same checks in the
-    same order): one min/max reduction on the device, then the same float32 arithmetic."""
+def _params(t: torch.Tensor, scale_method, threads) -> tuple:
+    """``(scale, zero_point)`` (:func:`fastquant.int4._params`, the same checks in the same
+    order): one min/max reduction on the device, then the host's own arithmetic."""
     A.choice(scale_method, "scale_method", I.SCALE_METHODS)
-    if scale_method not in ("minmax", "absmax"):
+    if scale_method not in ("minmax", "absmax", "asymmetric"):
         raise NoTorchPath(f"scale_method={scale_method!r}")
     if t.numel() == 0:
         raise ValueError("values: expected a non-empty array (the scale is derived from the data)")
     _threads.count(threads, t.numel())
     lo, hi = torch.stack(torch.aminmax(t.reshape(-1))).tolist()  # NaN if any value is NaN
-    if not (math.isfinite(lo) and math.isfinite(hi)):
-        raise ValueError("values: expected finite numbers, got NaN or +-inf")
-    if scale_method == "minmax":
-        scale = A.f32(A.f32(hi - lo) / 15.0)
-    else:
-        scale = A.f32(max(-lo, hi) / 7.0)
-    if scale == math.inf:
-        raise ValueError("values: the range of values overflows a float32 scale")
-    return 1.0 if scale == 0 else scale
+    return I._params_of_range(lo, hi, math.isfinite(lo) and math.isfinite(hi), scale_method)
 
 
-def _quantize(t: torch.Tensor, scale: float) -> torch.Tensor:
-    """``clip(round(v / scale), -8, 7)`` as int8: a true float32 division by the scale."""
+def _quantize(t: torch.Tensor, scale: float, zero_point: int = 0) -> torch.Tensor:
+    """``clip(round(v / scale) + zero_point, -8, 7)`` as int8: a true float32 division by the
+    scale, rounding half to even, the zero point added after rounding (the twins'
+    ``int4_quantize`` / ``int4_quantize_zp``)."""
     v = C.div(t, C.scalar(scale, torch.float32, t.device))
-    return C.round_clamp(v, -8, 7).to(torch.int8)
+    if not zero_point:
+        return C.round_clamp(v, -8, 7).to(torch.int8)
+    if abs(zero_point) < 1 << 23:
+        # clip(r + zp, -8, 7) == clip(r, -8 - zp, 7 - zp) + zp, every step exact in float32
+        # (the bounds and the sum are integers below 2**24); huge quotients clip as in the twin
+        torch.round(v, out=v).clamp_(-8 - zero_point, 7 - zero_point)
+        return v.add_(C.scalar(float(zero_point), torch.float32, t.device)).to(torch.int8)
+    # the twin's steps: the quotient clamped to +-2**29, rounded, plus the zero point clamped
+    # to +-2**30, in int32 (no overflow: below 2**31)
+    r = torch.round(v.clamp_(-(2**29), 2**29), out=v).to(torch.int32)
+    r.add_(min(max(zero_point, -(2**30)), 2**30)).clamp_(-8, 7)
+    return r.to(torch.int8)
 
 
 def _pack(rows: torch.Tensor) -> torch.Tensor:
@@ -102,8 +107,8 @@ def _dequantize_table(codes: torch.Tensor, scale: float, zero_point: int) -> tor
 def quantize_to_int4(values, scale_method="minmax", *, threads=None):
     """:func:`fastquant.int4.quantize_to_int4` with torch operations."""
     data = C.floats(values, "values")
-    scale = _scale(data.t, scale_method, threads)
-    return C.result(_quantize(data.t, scale), None, None, data, data.t.shape), scale, 0
+    scale, zero_point = _params(data.t, scale_method, threads)
+    return C.result(_quantize(data.t, scale, zero_point), None, None, data, data.t.shape), scale, zero_point
 
 
 def dequantize_from_int4(q, scale, zero_point=0, *, out=None, threads=None):
@@ -159,10 +164,10 @@ def quantize_to_packed_int4(values, scale_method="minmax", *, out=None, threads=
     data = C.floats(values, "values")
     t = data.t
     rows = A.as_rows(t, "values")
-    scale = _scale(t, scale_method, threads)
+    scale, zero_point = _params(t, scale_method, threads)
     shape = tuple(t.shape[:-1]) + ((t.shape[-1] + 1) // 2,)
     dst = C.output(out, shape, torch.int8, data, (values,))
-    return C.result(_pack(_quantize(rows, scale)), dst, out, data, shape), scale, 0
+    return C.result(_pack(_quantize(rows, scale, zero_point)), dst, out, data, shape), scale, zero_point
 
 
 def dequantize_packed_int4(packed, scale, zero_point=0, n=None, *, out=None, threads=None):

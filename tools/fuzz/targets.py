@@ -285,6 +285,170 @@ def codec_decode(fdp):
     return codec.decode, dict(buf=buf)
 
 
+def gguf_quantize(fdp):
+    """``fastquant.gguf.quantize(data, qtype)``: an encoder, fuzzed for its float input: raw
+    float32 bit patterns (NaN, inf, subnormals, huge) or ordinary values times a random power
+    of ten (so that blocks encode, or overflow their scales, or fail llama.cpp's assertion),
+    rows of whole blocks (now and then not whole), every type, sometimes an ``out=``."""
+    import fastquant.gguf as fg
+
+    qtype = fdp.PickValueInList(list(fg.ENCODE_TYPES))
+    bs, ts = fg.QUANT_SIZES[qtype]
+    rows = fdp.ConsumeIntInRange(0, 3)
+    last = bs * fdp.ConsumeIntInRange(0, 2) + (fdp.ConsumeIntInRange(1, 3) if fdp.ConsumeIntInRange(0, 9) == 0 else 0)
+    n = rows * last
+    if fdp.ConsumeBool():
+        data = np.frombuffer(fdp.ConsumeBytes(4 * n).ljust(4 * n, b"\0"), "<f4").copy()
+    else:
+        raw = np.frombuffer(fdp.ConsumeBytes(n).ljust(n, b"\0"), np.int8).astype(np.float32)
+        data = raw * np.float32(10.0 ** fdp.ConsumeIntInRange(-45, 38))
+    data = data.reshape(rows, last)
+    if qtype in ("F32", "F16"):
+        shape, dtype = data.shape, (np.float32 if qtype == "F32" else np.float16)
+    else:
+        shape, dtype = (data.shape[:-1] + (last // bs * ts,) if last % bs == 0 else None), np.uint8
+    return fg.quantize, maybe_out(fdp, dict(data=data, qtype=qtype), dtype, shape)
+FLOAT_FORMATS = list(fq.floats.FORMATS)
+
+
+def floats_decode(fdp):
+    """``floats.decode(codes, fmt)``: raw bytes of any format (fp6/fp4 codes mostly in range,
+    sometimes not), other dtypes, views; now and then an ``out=``."""
+    f = fq.floats.FORMATS[fdp.PickValueInList(FLOAT_FORMATS)]
+    codes = array(fdp, 0, f.code_limit)
+    kwargs = dict(codes=codes, fmt=f.name)
+    return fq.floats.decode, maybe_out(fdp, kwargs, np.float32, codes.shape)
+
+
+def floats_dequantize_mx(fdp):
+    """``floats.dequantize_mx(codes, scales, fmt, block_size, axis)``: codes of any shape,
+    scales mostly of the matching shape (any byte, 0xFF included), sometimes not; any block
+    size and axis, valid or not."""
+    f = fq.floats.FORMATS[fdp.PickValueInList(list(fq.floats.MX_FORMATS))]
+    codes = array(fdp, 0, f.code_limit, max_dims=3)
+    block = fdp.ConsumeIntInRange(1, 4) if fdp.ConsumeIntInRange(0, 7) else fdp.ConsumeIntInRange(-1, 40)
+    axis = fdp.ConsumeIntInRange(-3, 2)
+    shape = None
+    if codes.ndim and -codes.ndim <= axis < codes.ndim and block > 0:
+        shape = list(codes.shape)
+        shape[axis] = shape[axis] // block
+    if shape is None or fdp.ConsumeIntInRange(0, 7) == 0:
+        shape = [fdp.ConsumeIntInRange(0, 4) for _ in range(fdp.ConsumeIntInRange(0, 3))]
+    size = int(np.prod(shape))
+    scales = np.frombuffer(fdp.ConsumeBytes(size).ljust(size, b"\0"), np.uint8).reshape(shape)
+    if fdp.ConsumeIntInRange(0, 5) == 0:
+        scales = scales.astype(fdp.PickValueInList(["<i2", "<f4", "i1", "<u8"]))
+    kwargs = dict(codes=codes, scales=scales, fmt=f.name, block_size=block, axis=axis)
+    return fq.floats.dequantize_mx, maybe_out(fdp, kwargs, np.float32, codes.shape)
+
+
+def unpack_nibbles(fdp):
+    packed = array(fdp, -128, 255)
+    n = n_for(fdp, packed)
+    kwargs = dict(packed=packed, n=n)
+    return fq.floats.unpack_nibbles, maybe_out(fdp, kwargs, np.uint8, _unpacked_shape(packed, n))
+
+
+import fastquant.onnx as fo  # noqa: E402  (needs ml_dtypes, which the oracles bring)
+
+ONNX_TYPES = list(fo.CODE_TYPES)
+
+
+def _onnx_layout(fdp, shape):
+    """``(scale shape, axis, block_size)``: per tensor, per axis or blocked, mostly fitting
+    ``shape``; sometimes any shape, axis or block size."""
+    ndim = len(shape)
+    kind = fdp.ConsumeIntInRange(0, 4)
+    axis = fdp.ConsumeIntInRange(-ndim, ndim - 1) if ndim else fdp.ConsumeIntInRange(-1, 1)
+    block = 0
+    if kind == 0 or not ndim:
+        sshape = ()
+    elif kind == 1:
+        sshape = (shape[axis],)
+    elif kind in (2, 3):
+        block = fdp.ConsumeIntInRange(1, 7)
+        sshape = list(shape)
+        sshape[axis] = -(-shape[axis] // block)
+    else:
+        sshape = [fdp.ConsumeIntInRange(0, 4) for _ in range(fdp.ConsumeIntInRange(0, 3))]
+        axis = fdp.ConsumeIntInRange(-4, 4)
+        block = fdp.ConsumeIntInRange(-1, 9)
+    return tuple(sshape), axis, block
+
+
+def _onnx_scales(fdp, shape):
+    size = math.prod(shape)
+    if fdp.ConsumeIntInRange(0, 7) == 0:  # any float32 bits: NaN, inf, 0, negative, subnormal
+        raw = fdp.ConsumeBytes(4 * size).ljust(4 * size, b"\0")
+        return np.frombuffer(raw, "<f4").reshape(shape).copy()
+    values = [abs(fdp.ConsumeFloatInRange(-8.0, 8.0)) + 1e-3 for _ in range(size)]
+    dtype = fdp.PickValueInList(["<f4", "<f4", "<f8", "<f2", ">f4"])
+    return np.array(values, dtype).reshape(shape)
+
+
+def _onnx_zero_point(fdp, t, shape):
+    """None, a typed array of the code type (any bits), or untyped integers."""
+    choice = fdp.ConsumeIntInRange(0, 3)
+    size = math.prod(shape)
+    if choice == 0:
+        return None
+    if choice == 1:
+        if t.is_float:
+            return np.zeros(shape, t.dtype) if fdp.ConsumeBool() else np.frombuffer(
+                fdp.ConsumeBytes(size).ljust(size, b"\0"), np.uint8).reshape(shape).view(t.dtype)
+        lo, hi = t.qmin, t.qmax
+        return np.array([fdp.ConsumeIntInRange(lo, hi) for _ in range(size)], np.int64).reshape(shape).astype(t.dtype)
+    if choice == 2:
+        return fdp.ConsumeIntInRange(-3, 3)
+    return np.array([fdp.ConsumeIntInRange(-300, 300) for _ in range(size)], np.int64).reshape(shape)
+
+
+def onnx_dequantize_linear(fdp):
+    """``onnx.dequantize_linear(x, x_scale, x_zero_point, axis, block_size)``: random bytes as
+    codes of every ONNX code type (ml_dtypes arrays of any bytes, NumPy integer arrays, int8/uint8
+    bytes or other integers with a typed zero point), scales mostly of the layout, zero points
+    typed or not, any axis and block size; now and then an ``out=``."""
+    t = fo.CODE_TYPES[fdp.PickValueInList(ONNX_TYPES)]
+    if t.dtype.itemsize == 2 or (t.dtype.kind in "iu" and fdp.ConsumeIntInRange(0, 3) == 0):
+        x = array(fdp, t.qmin, t.qmax, dtypes=[t.dtype.str, t.dtype.newbyteorder(">").str, "<i8"], max_dims=3)
+    else:
+        x = array(fdp, 0, 255, dtypes=["u1"], max_dims=3)
+        if fdp.ConsumeIntInRange(0, 3):
+            x = np.ascontiguousarray(x).view(t.dtype) if x.ndim else x.reshape(1).view(t.dtype).reshape(())
+    sshape, axis, block = _onnx_layout(fdp, x.shape)
+    scale = _onnx_scales(fdp, sshape)
+    if not sshape and fdp.ConsumeBool():
+        scale = float(scale)
+    kwargs = dict(x=x, x_scale=scale, x_zero_point=_onnx_zero_point(fdp, t, sshape), axis=axis, block_size=block)
+    return fo.dequantize_linear, maybe_out(fdp, kwargs, np.float32, x.shape)
+
+
+def onnx_quantize_linear(fdp):
+    """``onnx.quantize_linear`` of any float32 bits (NaN, inf, subnormals) to every code type,
+    any layout, zero point and ``saturate``."""
+    t = fo.CODE_TYPES[fdp.PickValueInList(ONNX_TYPES)]
+    x = array(fdp, 0, 0, dtypes=["<f4", "<f4", "<f8", "<f2"], max_dims=3)
+    sshape, axis, block = _onnx_layout(fdp, x.shape)
+    kwargs = dict(x=x, y_scale=_onnx_scales(fdp, sshape), y_zero_point=_onnx_zero_point(fdp, t, sshape),
+                  axis=axis, block_size=block, output_dtype=t.name if fdp.ConsumeIntInRange(0, 3) else None,
+                  saturate=fdp.ConsumeBool())
+    return fo.quantize_linear, maybe_out(fdp, kwargs, t.dtype, x.shape)
+
+
+def onnx_from_raw(fdp):
+    """``onnx.from_raw(raw, onnx_type, shape)``: any bytes, mostly of the length the type and
+    shape need, sometimes not."""
+    t = fo.CODE_TYPES[fdp.PickValueInList(ONNX_TYPES)]
+    shape = tuple(fdp.ConsumeIntInRange(0, 9) for _ in range(fdp.ConsumeIntInRange(0, 3)))
+    need = -(-math.prod(shape) * t.bits // 8)
+    if fdp.ConsumeIntInRange(0, 7) == 0:
+        need = fdp.ConsumeIntInRange(0, need + 2)
+    raw = fdp.ConsumeBytes(need).ljust(need, b"\0")
+    if fdp.ConsumeBool():
+        raw = np.frombuffer(raw, np.uint8)
+    return fo.from_raw, dict(raw=raw, onnx_type=fdp.PickValueInList([t.name, t.enum, t.dtype]), shape=shape)
+
+
 #: name -> builder(fdp) -> (function, kwargs); one per decode function
 TARGETS = {
     "dequantize_from_int4": dequantize_from_int4,
@@ -296,4 +460,11 @@ TARGETS = {
     "dequantize_func_per_channel": dequantize_func(per_channel=True),
     **_gguf_targets(),
     **({"numcodecs_decode": codec_decode} if _codecs is not None else {}),
+    "gguf_quantize": gguf_quantize,
+    "floats_decode": floats_decode,
+    "floats_dequantize_mx": floats_dequantize_mx,
+    "unpack_nibbles": unpack_nibbles,
+    "onnx_dequantize_linear": onnx_dequantize_linear,
+    "onnx_quantize_linear": onnx_quantize_linear,
+    "onnx_from_raw": onnx_from_raw,
 }
