@@ -8,10 +8,10 @@ call the public functions, and only lay the codes out in the chunk.
 Two layouts:
 
 - :class:`ElementwiseCodec`: one code per value, the codes keep the chunk's shape (``Affine``,
-  ``Int8``, ``UInt8``).
+  ``Int8``, ``UInt8``, ``Minifloat``).
 - :class:`RowCodec`: the last axis (``dim`` values) becomes ``row_length(dim)`` code units
   (``Int4`` packs two codes a byte, ``Binary``/``UBinary`` eight sign bits a byte, ``GGUF``
-  whole blocks of bytes), or keeps its length but needs the whole axis (``Int8Ranges``:
+  whole blocks of bytes, ``MX`` a row's E8M0 scales followed by its codes), or keeps its length but needs the whole axis (``Int8Ranges``:
   a range per dimension). Zarr hands a numcodecs codec the chunk as a flat buffer on decode,
   so ``dim`` is part of the config (or of the ranges), and a chunk must hold whole rows: its
   last axis is ``dim`` (chunk the last axis whole).
@@ -32,7 +32,7 @@ from numcodecs.compat import ensure_contiguous_ndarray, ensure_ndarray, ndarray_
 from numcodecs.registry import register_codec
 
 from . import _arrays as A
-from . import gguf
+from . import floats, gguf
 from .affine import _code_dtype, code_range, dequantize_func, quantize_func
 from .embeddings import dequantize, quantize_embeddings
 from .int4 import SCALE_METHODS, dequantize_packed_int4, pack_int4_to_int8, quantize_to_packed_int4
@@ -51,6 +51,8 @@ __all__ = [
     "UInt8Ranges",
     "GGUF",
     "GGUF_TYPES",
+    "Minifloat",
+    "MX",
     "CODECS",
     "register_codecs",
 ]
@@ -481,9 +483,93 @@ class GGUF(RowCodec):
         return gguf.dequantize(codes, self._type, threads=_THREADS)
 
 
+def _flag(value, name: str) -> bool:
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    raise ValueError(f"{name}: expected True or False, got {A._short(value)}")
+
+
+class Minifloat(ElementwiseCodec):
+    """``fastquant.minifloat``: each value as a minifloat code of format ``fmt`` (a name of
+    :data:`fastquant.floats.FORMATS`, or an ml_dtypes / torch dtype of one; stored by name),
+    one uint8 byte a value (fp6 and fp4 codes in the low bits):
+    ``fastquant.floats.encode(x, fmt, saturate=saturate)``, the bits of ml_dtypes'
+    ``astype``; ``saturate=True`` clips overflow and +-inf to +-max (ONNX Cast's
+    ``saturate``). Decoding is :func:`fastquant.floats.decode`. NaN is a value here (coded as
+    the format codes it), never an error."""
+
+    codec_id = "fastquant.minifloat"
+    config_keys = ("fmt", "saturate")
+
+    def __init__(self, fmt, saturate=False):
+        self._format = floats.format_of(fmt)
+        self.fmt = self._format.name
+        self.saturate = _flag(saturate, "saturate")
+
+    @property
+    def code_dtype(self) -> np.dtype:
+        return _U8
+
+    def quantize(self, x):
+        return floats.encode(x, self._format, saturate=self.saturate, threads=_THREADS)
+
+    def dequantize(self, codes):
+        return floats.decode(codes, self._format, threads=_THREADS)
+
+
+class MX(RowCodec):
+    """``fastquant.mx``: OCP MX blocks along the last axis (``dim`` values, ``block_size`` of
+    them a block, ``block_size`` dividing ``dim``):
+    :func:`fastquant.floats.quantize_mx` with element format ``fmt`` (an MX format:
+    ``float8_e4m3fn``, ``float8_e5m2``, ``float6_e2m3fn``, ``float6_e3m2fn``,
+    ``float4_e2m1fn``), decoded by :func:`fastquant.floats.dequantize_mx`. Each row of the
+    chunk is stored as uint8 bytes: its ``dim // block_size`` E8M0 scale bytes, then its codes,
+    one byte a value, except ``float4_e2m1fn`` codes packed two a byte (first code in the low
+    nibble, :func:`fastquant.floats.pack_nibbles`; an odd ``dim`` ends with a 0 nibble)."""
+
+    codec_id = "fastquant.mx"
+    config_keys = ("dim", "fmt", "block_size")
+
+    def __init__(self, dim, fmt="float8_e4m3fn", block_size=32):
+        self._format = floats.format_of(fmt)
+        if self._format.name not in floats.MX_FORMATS:
+            raise ValueError(f"fmt: expected an MX element format {floats.MX_FORMATS}, got {self._format.name!r}")
+        self.fmt = self._format.name
+        self.dim = _dim(dim)
+        if isinstance(block_size, (bool, np.bool_)) or not isinstance(block_size, (int, np.integer)) or block_size < 1:
+            raise ValueError(f"block_size: expected an integer >= 1, got {A._short(block_size)}")
+        if self.dim % block_size:
+            raise ValueError(f"block_size: expected a divisor of dim ({self.dim}), got {block_size}")
+        self.block_size = int(block_size)
+        self._packed = self.fmt == "float4_e2m1fn"
+
+    @property
+    def code_dtype(self) -> np.dtype:
+        return _U8
+
+    def _code_bytes(self, dim: int) -> int:
+        return (dim + 1) // 2 if self._packed else dim
+
+    def row_length(self, dim):
+        return dim // self.block_size + self._code_bytes(dim)
+
+    def quantize(self, x):
+        codes, scales = floats.quantize_mx(x, self._format, block_size=self.block_size, threads=_THREADS)
+        if self._packed:
+            codes = floats.pack_nibbles(codes, threads=_THREADS)
+        return np.concatenate([scales, codes], axis=-1)
+
+    def dequantize(self, codes):
+        nscales = self.dim // self.block_size
+        scales, body = np.ascontiguousarray(codes[..., :nscales]), np.ascontiguousarray(codes[..., nscales:])
+        if self._packed:
+            body = floats.unpack_nibbles(body, n=self.dim, threads=_THREADS)
+        return floats.dequantize_mx(body, scales, self._format, block_size=self.block_size, threads=_THREADS)
+
+
 #: Every codec class, by id.
 CODECS: dict = {cls.codec_id: cls for cls in (Affine, Int4, Int8, UInt8, Binary, UBinary, Int8Ranges, UInt8Ranges,
-                                              GGUF)}
+                                              GGUF, Minifloat, MX)}
 
 
 def register_codecs() -> None:

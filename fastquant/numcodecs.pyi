@@ -19,6 +19,8 @@ __all__ = [
     "UInt8Ranges",
     "GGUF",
     "GGUF_TYPES",
+    "Minifloat",
+    "MX",
     "CODECS",
     "register_codecs",
 ]
@@ -99,6 +101,18 @@ class GGUF(RowCodec):
     codec_id: ClassVar[str]  # type: ignore[misc]
     qtype: str
     def __init__(self, dim: int, qtype: Any) -> None: ...
+
+class Minifloat(ElementwiseCodec):
+    codec_id: ClassVar[str]  # type: ignore[misc]
+    fmt: str
+    saturate: bool
+    def __init__(self, fmt: Any, saturate: bool = False) -> None: ...
+
+class MX(RowCodec):
+    codec_id: ClassVar[str]  # type: ignore[misc]
+    fmt: str
+    block_size: int
+    def __init__(self, dim: int, fmt: Any = "float8_e4m3fn", block_size: int = 32) -> None: ...
 
 CODECS: dict[str, type[FastquantCodec]]
 

@@ -9,7 +9,7 @@ by hand (for a source checkout without installed entry points).
 
 The codes are what the numcodecs codec stores, with their shape: an element-wise codec keeps
 the chunk's shape and gives the codes' dtype; a row codec (``Int4``, ``Binary``, ``UBinary``,
-``GGUF``, ``Int8Ranges``, ``UInt8Ranges``) turns the last axis into ``row_length(dim)`` codes.
+``GGUF``, ``MX``, ``Int8Ranges``, ``UInt8Ranges``) turns the last axis into ``row_length(dim)`` codes.
 ``dim`` may be left out here: it is taken from the array's last axis when the array is created.
 Arrays must be float32, and a row codec's chunks must hold the last axis whole
 (``chunks[-1] == dim``; for the calibrated codecs the array's last axis is ``dim`` too, one
@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from zarr.core.buffer import NDBuffer
 
 __all__ = ["FastquantZarr3Codec", "Affine", "Int4", "Int8", "UInt8", "Binary", "UBinary", "Int8Ranges", "UInt8Ranges",
-           "GGUF", "CODECS", "register_codecs"]
+           "GGUF", "Minifloat", "MX", "CODECS", "register_codecs"]
 
 
 @dataclass(frozen=True)
@@ -175,9 +175,19 @@ class GGUF(FastquantZarr3Codec):
     numcodec = _nc.GGUF
 
 
+class Minifloat(FastquantZarr3Codec):
+    __doc__ = _nc.Minifloat.__doc__
+    numcodec = _nc.Minifloat
+
+
+class MX(FastquantZarr3Codec):
+    __doc__ = _nc.MX.__doc__
+    numcodec = _nc.MX
+
+
 #: Every format 3 codec class, by name (the numcodecs id).
 CODECS: dict = {cls.numcodec.codec_id: cls for cls in (Affine, Int4, Int8, UInt8, Binary, UBinary, Int8Ranges,
-                                                       UInt8Ranges, GGUF)}
+                                                       UInt8Ranges, GGUF, Minifloat, MX)}
 
 
 def register_codecs() -> None:

@@ -5,7 +5,8 @@ array (anything else goes through ``dask.array.asarray``) and gives a dask array
 computed value is identical, byte for byte, to the NumPy function applied to the whole array.
 Each chunk is one call of the public function (one thread per call: dask runs the chunks in
 parallel), so it runs unchanged on ``dask.distributed``. The functions of
-:mod:`fastquant.gguf` are in :mod:`fastquant.dask.gguf`, with the same names.
+:mod:`fastquant.gguf` are in :mod:`fastquant.dask.gguf`, those of :mod:`fastquant.floats` in
+:mod:`fastquant.dask.floats`, with the same names.
 
 - Arguments are checked when the graph is built, by calling the function on a one-row sample
   (the same errors as NumPy, before anything runs); that call also gives the result's dtype.
@@ -214,4 +215,4 @@ def dequantize_func(x_q, scales, zero_point, *, axis=None):
     return _affine_map(x, _affine.dequantize_func, np.float32, scales, zero_point, axis)
 
 
-from . import gguf  # noqa: E402  (fastquant.dask.gguf: after this module's names)
+from . import floats, gguf  # noqa: E402  (fastquant.dask.floats/.gguf: after this module's names)

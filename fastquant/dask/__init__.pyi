@@ -5,6 +5,7 @@ import numpy as np
 import numpy.typing as npt
 
 from .._typing import FloatLike, IntLike
+from . import floats as floats
 from . import gguf as gguf
 
 __all__ = [
