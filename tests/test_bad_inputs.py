@@ -1457,10 +1457,12 @@ def _codec_rows(fnc) -> Iterator[Row]:
             yield call(cls, dict(dim=9), ValueError, "dim", f"{cls.codec_id}_dim_{label}", dim=value)
     yield from _calibrated_codec_rows(fnc)
     yield from _gguf_codec_rows(fnc)
+    yield from _float_codec_rows(fnc)
     floats = np.linspace(-1, 1, 18, dtype=np.float32).reshape(2, 9)
     ranges = np.array([np.linspace(-1, 0, 9), np.linspace(0, 1, 9)], np.float32)
     codecs = [fnc.Affine(scale=0.01), fnc.Int8(), fnc.UInt8(), fnc.Binary(dim=9), fnc.UBinary(dim=9),
-              fnc.Int4(dim=9, scale=0.1), fnc.Int4(dim=9), fnc.Int8Ranges(ranges), fnc.UInt8Ranges(ranges)]
+              fnc.Int4(dim=9, scale=0.1), fnc.Int4(dim=9), fnc.Int8Ranges(ranges), fnc.UInt8Ranges(ranges),
+              fnc.Minifloat("float8_e4m3fn"), fnc.MX(dim=9, fmt="float4_e2m1fn", block_size=3)]
     for codec in codecs:
         cid = codec.codec_id + ("_chunk_scale" if getattr(codec, "scale", 1) is None else "")
         good = dict(codec=codec, buf=floats)
@@ -1474,7 +1476,8 @@ def _codec_rows(fnc) -> Iterator[Row]:
                    buf=np.array([None] * 8))
         nan = floats.copy()
         nan[1, 3] = np.nan
-        yield call(_encode, good, ValueError, "buf", f"{cid}_encode_nan", buf=nan)
+        if not isinstance(codec, (fnc.Minifloat, fnc.MX)):  # minifloats code NaN (their own rows)
+            yield call(_encode, good, ValueError, "buf", f"{cid}_encode_nan", buf=nan)
         if isinstance(codec, fnc.RowCodec):
             yield call(_encode, good, ValueError, "buf", f"{cid}_encode_wrong_dim", buf=floats.reshape(3, 6))
             yield call(_encode, good, ValueError, "buf", f"{cid}_encode_0d", buf=np.float32(1.0))
@@ -1528,6 +1531,43 @@ def _gguf_codec_rows(fnc) -> Iterator[Row]:
                buf=np.zeros((2, 32), np.float32))
 
 
+def _float_codec_rows(fnc) -> Iterator[Row]:
+    for label, value in {"unknown": "float8", "None": None, "float16": "float16", "int": 3, "list": ["float8_e5m2"],
+                         "huge": HUGE_LIST}.items():
+        yield call(fnc.Minifloat, dict(fmt="float8_e5m2"), ValueError, "fmt", f"minifloat_fmt_{label}", fmt=value)
+        yield call(fnc.MX, dict(dim=32, fmt="float8_e5m2"), ValueError, "fmt", f"mx_fmt_{label}", fmt=value)
+    for label, value in {"int": 1, "None": None, "str": "yes", "array": np.ones(2, bool)}.items():
+        yield call(fnc.Minifloat, dict(fmt="float8_e5m2"), ValueError, "saturate", f"minifloat_saturate_{label}",
+                   saturate=value)
+    good = dict(dim=64, fmt="float4_e2m1fn", block_size=32)
+    yield call(fnc.MX, good, ValueError, "fmt", "mx_fmt_not_mx", fmt="float8_e4m3fnuz")
+    yield call(fnc.MX, good, ValueError, "fmt", "mx_fmt_scale_format", fmt="float8_e8m0fnu")
+    for label, value in {"not_divisor": 24, "zero": 0, "negative": -32, "float": 32.0, "None": None, "bool": True,
+                         "str": "32"}.items():
+        yield call(fnc.MX, good, ValueError, "block_size", f"mx_block_size_{label}", block_size=value)
+    for label, value in {"zero": 0, "float": 64.0, "None": None, "str": "64"}.items():
+        yield call(fnc.MX, good, ValueError, "dim", f"mx_dim_{label}", dim=value)
+    fp6 = fnc.Minifloat("float6_e2m3fn")
+    yield call(_decode, dict(codec=fp6, buf=np.zeros(4, np.uint8)), ValueError, "buf", "minifloat_fp6_high_bits",
+               buf=np.array([1, 2, 0x40, 3], np.uint8))
+    fp4 = fnc.Minifloat("float4_e2m1fn")
+    yield call(_decode, dict(codec=fp4, buf=np.zeros(4, np.uint8)), ValueError, "buf", "minifloat_fp4_high_bits",
+               buf=np.array([1, 0x1F], np.uint8))
+    mx6 = fnc.MX(dim=8, fmt="float6_e3m2fn", block_size=4)
+    bad = np.zeros((3, 10), np.uint8)
+    bad[1, 5] = 0x80
+    yield call(_decode, dict(codec=mx6, buf=np.zeros((3, 10), np.uint8)), ValueError, "buf", "mx_fp6_high_bits",
+               buf=bad)
+    yield call(_decode, dict(codec=mx6, buf=np.zeros(10, np.uint8)), ValueError, "buf", "mx_partial_row",
+               buf=np.zeros(11, np.uint8))
+    yield call(_decode, dict(codec=mx6, buf=np.zeros(10, np.uint8)), TypeError, "buf", "mx_decode_str",
+               buf="0123456789")
+    yield call(_encode, dict(codec=mx6, buf=np.zeros((2, 8), np.float32)), ValueError, "buf", "mx_encode_other_dim",
+               buf=np.zeros((2, 4), np.float32))
+    yield call(_encode, dict(codec=fp4, buf=np.zeros((2, 8), np.float32)), ValueError, "buf", "minifloat_encode_int64",
+               buf=np.zeros((2, 8), np.int64))
+
+
 def _dask_rows(fqd) -> Iterator[Row]:
     import dask.array as da
 
@@ -1563,6 +1603,40 @@ def _dask_rows(fqd) -> Iterator[Row]:
                axis=2)
     yield from _dask_calibrated_rows(fqd, x, nan)
     yield from _dask_gguf_rows(fqd)
+    yield from _dask_float_rows(fqd)
+
+
+def _dask_float_rows(fqd) -> Iterator[Row]:
+    import dask.array as da
+
+    x = da.from_array(np.linspace(-1, 1, 256, dtype=np.float32).reshape(4, 64), chunks=(2, 32))
+    c = da.zeros((4, 64), dtype=np.uint8, chunks=(2, 32))
+    s = da.full((4, 2), 127, dtype=np.uint8, chunks=(1, 1))
+    ff = fqd.floats
+    yield call(ff.encode, dict(x=x, fmt="float8_e4m3fn"), ValueError, "fmt", "dask_floats_fmt", fmt="float9")
+    yield call(ff.encode, dict(x=x, fmt="float8_e4m3fn"), ValueError, "saturate", "dask_floats_saturate", saturate=1)
+    yield call(ff.encode, dict(x=x, fmt="float8_e4m3fn"), TypeError, "x", "dask_floats_strings",
+               x=da.from_array(np.array(["a", "b"])))
+    yield call(ff.decode, dict(codes=c, fmt="float8_e4m3fn"), ValueError, "fmt", "dask_floats_fmt", fmt=None)
+    yield call(ff.decode, dict(codes=c, fmt="float8_e4m3fn"), TypeError, "codes", "dask_floats_float_codes", codes=x)
+    good = dict(x=x, fmt="float4_e2m1fn")
+    yield call(ff.quantize_mx, good, ValueError, "fmt", "dask_mx_fmt", fmt="float8_e4m3fnuz")
+    yield call(ff.quantize_mx, good, ValueError, "block_size", "dask_mx_block_size", block_size=48)
+    yield call(ff.quantize_mx, good, ValueError, "axis", "dask_mx_axis", axis=2)
+    yield call(ff.quantize_mx, good, ValueError, "x", "dask_mx_chunks_not_whole_blocks", x=x.rechunk((2, (16, 48))))
+    yield call(ff.quantize_mx, good, ValueError, "x", "dask_mx_0d", x=da.from_array(np.float32(1)))
+    good = dict(codes=c, scales=s, fmt="float4_e2m1fn")
+    yield call(ff.dequantize_mx, good, ValueError, "scales", "dask_mx_scales_shape", scales=s[:, :1])
+    yield call(ff.dequantize_mx, good, ValueError, "codes", "dask_mx_chunks_not_whole_blocks",
+               codes=c.rechunk((2, (16, 48))))
+    yield call(ff.dequantize_mx, good, ValueError, "block_size", "dask_mx_block_size", block_size=0)
+    yield call(ff.dequantize_mx, good, ValueError, "axis", "dask_mx_axis", axis=-3)
+    yield call(ff.dequantize_mx, good, TypeError, "scales", "dask_mx_float_scales", scales=s.astype(np.float32))
+    yield call(ff.pack_nibbles, dict(codes=c), ValueError, "codes", "dask_nibbles_odd_chunks",
+               codes=c.rechunk((2, (5, 59))))
+    yield call(ff.pack_nibbles, dict(codes=c), TypeError, "codes", "dask_nibbles_float", codes=x)
+    yield call(ff.unpack_nibbles, dict(packed=c), ValueError, "n", "dask_nibbles_n", n=7)
+    yield call(ff.unpack_nibbles, dict(packed=c), TypeError, "packed", "dask_nibbles_float", packed=x)
 
 
 def _dask_calibrated_rows(fqd, x, nan) -> Iterator[Row]:
@@ -1632,7 +1706,7 @@ def test_every_storage_function_has_rows():
         pytest.skip("numcodecs / dask not installed (their own tests say so, failing in CI)")
     assert set(fnc.CODECS.values()) - {fnc.Int8, fnc.UInt8} <= covered  # Int8/UInt8 take no arguments
     assert {_encode, _decode} <= covered
-    public = {f"{m.__name__}.{name}" for m in (fqd, fqd.gguf) for name in m.__all__}
+    public = {f"{m.__name__}.{name}" for m in (fqd, fqd.gguf, fqd.floats) for name in m.__all__}
     assert public <= names, f"no rows for {sorted(public - names)}"
 
 

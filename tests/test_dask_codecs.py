@@ -183,3 +183,74 @@ def test_gguf_module_doc():
 def test_numpy_input_is_accepted(data):
     assert_identical(fqd.quantize_embeddings(data, "int8").compute(scheduler="synchronous"),
                      fq.quantize_embeddings(data, "int8"))
+
+
+GGUF_ENCODE_CASES = [("Q4_0", [(7, 32), ((20, 9), (64, 64, 128))]), ("Q4_K", [(5, 256)]), ("F16", [(10, (100, 156))]),
+                     ("BF16", [(29, 8)]), ("MXFP4", [(3, 96)])]
+
+
+@pytest.mark.parametrize("qtype,chunkings", GGUF_ENCODE_CASES, ids=[c[0] for c in GGUF_ENCODE_CASES])
+def test_gguf_quantize(qtype, chunkings):
+    x = embeddings(np.random.default_rng(12), (29, 256))
+    for chunks in chunkings:
+        _check(fqd.gguf.quantize, fg.quantize, x, chunks, qtype)
+
+
+# ---------------------------------------------------------------- fastquant.dask.floats
+
+import fastquant.floats as ff  # noqa: E402
+
+FLOAT_DATA = embeddings(np.random.default_rng(31), (29, 96)) * np.float32(40)
+
+
+@pytest.mark.parametrize("chunks", [(7, 96), (10, (40, 56)), (29, 1)], ids=["rows", "grid", "columns"])
+@pytest.mark.parametrize("fmt,saturate", [("float8_e4m3fn", False), ("float8_e5m2", True), ("float6_e2m3fn", True),
+                                          ("float4_e2m1fn", False), ("float8_e8m0fnu", False)])
+def test_floats_encode_decode(fmt, saturate, chunks):
+    _check(fqd.floats.encode, ff.encode, FLOAT_DATA, chunks, fmt, saturate=saturate)
+    codes = ff.encode(FLOAT_DATA, fmt, saturate=saturate)
+    _check(fqd.floats.decode, ff.decode, codes, chunks, fmt)
+
+
+@pytest.mark.parametrize("fmt,block_size,axis,chunkings", [
+    ("float8_e4m3fn", 32, -1, [(7, 32), ((20, 9), (64, 32))]),
+    ("float4_e2m1fn", 16, -1, [(29, 48), (3, (16, 80))]),
+    ("float6_e3m2fn", 29, 0, [(29, 10), (29, (50, 46))]),
+    ("float8_e5m2", 8, -1, [(10, 8)]),
+])
+def test_floats_mx(fmt, block_size, axis, chunkings):
+    """quantize_mx's codes and scales (from the same tasks) and dequantize_mx (scales of any
+    chunking, rechunked to the codes) equal NumPy on the whole array."""
+    x = FLOAT_DATA.copy()
+    x[3, 5] = np.nan  # a NaN block
+    codes, scales = ff.quantize_mx(x, fmt, block_size=block_size, axis=axis)
+    for chunks in chunkings:
+        lazy_codes, lazy_scales = both(lambda a: fqd.floats.quantize_mx(da.from_array(a, chunks=chunks), fmt,
+                                                                         block_size=block_size, axis=axis), x)
+        with dask.config.set(scheduler="synchronous"):
+            got_codes, got_scales = dask.compute(lazy_codes, lazy_scales)
+        assert_identical(got_codes, codes)
+        assert_identical(got_scales, scales)
+        assert lazy_codes.chunks == da.from_array(x, chunks=chunks).chunks
+        _check(lambda c, *a, **k: fqd.floats.dequantize_mx(c, da.from_array(scales, chunks=1), *a, **k),
+               lambda c, *a, **k: ff.dequantize_mx(c, scales, *a, **k), codes, chunks, fmt,
+               block_size=block_size, axis=axis)
+
+
+@pytest.mark.parametrize("chunks", [(5, 16), (29, (2, 94)), (4, -1)], ids=["even", "even_then_rest", "whole"])
+def test_floats_nibbles(chunks):
+    codes = ff.encode(FLOAT_DATA[:, :95], "float4_e2m1fn")
+    _check(fqd.floats.pack_nibbles, ff.pack_nibbles, codes, chunks if chunks[1] != (2, 94) else (29, (2, 93)))
+    packed = ff.pack_nibbles(codes)
+    for chunking in byte_chunkings(packed.shape):
+        _check(fqd.floats.unpack_nibbles, ff.unpack_nibbles, packed, chunking)
+        _check(fqd.floats.unpack_nibbles, ff.unpack_nibbles, packed, chunking, 95)
+
+
+def test_floats_module_doc():
+    import doctest
+
+    import fastquant.dask.floats
+
+    result = doctest.testmod(fastquant.dask.floats)
+    assert result.attempted >= 1 and result.failed == 0

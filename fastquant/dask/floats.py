@@ -23,7 +23,7 @@ gives them.
 >>> codes.chunks, scales.chunks
 (((1, 1), (32, 32)), ((1, 1), (1, 1)))
 >>> dfloats.dequantize_mx(codes, scales, "float4_e2m1fn").compute()[0, :4].tolist()
-[-4.0, -4.0, -4.0, -3.0]
+[-4.0, -4.0, -4.0, -4.0]
 """
 
 from __future__ import annotations
