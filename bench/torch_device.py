@@ -1,4 +1,4 @@
-"""Every public function of SPEC 2-4, 7 and 10 on a torch device: the torch path against a device copy of
+"""Every public function of SPEC 2-4, 7-10 on a torch device: the torch path against a device copy of
 the result's bytes, and against host round trips (the tensor to the host, decoded there,
 copied back: with the compiled kernels, as fastquant 0.1 did, and with the NumPy twins, as the
 seed's code did). Each result is checked bit for bit against the compiled kernels.
@@ -7,6 +7,7 @@ seed's code did). Each result is checked bit for bit against the compiled kernel
     FASTQUANT_NUM_THREADS=1 python bench/torch_device.py --device cpu --values 4M --threads 1 --clock thread
     python bench/torch_device.py --values 256M --ops decode --json gpu.json
     python bench/torch_device.py --values 256M --only gguf --no-seed    # the 26 GGUF decoders
+    python bench/torch_device.py --values 256M --only floats,nibbles,onnx   # minifloats, MX, ONNX Q/DQ
 
 Run from the repository root after building the kernels (``python setup.py build_ext
 --inplace``), or anywhere against an installed fastquant. Figures:
@@ -40,6 +41,7 @@ if (ROOT / "fastquant").is_dir() and str(ROOT) not in sys.path:
 import torch  # noqa: E402
 
 import fastquant as fq  # noqa: E402
+import fastquant.floats  # noqa: E402,F401  (fq.floats)
 import fastquant.gguf  # noqa: E402,F401  (fq.gguf)
 from fastquant import _backend  # noqa: E402
 
@@ -114,6 +116,56 @@ def cases(n: int, device: torch.device) -> list:
         ("pack_int4_to_int8", "encode", fq.pack_int4_to_int8, (nib,), {}),
         ("quantize_to_packed_int4", "encode", fq.quantize_to_packed_int4, (floats,), {}),
         ("quantize_func 8-bit", "encode", fq.quantize_func, (floats, 0.01, 3), {}),
+        *floats_cases(floats, codes, device, g),
+        *onnx_cases(floats, codes, nib),
+    ]
+
+
+def floats_cases(floats, codes, device, g) -> list:
+    """fastquant.floats: minifloat casts both ways, OCP MX blocks of 32, unsigned nibbles."""
+    bytes_ = codes.view(torch.uint8)
+    fp4 = torch.randint(0, 16, tuple(codes.shape), dtype=torch.uint8, generator=g).to(device)
+    scales = torch.randint(118, 136, (codes.shape[0], codes.shape[1] // 32), dtype=torch.uint8, generator=g).to(device)
+    wide = floats * 100
+    return [
+        ("floats.decode float8_e4m3fn", "decode", fq.floats.decode, (bytes_, "float8_e4m3fn"), {}),
+        ("floats.decode float8_e5m2", "decode", fq.floats.decode, (bytes_, "float8_e5m2"), {}),
+        ("floats.decode float4_e2m1fn", "decode", fq.floats.decode, (fp4, "float4_e2m1fn"), {}),
+        ("floats.dequantize_mx e4m3fn", "decode", fq.floats.dequantize_mx, (bytes_, scales, "float8_e4m3fn"), {}),
+        ("floats.dequantize_mx e2m1fn", "decode", fq.floats.dequantize_mx, (fp4, scales, "float4_e2m1fn"), {}),
+        ("unpack_nibbles", "decode", fq.unpack_nibbles, (bytes_[:, :512].contiguous(),), {}),
+        ("floats.encode float8_e4m3fn", "encode", fq.floats.encode, (wide, "float8_e4m3fn"), {}),
+        ("floats.encode float8_e5m2", "encode", fq.floats.encode, (wide, "float8_e5m2"), {}),
+        ("floats.encode float4_e2m1fn", "encode", fq.floats.encode, (floats * 10, "float4_e2m1fn"), {}),
+        ("floats.quantize_mx e4m3fn", "encode", fq.floats.quantize_mx, (floats, "float8_e4m3fn"), {}),
+        ("floats.quantize_mx e2m1fn", "encode", fq.floats.quantize_mx, (floats, "float4_e2m1fn"), {}),
+        ("pack_nibbles", "encode", fq.pack_nibbles, (fp4,), {}),
+    ]
+
+
+def onnx_cases(floats, codes, nib) -> list:
+    """fastquant.onnx (needs ml_dtypes; its results are NumPy arrays for every input, so a
+    device run includes the result's copy to the host)."""
+    try:
+        import ml_dtypes
+
+        import fastquant.onnx as fo
+    except ImportError:
+        return []
+    rows = floats.shape[0]
+    blocks = np.full((rows, 1024 // 32), 0.01, np.float32)
+    return [
+        ("onnx.dequantize_linear int8", "decode", fo.dequantize_linear, (codes, 0.01, np.int8(3)), {}),
+        ("onnx.dequantize_linear int4 block32", "decode", fo.dequantize_linear,
+         (nib, blocks, np.zeros((rows, 32), ml_dtypes.int4)), {"block_size": 32}),
+        ("onnx.dequantize_linear float8e4m3fn", "decode", fo.dequantize_linear,
+         (codes.view(torch.uint8), 0.01, np.zeros((), ml_dtypes.float8_e4m3fn)), {}),
+        ("onnx.quantize_linear uint8", "encode", fo.quantize_linear, (floats, 0.01, np.uint8(128)), {}),
+        ("onnx.quantize_linear int4 block32", "encode", fo.quantize_linear, (floats, blocks),
+         {"block_size": 32, "output_dtype": "int4"}),
+        ("onnx.quantize_linear float8e4m3fn", "encode", fo.quantize_linear, (floats, 0.01),
+         {"output_dtype": "float8e4m3fn"}),
+        ("onnx.dynamic_quantize_linear", "encode", fo.dynamic_quantize_linear, (floats,), {}),
     ]
 
 
@@ -149,7 +201,14 @@ def _host_round_trip(fn, args, kwargs, backend: str, device: torch.device):
     hkw = {k: v.cpu() if isinstance(v, torch.Tensor) else v for k, v in kwargs.items()}
     with fq.use_backend(backend):
         res = _main(fn(*host, **hkw))
-    return res.to(device)
+    return res.to(device) if isinstance(res, torch.Tensor) else res  # (onnx: NumPy results)
+
+
+def _bytes(res) -> torch.Tensor:
+    """A result's bytes as a 1-D uint8 CPU tensor (tensors and NumPy arrays alike)."""
+    if isinstance(res, torch.Tensor):
+        return res.reshape(-1).view(torch.uint8).cpu()
+    return torch.from_numpy(np.ascontiguousarray(res).reshape(-1).view(np.uint8))
 
 
 def _torch_path(fn, args, kwargs):
@@ -171,12 +230,13 @@ def run(args) -> list:
         res = _main(_torch_path(fn, call_args, kwargs))
         assert _backend.TORCH_CALLS == calls_before + 1, f"{name}: not the torch path"
         want = _host_round_trip(fn, call_args, kwargs, "cython" if "cython" in _backend.available() else "numpy", device)
-        identical = res.dtype == want.dtype and res.shape == want.shape and bool(
-            torch.equal(res.reshape(-1).view(torch.uint8), want.reshape(-1).view(torch.uint8)))
+        identical = type(res) is type(want) and res.dtype == want.dtype and tuple(res.shape) == tuple(want.shape) \
+            and bool(torch.equal(_bytes(res), _bytes(want)))
+        size = res.numel() if isinstance(res, torch.Tensor) else res.size
         # values: a decoder's results, an encoder's inputs (a GGUF decoder's input is bytes)
-        values = res.numel() if kind == "decode" else max(
-            (a.numel() for a in call_args if isinstance(a, torch.Tensor)), default=res.numel())
-        src = torch.empty(res.numel() * res.element_size(), dtype=torch.uint8, device=device)
+        values = size if kind == "decode" else max(
+            (a.numel() for a in call_args if isinstance(a, torch.Tensor)), default=size)
+        src = torch.empty(_bytes(res).numel(), dtype=torch.uint8, device=device)
         dst = torch.empty_like(src)
         calls = {"torch": lambda: _torch_path(fn, call_args, kwargs), "copy": lambda: dst.copy_(src)}
         repeat = {"torch": args.repeat, "copy": args.repeat}

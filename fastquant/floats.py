@@ -25,7 +25,7 @@ import numpy as np
 
 from . import _arrays as A
 from . import _threads
-from ._backend import kernels
+from ._backend import kernels, torch_path
 from ._minifloats import BY_NAME, MX_FORMATS, FloatFormat
 
 __all__ = [
@@ -185,6 +185,7 @@ def _three(shape: tuple, axis: int) -> tuple:
 
 # ------------------------------------------------------------------------------ encode / decode
 
+@torch_path
 def encode(x, fmt, *, saturate=False, out=None, threads=None):
     """Minifloat codes of ``x``: the bit pattern of
     ``np.asarray(x, np.float32).astype(ml_dtypes.<fmt>)`` as uint8, for every float32 (+-0,
@@ -210,6 +211,7 @@ def encode(x, fmt, *, saturate=False, out=None, threads=None):
     return A.wrap(res, device)
 
 
+@torch_path
 def decode(codes, fmt, *, out=None, threads=None):
     """float32 values of minifloat ``codes``: ``codes.view(ml_dtypes.<fmt>).astype(np.float32)``.
 
@@ -240,6 +242,7 @@ def _mx_format(fmt) -> FloatFormat:
     return f
 
 
+@torch_path
 def quantize_mx(x, fmt, *, block_size=32, axis=-1, threads=None):
     """OCP Microscaling (MX v1.0, section 6.3) quantization: ``(codes, scales)``.
 
@@ -279,6 +282,7 @@ def _scale_bytes(scales, name: str = "scales"):
     return _bytes_of(scales, BY_NAME["float8_e8m0fnu"], name)
 
 
+@torch_path
 def dequantize_mx(codes, scales, fmt, *, block_size=32, axis=-1, out=None, threads=None):
     """Inverse of :func:`quantize_mx`: ``decode(codes, fmt) * 2**(scale - 127)`` in float32
     (exact: a power of two; a product beyond float32's range is +-inf), +NaN wherever the
@@ -343,6 +347,7 @@ def _unpacked_length(m: int, n) -> int:
     return n
 
 
+@torch_path
 def pack_nibbles(codes, *, out=None, threads=None):
     """Pack unsigned 4-bit codes (fp4, uint4: integers in [0, 15]) two to a byte along the last
     axis, the first code in the low nibble (as ONNX and Zarr do):
@@ -363,6 +368,7 @@ def pack_nibbles(codes, *, out=None, threads=None):
     return A.wrap(res, device)
 
 
+@torch_path
 def unpack_nibbles(packed, n=None, *, out=None, threads=None):
     """Inverse of :func:`pack_nibbles`: codes in [0, 15] as uint8, shape
     ``packed.shape[:-1] + (n,)`` with ``n`` = ``2 * packed.shape[-1]`` by default, or one less

@@ -31,7 +31,7 @@ except ImportError as _exc:  # pragma: no cover - depends on the environment
 
 from . import _arrays as A
 from . import _threads
-from ._backend import kernels
+from ._backend import kernels, torch_path
 from ._minifloats import BY_NAME as _FLOAT_FORMATS
 
 __all__ = [
@@ -345,6 +345,7 @@ def _storage(ctype: CodeType) -> np.dtype:
     return ctype.dtype if ctype.dtype.kind in "iu" and ctype.bits >= 8 else _U8
 
 
+@torch_path
 def quantize_linear(x, y_scale, y_zero_point=None, *, axis=1, block_size=0, output_dtype=None, saturate=True,
                     out=None, threads=None):
     """ONNX QuantizeLinear: ``x`` to codes of an ONNX type.
@@ -457,6 +458,7 @@ def _codes_of(x, zp_type):
     raise TypeError(f"x_zero_point: expected the type of x ({own.name if own else native}), got {zp_type.name}")
 
 
+@torch_path
 def dequantize_linear(x, x_scale, x_zero_point=None, *, axis=1, block_size=0, out=None, threads=None):
     """ONNX DequantizeLinear: ``(x - x_zero_point) * x_scale`` in float32 (the difference
     exact; float codes decoded exactly first, their zero point must be 0).
@@ -505,13 +507,21 @@ def dequantize_linear(x, x_scale, x_zero_point=None, *, axis=1, block_size=0, ou
     if result is _F32:
         return res
     if final is None:
-        return res.astype(result)
-    final[...] = res.astype(result)
+        return _narrow(res, result)
+    final[...] = _narrow(res, result)
     return final
+
+
+def _narrow(res: np.ndarray, result: np.dtype) -> np.ndarray:
+    """The float32 products rounded once to a float16 / bfloat16 scale's type; a product
+    beyond its range is +-inf (ONNX's cast), which is data, not a RuntimeWarning."""
+    with np.errstate(over="ignore"):
+        return res.astype(result)
 
 
 # -------------------------------------------------------------------- dynamic quantization
 
+@torch_path
 def dynamic_quantize_linear(x, *, threads=None):
     """ONNX DynamicQuantizeLinear: ``(y, y_scale, y_zero_point)``, uint8 codes of ``x`` with a
     scale and zero point derived from its range, all in float32 as the operator defines them::
@@ -522,8 +532,8 @@ def dynamic_quantize_linear(x, *, threads=None):
         y = clip(round_half_even(x / y_scale) + y_zero_point, 0, 255)
 
     ``y_scale`` is a 0-d float32 array, ``y_zero_point`` a 0-d uint8 array (as ONNX returns
-    them). An empty ``x``, a NaN or inf in it, or a range whose width overflows float32:
-    ``ValueError``.
+    them). An empty ``x``, a NaN or inf in it, a range whose width overflows float32, or one
+    so narrow (a few subnormals) that its scale is 0 in float32: ``ValueError``.
 
     >>> y, s, z = dynamic_quantize_linear([0.0, 2.0, -3.0, -2.5, 1.34, 0.5])
     >>> y.tolist(), float(s), int(z)
@@ -532,7 +542,14 @@ def dynamic_quantize_linear(x, *, threads=None):
     arr = _floats(x, "x")
     if arr.size == 0:
         raise ValueError("x: expected a non-empty array (the scale comes from its range)")
-    lo, hi, finite = kernels().int4_range(arr.reshape(-1))
+    scale, zp = _dynamic_params(*kernels().int4_range(arr.reshape(-1)))
+    y = quantize_linear(arr, scale, np.uint8(zp), threads=threads)
+    return y, np.array(scale, _F32), np.array(zp, _U8)
+
+
+def _dynamic_params(lo: float, hi: float, finite: bool) -> tuple:
+    """DynamicQuantizeLinear's ``(y_scale, y_zero_point)`` from the data's min and max (the
+    host and the torch path both reduce, then call this)."""
     if not finite:
         raise ValueError("x: expected finite numbers (the scale comes from the data), got NaN or inf")
     hi, lo = max(0.0, hi), min(0.0, lo)
@@ -540,10 +557,10 @@ def dynamic_quantize_linear(x, *, threads=None):
     if math.isinf(width):
         raise ValueError(f"x: the range [{lo!r}, {hi!r}] is wider than float32 holds")
     scale = A.f32((width if hi != lo else 1.0) / 255.0)
+    if scale == 0:  # a range of a few subnormals: (hi - lo) / 255 underflows
+        raise ValueError(f"x: the range [{lo!r}, {hi!r}] is too narrow: its scale (hi - lo) / 255 is 0 in float32")
     zero = A.f32(0.0 - A.f32(lo / scale))
-    zp = int(np.rint(np.float32(min(255.0, max(0.0, zero)))))
-    y = quantize_linear(arr, scale, np.uint8(zp), threads=threads)
-    return y, np.array(scale, _F32), np.array(zp, _U8)
+    return scale, int(np.rint(np.float32(min(255.0, max(0.0, zero)))))
 
 
 # ------------------------------------------------------------------------------ raw data

@@ -1209,7 +1209,8 @@ def onnx_rows() -> Iterator[Row]:
     good = dict(x=ONNX_X)
     yield from array_rows(dyn, good, "x", "floats", packs_axis=False)
     for label, value in {"nan": np.float32([1, np.nan]), "inf": np.float32([1, np.inf]), "neg_inf": [-np.inf, 0.0],
-                         "empty": np.zeros((2, 0), np.float32), "empty_list": [], "range_overflows": [-3e38, 3e38]}.items():
+                         "empty": np.zeros((2, 0), np.float32), "empty_list": [], "range_overflows": [-3e38, 3e38],
+                         "range_underflows": np.float32([1e-45, 2e-45, 0.0])}.items():
         yield call(dyn, good, ValueError, "x", f"x_{label}", x=value)
     yield from threads_rows_of(dyn, good)
 
@@ -1359,10 +1360,16 @@ def tensor_out_rows() -> Iterator[Row]:
         (fq.quantize_embeddings, dict(x=floats, precision="uint8", calibration_embeddings=CALIBRATION), (3, 4), torch.uint8),
         (fq.dequantize, dict(q=codes, quant="int8", ranges=RANGES), (3, 4), torch.float32),
         (gguf.dequantize, dict(data=torch.from_numpy(Q4_0_BYTES.copy()), qtype="Q4_0"), (3, 64), torch.float32),
+        (fq.floats.encode, dict(x=floats, fmt="float8_e5m2"), (3, 4), torch.uint8),
+        (fq.floats.decode, dict(codes=codes, fmt="float8_e4m3fn"), (3, 4), torch.float32),
+        (fq.floats.dequantize_mx, dict(codes=codes, scales=torch.full((3, 1), 127, dtype=torch.uint8),
+                                       fmt="float8_e4m3fn", block_size=4), (3, 4), torch.float32),
+        (fq.pack_nibbles, dict(codes=codes & 0xF), (3, 2), torch.uint8),
+        (fq.unpack_nibbles, dict(packed=codes, n=7), (3, 7), torch.uint8),
     ]
     for fn, good, shape, dtype in calls:
         data = next(iter(good))
-        tag = "-".join([str(good[k]) for k in ("quant", "precision", "qtype") if k in good]
+        tag = "-".join([str(good[k]) for k in ("quant", "precision", "qtype", "fmt") if k in good]
                        + [k for k in ("ranges", "calibration_embeddings") if k in good])
         tag = f"{tag}-" if tag else ""
         other = torch.int16 if dtype != torch.int16 else torch.int8

@@ -22,6 +22,7 @@ import numpy as np
 import pytest
 
 import fastquant as fq
+import fastquant.floats  # noqa: F401  (fq.floats)
 import fastquant.gguf  # noqa: F401  (fq.gguf)
 from fastquant import _arrays, _backend
 from _oracles import require
@@ -96,7 +97,8 @@ def cross(fn, *args, **kwargs):
             assert res == want, f"{fn.__name__}: {res!r} on {DEVICE}, {want!r} on the host"
             raise want[0](want[1])
         main = res[0] if isinstance(res, tuple) else res
-        assert main.device.type == DEVICE.split(":")[0], main.device
+        if isinstance(main, torch.Tensor):  # (fastquant.onnx answers NumPy arrays for every input)
+            assert main.device.type == DEVICE.split(":")[0], main.device
         moved = tuple(r.cpu() if isinstance(r, torch.Tensor) else r for r in res) if isinstance(res, tuple) else res.cpu()
         assert_identical(moved, want, f"{fn.__name__} on {DEVICE} vs compiled kernels")
     assert _backend.TORCH_CALLS > calls, f"{fn.__name__} did not take the torch path"
@@ -341,21 +343,265 @@ def test_gguf_float_values(torch, rng):
     cross(fq.gguf.dequantize, x.to(DEVICE)[:, 1:], "F32")  # an odd-offset view: realigned
 
 
+# ---------------------------------------------------------------- minifloats (SPEC 8)
+
+def _onnx():
+    """fastquant.onnx (it needs ml_dtypes, the oracle of the float types: missing, it fails
+    in CI)."""
+    require("ml_dtypes")
+    import fastquant.onnx as fo
+
+    return fo
+
+
+def _float_samples() -> np.ndarray:
+    """float32 inputs of every kind: a stride through all 2**32 bit patterns (both NaN signs,
+    subnormals, +-inf), and for every format its values, the midpoints between neighbours
+    (ties to even) and the float32 values either side of each, and the overflow boundary."""
+    bits = np.arange(0, 2**32, 12 * 65537 + 2, dtype=np.uint64).astype(np.uint32)
+    parts = [bits.view(np.float32), np.float32([0.0, -0.0, np.inf, -np.inf, 1e-45, -1e-45, 3.4e38])]
+    for f in fq.floats.FORMATS.values():
+        values = fq.floats.decode(np.arange(f.code_limit + 1, dtype=np.uint8), f.name).astype(np.float64)
+        pos = np.unique(np.abs(values[np.isfinite(values)]))
+        mids = (pos[:-1] + pos[1:]) / 2
+        top = pos[-1] + (pos[-1] - pos[-2]) / 2  # where values round beyond max
+        v = np.concatenate([pos, mids, [top]]).astype(np.float32)
+        parts += [v, -v, np.nextafter(v, np.float32(np.inf)), np.nextafter(v, np.float32(-np.inf))]
+    return np.concatenate(parts).astype(np.float32)
+
+
+@pytest.mark.parametrize("fmt", list(fq.floats.FORMATS))
+def test_minifloat_encode(torch, fmt):
+    """Every float32 kind, ties and boundaries of the format, with and without saturation;
+    float32, float16, bfloat16 and float64 tensors (NaN signs and payloads: the NaN's sign
+    picks its code)."""
+    x = _float_samples()
+    halves = torch.arange(-32768, 32768, dtype=torch.int32).to(torch.int16)
+    with np.errstate(invalid="ignore"):  # (signalling NaNs become quiet)
+        doubles = np.concatenate([x.astype(np.float64) * (1 + 2.0**-30),
+                                  np.array([-np.nan, np.nan, 1e300, -1e-300], np.float64)])
+    doubles[-4:-2] = np.array([0xFFF8000000000001, 0x7FF0000000000001], np.uint64).view(np.float64)
+    for sat in (False, True):
+        for data in (x, as_tensor(torch, x), as_tensor(torch, doubles)):
+            cross(fq.floats.encode, data, fmt, saturate=sat)
+    # layouts, and every float16 / bfloat16 pattern (the tools/check_torch_floats.py script
+    # compares the encoder with the kernels over a 1/97 sample of all float32 patterns)
+    for data in (x[: x.size // 7 * 7].reshape(-1, 7).T, as_tensor(torch, x[::3]),
+                 halves.view(torch.float16).to(DEVICE), halves.view(torch.bfloat16).to(DEVICE)):
+        cross(fq.floats.encode, data, fmt)
+    for name, a in torch_cases(torch, FLOATS).items():
+        cross(fq.floats.encode, a, fmt)
+
+
+@pytest.mark.parametrize("fmt", list(fq.floats.FORMATS))
+def test_minifloat_decode(torch, fmt, rng):
+    """Every code of the format in every layout, as uint8 / int8 bytes, wider integers, the
+    format's torch float8 dtype; fp6/fp4 bytes above the width raise on every path."""
+    f = fq.floats.FORMATS[fmt]
+    every = np.arange(f.code_limit + 1, dtype=np.uint8)
+    cases = {"every": every, "2d": np.tile(every, 2).reshape(-1, 16 if f.bits > 4 else 8),
+             "strided": every[::3], "empty": every[:0], "3d": rng.integers(0, f.code_limit + 1, (3, 5, 7), dtype=np.uint8)}
+    for name, c in torch_cases(torch, cases).items():
+        cross(fq.floats.decode, c, fmt)
+        if isinstance(c, torch.Tensor):
+            cross(fq.floats.decode, c.view(torch.int8), fmt)
+            cross(fq.floats.decode, c.to(torch.int16), fmt)
+            if f.torch_name:
+                cross(fq.floats.decode, c.view(getattr(torch, f.torch_name)), fmt)
+    if f.code_limit < 255:
+        for data in (np.uint8([0, f.code_limit + 1]), as_tensor(torch, np.uint8([0, 255]))):
+            with pytest.raises(ValueError, match="every backend"):
+                cross(fq.floats.decode, data, fmt)
+
+
+def _mx_data(rng) -> np.ndarray:
+    """(6, 96) float32, three blocks of 32 a row, each row at its own magnitude (2**-149 to
+    2**127), with a NaN block, an inf block, a zero block, a subnormal block and blocks whose
+    maximum is an exact power of two."""
+    x = rng.standard_normal((6, 96)).astype(np.float64)
+    x *= 2.0 ** np.array([-140, -60, -3, 0, 40, 120])[:, None]
+    x = x.astype(np.float32)
+    x[0, 5] = np.nan
+    x[1, 32:64] = 0
+    x[2, 70] = -np.inf
+    x[3, :32] = np.float32(1e-45) * rng.integers(-40, 40, 32)
+    x[4, 40] = np.float32(2.0**45)
+    x[5, 64:] = np.float32(3.3e38) * np.sign(rng.standard_normal(32))
+    return x
+
+
+@pytest.mark.parametrize("fmt", fq.floats.MX_FORMATS)
+def test_mx_blocks(torch, fmt, rng):
+    """quantize_mx along the last axis, axis 0 and a middle axis; dequantize_mx of every
+    scale byte (0x00, 0xFE, 0xFF included) with random and NaN codes, scales given as bytes,
+    as int16 tensors and as torch float8_e8m0fnu tensors."""
+    f = fq.floats.FORMATS[fmt]
+    x = _mx_data(rng)
+    for data in (x, as_tensor(torch, x), as_tensor(torch, x.astype(np.float64))):
+        cross(fq.floats.quantize_mx, data, fmt)
+    for data in (x.T, as_tensor(torch, x.T)):
+        cross(fq.floats.quantize_mx, data, fmt, axis=0)
+    cross(fq.floats.quantize_mx, x, fmt, block_size=2, axis=0)
+    cross(fq.floats.quantize_mx, as_tensor(torch, x.reshape(2, 3, 96)), fmt, block_size=3, axis=1)
+    codes = rng.integers(0, f.code_limit + 1, (8, 96), dtype=np.uint8)
+    scales = rng.integers(0, 256, (8, 3), dtype=np.uint8)
+    scales[0] = [0, 254, 255]
+    scales[1] = [127, 1, 200]
+    for c, s in ((codes, scales), (as_tensor(torch, codes), as_tensor(torch, scales)),
+                 (as_tensor(torch, codes), as_tensor(torch, scales).view(torch.float8_e8m0fnu)),
+                 (as_tensor(torch, codes), as_tensor(torch, scales.astype(np.int16)))):
+        cross(fq.floats.dequantize_mx, c, s, fmt)
+        if f.torch_name and isinstance(c, torch.Tensor):
+            cross(fq.floats.dequantize_mx, c.view(getattr(torch, f.torch_name)), s, fmt)
+    cross(fq.floats.dequantize_mx, codes.T.copy(), scales.reshape(3, 8).copy(), fmt, block_size=32, axis=0)
+    cross(fq.floats.dequantize_mx, as_tensor(torch, codes), as_tensor(torch, scales.reshape(8, 3)[:, :1].repeat(6, 1)),
+          fmt, block_size=16)
+
+
+def test_nibbles(torch, rng):
+    for name, c in torch_cases(torch, code_cases(rng)).items():
+        u = c.view(torch.uint8) if isinstance(c, torch.Tensor) else c.view(np.uint8)
+        if not c.ndim:
+            continue
+        cross(fq.pack_nibbles, u & 0xF if isinstance(u, torch.Tensor) else (u & 0xF))
+        m = c.shape[-1]
+        for n in {2 * m, max(2 * m - 1, 0)}:
+            cross(fq.unpack_nibbles, c, n)
+            cross(fq.unpack_nibbles, u, n)
+    with pytest.raises(ValueError, match="every backend"):
+        cross(fq.pack_nibbles, as_tensor(torch, np.uint8([1, 16])))
+
+
+# ---------------------------------------------------------------- ONNX Q/DQ (SPEC 9)
+
+def _layouts(shape: tuple, rng) -> list:
+    """(scale, axis, block_size) for x of 2-D ``shape`` (an even number of columns): per
+    tensor, per axis 0 and 1, blocked along either axis with a short last block, and in whole
+    blocks of 2."""
+    r, c = shape
+    pos = lambda *s: (rng.uniform(0.05, 3, s) * 2.0 ** rng.integers(-4, 4, s)).astype(np.float32)
+    return [(np.float32(0.37), 1, 0), (pos(1), 0, 0), (pos(c), 1, 0), (pos(r), 0, 0),
+            (pos(r, -(-c // 4)), 1, 4), (pos(-(-r // 4), c), 0, 4), (pos(r, c // 2), 1, 2)]
+
+
+def _zero_points(fo, ctype, scale, rng):
+    """None, and a zero point of the type and the scale's shape (floats: zeros, -0 included)."""
+    shape = np.shape(scale)
+    if ctype.is_float:
+        z = np.zeros(shape, np.float32)
+        if z.size:
+            z.reshape(-1)[::2] = -0.0
+        return [None, z.astype(ctype.dtype)]
+    return [None, rng.integers(ctype.qmin, ctype.qmax + 1, shape).astype(ctype.dtype)]
+
+
+def _onnx_names() -> list:
+    try:
+        import fastquant.onnx as fo
+    except ImportError:  # the tests below fail through _onnx() where ml_dtypes is demanded
+        return ["uint8"]
+    return list(fo.CODE_TYPES)
+
+
+@pytest.mark.parametrize("name", _onnx_names())
+def test_onnx_quantize_linear(torch, name, rng):
+    """Every code type, every layout, with and without a zero point; quotients near ties,
+    +-inf, signed zeros; saturate off for the float types; NumPy, float32 and float16 tensor
+    inputs."""
+    fo = _onnx()
+    ctype = fo.CODE_TYPES[name]
+    x = (rng.standard_normal((6, 10)) * 40).astype(np.float32)
+    x[0, :4] = [np.inf, -np.inf, 0.0, -0.0]
+    x[1] = (np.arange(10) - 4.5).astype(np.float32) * np.float32(0.37)  # ties under the 0.37 scale
+    for scale, axis, block in _layouts(x.shape, rng):
+        for zp in _zero_points(fo, ctype, scale, rng):
+            for data in (x, as_tensor(torch, x), as_tensor(torch, x.astype(np.float16))):
+                cross(fq.onnx.quantize_linear, data, scale, zp, axis=axis, block_size=block, output_dtype=name)
+                if ctype.is_float:
+                    cross(fq.onnx.quantize_linear, data, scale, zp, axis=axis, block_size=block, output_dtype=name,
+                          saturate=False)
+    nan = np.float32([1.0, np.nan, -np.nan])
+    if ctype.is_float:
+        cross(fq.onnx.quantize_linear, as_tensor(torch, nan), 0.5, output_dtype=name)
+    else:
+        with pytest.raises(ValueError, match="every backend"):
+            cross(fq.onnx.quantize_linear, as_tensor(torch, nan), 0.5, output_dtype=name)
+
+
+@pytest.mark.parametrize("name", _onnx_names() + ["int32"])
+def test_onnx_dequantize_linear(torch, name, rng):
+    """Every code of every type in every layout, with and without a zero point, float32 /
+    float16 / bfloat16 scales; codes as ml_dtypes or NumPy arrays and as tensors (their own
+    dtype, or int8/uint8 bytes whose type a typed zero point names)."""
+    fo = _onnx()
+    import ml_dtypes
+
+    if name == "int32":
+        codes = rng.integers(-(2**31), 2**31, (16, 12)).astype(np.int32)
+        codes[0, :4] = [-(2**31), 2**31 - 1, 2**24 + 1, 0]
+        for scale, axis, block in _layouts(codes.shape, rng):
+            for data in (codes, as_tensor(torch, codes)):
+                cross(fq.onnx.dequantize_linear, data, scale, axis=axis, block_size=block)
+        return
+    ctype = fo.CODE_TYPES[name]
+    if ctype.is_float:
+        raw = np.arange(fq.floats.FORMATS[ctype.float_format].code_limit + 1, dtype=np.uint8)
+        values = raw.view(ctype.dtype)
+    else:
+        raw = np.arange(ctype.qmin, ctype.qmax + 1)
+        values = raw.astype(ctype.dtype)
+    cols = 16 if values.size >= 256 else 4
+    values = np.resize(values, (max(values.size // cols, 8), cols))
+    raw = np.resize(raw, values.shape)
+    for scale, axis, block in _layouts(values.shape, rng):
+        for zp in _zero_points(fo, ctype, scale, rng):
+            cross(fq.onnx.dequantize_linear, values, scale, zp, axis=axis, block_size=block)
+            if ctype.dtype.kind in "iu":  # a NumPy code type: a tensor of the same dtype
+                cross(fq.onnx.dequantize_linear, as_tensor(torch, values), scale, zp, axis=axis, block_size=block)
+            elif zp is not None:  # bytes (float types) or values (int4, int2, ...) named by the zero point
+                byte = np.uint8 if ctype.is_float or ctype.qmin == 0 else np.int8
+                cross(fq.onnx.dequantize_linear, as_tensor(torch, raw.astype(byte)), scale, zp, axis=axis, block_size=block)
+                cross(fq.onnx.dequantize_linear, as_tensor(torch, raw.astype(np.int64)), scale, zp, axis=axis,
+                      block_size=block)
+        for half in (np.float16, ml_dtypes.bfloat16):
+            s = np.asarray(scale).astype(half)
+            cross(fq.onnx.dequantize_linear, values, s, axis=axis, block_size=block)
+
+
+def test_onnx_dynamic_quantize_linear(torch):
+    fo = _onnx()
+    checked = 0
+    for name, x in torch_cases(torch, FLOATS).items():
+        if name.startswith(("huge", "tiny")):  # (these raise: infinite or underflowing scales)
+            continue
+        cross(fq.onnx.dynamic_quantize_linear, x)
+        checked += 1
+    assert checked == 2 * (len(FLOATS) - 2)
+    for bad in (np.float32([1.0, np.inf]), np.float32([np.nan]), np.float32([3e38, -3e38]), np.zeros(0, np.float32),
+                np.float32([1e-45, 0.0])):
+        for data in (bad, as_tensor(torch, bad)):
+            with pytest.raises(ValueError, match="every backend"):
+                cross(fq.onnx.dynamic_quantize_linear, data)
+
+
 #: Public modules beyond the top level whose functions have torch twins.
-SUBMODULES = ("gguf",)
+SUBMODULES = ("gguf", "floats", "onnx")
 
 
 def test_every_public_function_is_cross_checked_here():
     """Each function with a torch twin appears above (SPEC 2-4 and 10: affine_qparams
-    and code_range take Python numbers and have none)."""
+    and code_range take Python numbers and have none; floats.format_of and onnx.code_type,
+    to_raw and from_raw take no tensors)."""
     source = Path(__file__).read_text(encoding="utf-8")
     hooked = {n for n in fq.__all__ if getattr(getattr(fq, n), "torch_path", False) is True}
     assert hooked == {"dequantize", "quantize_embeddings", "calibration_ranges", "quantize_to_int4", "dequantize_from_int4",
                       "pack_int4_to_int8", "unpack_int8_to_int4", "quantize_to_packed_int4",
-                      "dequantize_packed_int4", "quantize_func", "dequantize_func"}
+                      "dequantize_packed_int4", "quantize_func", "dequantize_func", "pack_nibbles", "unpack_nibbles"}
     missing = [n for n in hooked if not re.search(rf"cross\(fq\.{n}\b|fq\.{n}, \(", source)]
     assert not missing, missing
     for module in SUBMODULES:
+        if module == "onnx":
+            _onnx()
         mod = getattr(fq, module)
         hooked = {n for n in mod.__all__ if getattr(getattr(mod, n), "torch_path", False) is True}
         assert hooked, module
@@ -433,6 +679,14 @@ OUT_CALLS = {
     "dequantize-int8-ranges": (fq.dequantize, ("codes", "int8"), {"ranges": RANGES}, "float32"),
     "dequantize-uint8-ranges": (fq.dequantize, ("bytes", "uint8"), {"ranges": RANGES}, "float32"),
     "gguf.dequantize-Q4_K": (fq.gguf.dequantize, ("q4_k", "Q4_K"), {}, "float32"),
+    "floats.encode": (fq.floats.encode, ("floats", "float8_e4m3fn"), {}, "uint8"),
+    "floats.encode-saturate": (fq.floats.encode, ("floats", "float6_e3m2fn"), {"saturate": True}, "uint8"),
+    "floats.decode": (fq.floats.decode, ("bytes", "float8_e5m2"), {}, "float32"),
+    "floats.decode-fp4": (fq.floats.decode, ("nibble_codes", "float4_e2m1fn"), {}, "float32"),
+    "floats.dequantize_mx": (fq.floats.dequantize_mx, ("nibble_codes", np.uint8([[120], [127], [140]]),
+                                                       "float4_e2m1fn"), {"block_size": 5}, "float32"),
+    "pack_nibbles": (fq.pack_nibbles, ("nibble_codes",), {}, "uint8"),
+    "unpack_nibbles": (fq.unpack_nibbles, ("bytes", 9), {}, "uint8"),
 }
 
 
@@ -443,6 +697,7 @@ def _data(torch, kind: str, rng, device: str = "cpu"):
         "nibbles": torch.from_numpy(rng.integers(-8, 8, (3, 5), dtype=np.int8)),
         "floats": torch.from_numpy((rng.standard_normal((3, 5)) * 2).astype(np.float32)),
         "q4_k": torch.from_numpy(rng.integers(0, 256, (3, 144), dtype=np.uint8)),
+        "nibble_codes": torch.from_numpy(rng.integers(0, 16, (3, 5), dtype=np.uint8)),
     }[kind].to(device)
 
 
@@ -520,6 +775,8 @@ def test_the_torch_path_makes_no_host_copy(torch, monkeypatch, rng):
     cases.append((fq.dequantize_func, (_data(torch, "floats", rng) * 9, 0.5, 0), {}))
     floats = _data(torch, "floats", rng)
     cases.append((fq.calibration_ranges, (floats,), {}))
+    cases.append((fq.floats.quantize_mx, (floats, "float4_e2m1fn"), {"block_size": 5}))
+    cases.append((fq.floats.encode, (floats.to(torch.float16), "float8_e5m2"), {}))
     cases.append((fq.quantize_embeddings, (floats, "int8"), {"calibration_embeddings": floats}))
     want = [fn(*args, **kwargs) for fn, args, kwargs in cases]
 
@@ -640,6 +897,7 @@ def test_a_new_scale_method_falls_back_to_the_host(torch, monkeypatch):
 def test_torch_path_keeps_the_signature():
     import inspect
 
+    _onnx()
     for fn in [getattr(fq, n) for n in fq.__all__] + [getattr(getattr(fq, m), n) for m in SUBMODULES
                                                      for n in getattr(fq, m).__all__]:
         name = getattr(fn, "__name__", "")
