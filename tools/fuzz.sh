@@ -61,6 +61,10 @@ fi
 if ! "$PY" -c "import numcodecs" 2>/dev/null; then
     "$VENV/bin/pip" install -q numcodecs || echo "fuzz.sh: numcodecs not installed: no numcodecs_decode target" >&2
 fi
+# the ONNX targets need ml_dtypes (fastquant.onnx's code types), as the test suite does
+if ! "$PY" -c "import ml_dtypes" 2>/dev/null; then
+    "$VENV/bin/pip" install -q "ml_dtypes==0.6.0" || { echo "fuzz.sh: cannot install ml_dtypes, which the onnx targets need" >&2; exit 1; }
+fi
 cd "$ROOT"
 # built by the base interpreter: the venv may carry an older setuptools that rejects pyproject.toml
 "${PYTHON:-python}" setup.py -q build_ext --inplace >"$ROOT/build/fuzz-build.log" 2>&1 || { cat "$ROOT/build/fuzz-build.log" >&2; exit 1; }
