@@ -127,6 +127,28 @@ def test_stream_writes_the_same_bytes(n, offset, rng):
                 assert_identical(out, reference, f"{label} {backend} stream={stream} offset={offset}")
 
 
+@pytest.mark.parametrize("block", [1, 2, 5, 8, 32, 48, 256, 300])
+@pytest.mark.parametrize("offset", [0, 4, 60])
+def test_mx_stream_along_the_last_axis(block, offset, rng):
+    """dequantize_mx's streaming path along the last axis (the common MX layout) fills each
+    block's multiplier run by run; blocks smaller than, equal to and larger than the kernels'
+    256-element chunk, 0xFF (NaN) scales among ordinary ones, every chunk alignment."""
+    rows, nb = 3, -(-700 // block)
+    codes = rng.integers(0, 256, (rows, nb * block, 1), dtype=np.uint8)
+    scales = rng.integers(100, 150, (rows, nb, 1), dtype=np.uint8)
+    scales[rng.random(scales.shape) < 0.1] = 0xFF
+    fmt = F.FORMATS["float8_e4m3fn"].id
+    reference = np.full(codes.shape, np.nan, np.float32)
+    _backend.kernels_of("numpy").floats_dequantize_mx(codes, reference, scales, block, fmt, False)
+    assert np.isnan(reference).any() and not np.isnan(reference).all()
+    for backend in compiled_names():
+        for stream in (False, True):
+            out = _out_at(offset, codes.shape)
+            out.fill(-1.0)
+            _backend.kernels_of(backend).floats_dequantize_mx(codes, out, scales, block, fmt, stream)
+            assert_identical(out, reference, f"{backend} stream={stream} block={block} offset={offset}")
+
+
 @pytest.mark.parametrize("threads", [1, 2])
 def test_public_decoders_stream_into_a_large_out(threads, rng, monkeypatch):
     monkeypatch.setattr(_arrays, "STREAM_MIN_BYTES", 0)
