@@ -204,11 +204,17 @@ cdef inline void _encode_k(const float* s, uint8_t* d, Py_ssize_t n, const fq_mi
 
 cdef inline void _expand(float* kb, Py_ssize_t m, const float* k, Py_ssize_t* q, Py_ssize_t* r,
                          Py_ssize_t block) noexcept nogil:
-    """kb[j] = k[q], advancing (q, r) = (block index, position in the block) by m elements."""
-    cdef Py_ssize_t j
-    for j in range(m):
-        kb[j] = k[q[0]]
-        r[0] += 1
+    """kb[j] = k[q], advancing (q, r) = (block index, position in the block) by m elements:
+    one run of a block's scale at a time (a branch per element cost ~4 ns per value)."""
+    cdef Py_ssize_t j = 0, e, n
+    cdef float v
+    while j < m:
+        v = k[q[0]]
+        n = min(block - r[0], m - j)
+        for e in range(j, j + n):
+            kb[e] = v
+        j += n
+        r[0] += n
         if r[0] == block:
             r[0] = 0
             q[0] += 1
