@@ -318,15 +318,6 @@ def _cases():
             continue
         yield Case(f"gguf.quantize[{qtype}]", "gguf_encode", "gguf.quantize",
                    lambda n, r, qtype=qtype: (gguf_floats(n, r), qtype), twin_limit=1 << 16)
-
-
-def gguf_floats(n, rng):
-    """Standard normal float32 values: ``shape(n)`` when its rows hold whole 256-value
-    super-blocks, else ``n`` rounded up to them, 1-D."""
-    s = shape(n)
-    if s[-1] % 256:
-        s = (-(-n // 256) * 256,)
-    return rng.standard_normal(s, dtype=np.float32)
     # floats: every minifloat format, encode and decode; OCP MX blocks; unsigned nibbles
     for name in fastquant.floats.FORMATS:
         yield Case(f"floats.encode[{name}]", "floats", "floats.encode",
@@ -364,6 +355,15 @@ def gguf_floats(n, rng):
     yield Case("dynamic_quantize_linear", "onnx", "onnx.dynamic_quantize_linear", lambda n, r: (floats(n, r),),
                takes_out=False, needs="ml_dtypes")
     yield Case("unpack_nibbles", "floats", "unpack_nibbles", lambda n, r: (int4_bytes(n, r), last(n)))
+
+
+def gguf_floats(n, rng):
+    """Standard normal float32 values: ``shape(n)`` when its rows hold whole 256-value
+    super-blocks, else ``n`` rounded up to them, 1-D."""
+    s = shape(n)
+    if s[-1] % 256:
+        s = (-(-n // 256) * 256,)
+    return rng.standard_normal(s, dtype=np.float32)
 
 
 CASES: tuple = tuple(_cases())
