@@ -25,7 +25,19 @@ affine       ``Affine(scale=s, zero_point=z)``             ``FixedScaleOffset(-z
 int4         ``Int4(dim, scale=s)`` (4 bits, packed)       ``FixedScaleOffset(0, 1/s, astype=i1)``
                                                            (no int4 in numcodecs: 8-bit codes)
 ubinary      ``UBinary(dim)`` (floats in, +-1.0 out)       ``x > 0`` then ``PackBits()`` (bool out)
+fp8          ``Minifloat("float8_e4m3fn")``                ``AsType("f2", "f4")`` (no fp8 in numcodecs:
+                                                           the nearest narrow float, float16)
+mx_fp8       ``MX(dim, "float8_e4m3fn")``                  ``AsType("f2", "f4")``
+mxfp4        ``MX(dim, "float4_e2m1fn")`` (4.25 bits)      ``AsType("f2", "f4")``
+bf16         ``GGUF(dim, "BF16")``                         ``AsType("f2", "f4")``
+q8_0         ``GGUF(dim, "Q8_0")`` (8.5 bits)              ``FixedScaleOffset(0, 1/s, astype=i1)``
+q4_0         ``GGUF(dim, "Q4_0")`` (4.5 bits)              ``FixedScaleOffset(0, 1/s, astype=i1)``
+q4_k         ``GGUF(dim, "Q4_K")`` (4.5 bits)              ``FixedScaleOffset(0, 1/s, astype=i1)``
 ============ ============================================= ==========================================
+
+numcodecs has no GGUF, minifloat or MX codec: for those the peer is its nearest codec (a float16
+cast for the float formats, fixed-scale 8-bit codes for the GGUF integer blocks), which stores
+other codes (and, for the GGUF blocks, no per-block scale).
 
 FixedScaleOffset wraps values beyond the code range around instead of saturating, so its codes
 differ from fastquant's there; throughput is what is compared. The cluster part writes the
@@ -68,7 +80,7 @@ class Job:
 
 
 def jobs() -> list:
-    from numcodecs import FixedScaleOffset, PackBits
+    from numcodecs import AsType, FixedScaleOffset, PackBits
 
     from fastquant import numcodecs as fnc
 
@@ -79,6 +91,13 @@ def jobs() -> list:
             lambda: FixedScaleOffset(-ZERO_POINT * SCALE, 1 / SCALE, "<f4", astype="i1")),
         Job("int4", lambda: fnc.Int4(dim=D, scale=INT4_SCALE), lambda: FixedScaleOffset(0, 1 / INT4_SCALE, "<f4", astype="i1")),
         Job("ubinary", lambda: fnc.UBinary(dim=D), PackBits, peer_bool=True),
+        Job("fp8", lambda: fnc.Minifloat("float8_e4m3fn"), lambda: AsType("f2", "f4")),
+        Job("mx_fp8", lambda: fnc.MX(dim=D, fmt="float8_e4m3fn"), lambda: AsType("f2", "f4")),
+        Job("mxfp4", lambda: fnc.MX(dim=D, fmt="float4_e2m1fn"), lambda: AsType("f2", "f4")),
+        Job("bf16", lambda: fnc.GGUF(dim=D, qtype="BF16"), lambda: AsType("f2", "f4")),
+        Job("q8_0", lambda: fnc.GGUF(dim=D, qtype="Q8_0"), lambda: FixedScaleOffset(0, 127, "<f4", astype="i1")),
+        Job("q4_0", lambda: fnc.GGUF(dim=D, qtype="Q4_0"), lambda: FixedScaleOffset(0, 1 / INT4_SCALE, "<f4", astype="i1")),
+        Job("q4_k", lambda: fnc.GGUF(dim=D, qtype="Q4_K"), lambda: FixedScaleOffset(0, 1 / INT4_SCALE, "<f4", astype="i1")),
     ]
 
 
@@ -140,7 +159,7 @@ def _store(kind: str, root: str, name: str):
 def zarr_times(job: Job, x: np.ndarray, store_kind: str, root: str, repeat: int) -> dict:
     """``z[...] = x`` and ``z[...]`` through Zarr: ``{(who, op): seconds}``."""
     import zarr
-    from zarr.codecs.numcodecs import FixedScaleOffset as FSO3
+    import zarr.codecs.numcodecs as zarr_numcodecs
 
     from fastquant import zarr3 as fz
 
@@ -151,7 +170,9 @@ def zarr_times(job: Job, x: np.ndarray, store_kind: str, root: str, repeat: int)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # zarr: numcodecs codecs are not in the format 3 spec
         if not job.peer_bool:  # zarr's format 3 PackBits accepts no bool array (zarr 3.1)
-            variants.append(("numcodecs v3", 3, FSO3(**{k: v for k, v in job.peer().get_config().items() if k != "id"})))
+            peer = job.peer()  # its format 3 adapter class in zarr, of the same name
+            v3_class = getattr(zarr_numcodecs, type(peer).__name__)
+            variants.append(("numcodecs v3", 3, v3_class(**{k: v for k, v in peer.get_config().items() if k != "id"})))
         calls = {}
         for who, fmt, codec in variants:
             peer_bool = who.startswith("numcodecs") and job.peer_bool

@@ -8,11 +8,13 @@ call the public functions, and only lay the codes out in the chunk.
 Two layouts:
 
 - :class:`ElementwiseCodec`: one code per value, the codes keep the chunk's shape (``Affine``,
-  ``Int8``, ``UInt8``).
+  ``Int8``, ``UInt8``, ``Minifloat``).
 - :class:`RowCodec`: the last axis (``dim`` values) becomes ``row_length(dim)`` code units
-  (``Int4`` packs two codes a byte, ``Binary``/``UBinary`` eight sign bits a byte). Zarr hands
-  a numcodecs codec the chunk as a flat buffer on decode, so ``dim`` is part of the config,
-  and a chunk must hold whole rows: its last axis is ``dim`` (chunk the last axis whole).
+  (``Int4`` packs two codes a byte, ``Binary``/``UBinary`` eight sign bits a byte, ``GGUF``
+  whole blocks of bytes, ``MX`` a row's E8M0 scales followed by its codes), or keeps its length but needs the whole axis (``Int8Ranges``:
+  a range per dimension). Zarr hands a numcodecs codec the chunk as a flat buffer on decode,
+  so ``dim`` is part of the config (or of the ranges), and a chunk must hold whole rows: its
+  last axis is ``dim`` (chunk the last axis whole).
 
 Registered with numcodecs under ids ``fastquant.<name>`` on import, and through the
 ``numcodecs.codecs`` entry point group for readers that never import fastquant; the Zarr
@@ -30,6 +32,7 @@ from numcodecs.compat import ensure_contiguous_ndarray, ensure_ndarray, ndarray_
 from numcodecs.registry import register_codec
 
 from . import _arrays as A
+from . import floats, gguf
 from .affine import _code_dtype, code_range, dequantize_func, quantize_func
 from .embeddings import dequantize, quantize_embeddings
 from .int4 import SCALE_METHODS, dequantize_packed_int4, pack_int4_to_int8, quantize_to_packed_int4
@@ -44,6 +47,12 @@ __all__ = [
     "UInt8",
     "Binary",
     "UBinary",
+    "Int8Ranges",
+    "UInt8Ranges",
+    "GGUF",
+    "GGUF_TYPES",
+    "Minifloat",
+    "MX",
     "CODECS",
     "register_codecs",
 ]
@@ -176,6 +185,10 @@ class RowCodec(FastquantCodec):
     axis must be ``dim``, and a flat buffer of codes decodes as rows of ``row_length(dim)``."""
 
     dim: int
+    #: how a chunk of the wrong width is put right (said by the encode error)
+    _dim_hint: ClassVar[str] = "chunk the array's last axis whole, or set dim to the chunks' last axis"
+    #: whether the array's last axis must be ``dim`` (not only its chunks')
+    whole_axis: ClassVar[bool] = False
 
     def row_length(self, dim: int) -> int:
         raise NotImplementedError
@@ -187,10 +200,10 @@ class RowCodec(FastquantCodec):
         if x.ndim == 0 or x.shape[-1] != self.dim:
             raise ValueError(
                 f"buf: expected a chunk whose last axis holds dim={self.dim} values, got shape "
-                f"{x.shape} (chunk the array's last axis whole, or set dim to the chunks' last axis)"
+                f"{x.shape} ({self._dim_hint})"
             )
         if x.ndim >= 2 and x.flags.f_contiguous and not x.flags.c_contiguous:
-            raise ValueError("buf: expected a C-ordered chunk (the codec packs the last axis), got a Fortran-ordered one")
+            raise ValueError("buf: expected a C-ordered chunk (the codec codes the last axis row by row), got a Fortran-ordered one")
         return self.quantize(x)
 
     def _codes(self, arr: np.ndarray) -> np.ndarray:
@@ -371,8 +384,192 @@ class Int4(RowCodec):
         return codes
 
 
+class _Ranges8(RowCodec):
+    config_keys = ("ranges",)
+    precision: ClassVar[str]
+    _dtype: ClassVar[np.dtype]
+    _dim_hint = "the ranges hold one (min, max) per value of the last axis: chunk it whole"
+    #: the array's last axis must be ``dim`` too (the ranges are per value of the whole axis)
+    whole_axis = True
+
+    def __init__(self, ranges):
+        r, _ = A.floats(ranges, "ranges")
+        if r.ndim != 2 or r.shape[0] != 2 or r.shape[1] == 0:
+            raise ValueError(
+                f"ranges: expected shape (2, D) with D >= 1 (a row of minima and a row of maxima, one per "
+                f"value of the last axis), got shape {r.shape}"
+            )
+        # the public function's own checks of the values (NaN, inf, min > max, overflow)
+        quantize_embeddings(np.zeros((1, r.shape[1]), _F32), self.precision, ranges=r, threads=_THREADS)
+        self._ranges = r.copy()
+        self.ranges = r.tolist()  # float32 values as JSON numbers: exact both ways
+
+    @property
+    def dim(self) -> int:  # type: ignore[override]
+        return self._ranges.shape[1]
+
+    @property
+    def code_dtype(self) -> np.dtype:
+        return self._dtype
+
+    def row_length(self, dim):
+        return dim
+
+    def quantize(self, x):
+        return quantize_embeddings(x, self.precision, ranges=self._ranges, threads=_THREADS)
+
+    def dequantize(self, codes):
+        return dequantize(codes, self.precision, ranges=self._ranges, threads=_THREADS)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(ranges=<2 x {self.dim} float32>)"
+
+
+class Int8Ranges(_Ranges8):
+    """``fastquant.int8_ranges``: sentence-transformers' calibrated int8 codes,
+    ``quantize_embeddings(x, "int8", ranges=ranges)`` (``floor((x - min) / step) - 128``,
+    clipped, a step of ``(max - min) / 255`` per dimension); decoding is
+    ``dequantize(q, "int8", ranges=ranges)``, the centre of each bucket. ``ranges``: float32
+    ``(2, D)``, a row of per-dimension minima and a row of maxima (``calibration_ranges``);
+    chunks hold the last axis (``D`` values) whole."""
+
+    codec_id, precision, _dtype = "fastquant.int8_ranges", "int8", _I8
+
+
+class UInt8Ranges(_Ranges8):
+    """``fastquant.uint8_ranges``: as :class:`Int8Ranges` with uint8 codes (no ``- 128``)."""
+
+    codec_id, precision, _dtype = "fastquant.uint8_ranges", "uint8", _U8
+
+
+#: The GGUF types the codec stores: those fastquant both quantizes and dequantizes.
+GGUF_TYPES = tuple(t for t in gguf.ENCODE_TYPES if t in gguf.DECODE_TYPES)
+
+
+class GGUF(RowCodec):
+    """``fastquant.gguf``: the last axis (``dim`` values, whole blocks) as GGUF blocks of
+    ``qtype`` (a name such as ``"Q4_K"``, an id or a ``gguf.GGMLQuantizationType``; stored by
+    name), ``dim // block_size * type_size`` bytes a row, uint8:
+    :func:`fastquant.gguf.quantize` and :func:`fastquant.gguf.dequantize`. ``F32``, ``F16``
+    and ``BF16`` store the values' little-endian bytes."""
+
+    codec_id = "fastquant.gguf"
+    config_keys = ("dim", "qtype")
+
+    def __init__(self, dim, qtype):
+        t = gguf.qtype_of(qtype)
+        if t.name not in GGUF_TYPES:
+            raise ValueError(f"qtype: expected a GGML type fastquant encodes and decodes ({', '.join(GGUF_TYPES)}), "
+                             f"got {t.name}")
+        self._type = t
+        self.dim, self.qtype = _dim(dim), t.name
+        if self.dim % t.block_size:
+            raise ValueError(f"dim: expected whole {t.name} blocks, a multiple of {t.block_size} values, got {self.dim}")
+
+    @property
+    def code_dtype(self) -> np.dtype:
+        return _U8
+
+    def row_length(self, dim):
+        return dim // self._type.block_size * self._type.type_size
+
+    def quantize(self, x):
+        codes = gguf.quantize(x, self._type, threads=_THREADS)
+        if codes.dtype != _U8:  # F32 and F16 give their values, as in gguf-py: store the bytes
+            codes = codes.astype(codes.dtype.newbyteorder("<"), copy=False).view(_U8)
+        return codes
+
+    def dequantize(self, codes):
+        return gguf.dequantize(codes, self._type, threads=_THREADS)
+
+
+def _flag(value, name: str) -> bool:
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    raise ValueError(f"{name}: expected True or False, got {A._short(value)}")
+
+
+class Minifloat(ElementwiseCodec):
+    """``fastquant.minifloat``: each value as a minifloat code of format ``fmt`` (a name of
+    :data:`fastquant.floats.FORMATS`, or an ml_dtypes / torch dtype of one; stored by name),
+    one uint8 byte a value (fp6 and fp4 codes in the low bits):
+    ``fastquant.floats.encode(x, fmt, saturate=saturate)``, the bits of ml_dtypes'
+    ``astype``; ``saturate=True`` clips overflow and +-inf to +-max (ONNX Cast's
+    ``saturate``). Decoding is :func:`fastquant.floats.decode`. NaN is a value here (coded as
+    the format codes it), never an error."""
+
+    codec_id = "fastquant.minifloat"
+    config_keys = ("fmt", "saturate")
+
+    def __init__(self, fmt, saturate=False):
+        self._format = floats.format_of(fmt)
+        self.fmt = self._format.name
+        self.saturate = _flag(saturate, "saturate")
+
+    @property
+    def code_dtype(self) -> np.dtype:
+        return _U8
+
+    def quantize(self, x):
+        return floats.encode(x, self._format, saturate=self.saturate, threads=_THREADS)
+
+    def dequantize(self, codes):
+        return floats.decode(codes, self._format, threads=_THREADS)
+
+
+class MX(RowCodec):
+    """``fastquant.mx``: OCP MX blocks along the last axis (``dim`` values, ``block_size`` of
+    them a block, ``block_size`` dividing ``dim``):
+    :func:`fastquant.floats.quantize_mx` with element format ``fmt`` (an MX format:
+    ``float8_e4m3fn``, ``float8_e5m2``, ``float6_e2m3fn``, ``float6_e3m2fn``,
+    ``float4_e2m1fn``), decoded by :func:`fastquant.floats.dequantize_mx`. Each row of the
+    chunk is stored as uint8 bytes: its ``dim // block_size`` E8M0 scale bytes, then its codes,
+    one byte a value, except ``float4_e2m1fn`` codes packed two a byte (first code in the low
+    nibble, :func:`fastquant.floats.pack_nibbles`; an odd ``dim`` ends with a 0 nibble)."""
+
+    codec_id = "fastquant.mx"
+    config_keys = ("dim", "fmt", "block_size")
+
+    def __init__(self, dim, fmt="float8_e4m3fn", block_size=32):
+        self._format = floats.format_of(fmt)
+        if self._format.name not in floats.MX_FORMATS:
+            raise ValueError(f"fmt: expected an MX element format {floats.MX_FORMATS}, got {self._format.name!r}")
+        self.fmt = self._format.name
+        self.dim = _dim(dim)
+        if isinstance(block_size, (bool, np.bool_)) or not isinstance(block_size, (int, np.integer)) or block_size < 1:
+            raise ValueError(f"block_size: expected an integer >= 1, got {A._short(block_size)}")
+        if self.dim % block_size:
+            raise ValueError(f"block_size: expected a divisor of dim ({self.dim}), got {block_size}")
+        self.block_size = int(block_size)
+        self._packed = self.fmt == "float4_e2m1fn"
+
+    @property
+    def code_dtype(self) -> np.dtype:
+        return _U8
+
+    def _code_bytes(self, dim: int) -> int:
+        return (dim + 1) // 2 if self._packed else dim
+
+    def row_length(self, dim):
+        return dim // self.block_size + self._code_bytes(dim)
+
+    def quantize(self, x):
+        codes, scales = floats.quantize_mx(x, self._format, block_size=self.block_size, threads=_THREADS)
+        if self._packed:
+            codes = floats.pack_nibbles(codes, threads=_THREADS)
+        return np.concatenate([scales, codes], axis=-1)
+
+    def dequantize(self, codes):
+        nscales = self.dim // self.block_size
+        scales, body = np.ascontiguousarray(codes[..., :nscales]), np.ascontiguousarray(codes[..., nscales:])
+        if self._packed:
+            body = floats.unpack_nibbles(body, n=self.dim, threads=_THREADS)
+        return floats.dequantize_mx(body, scales, self._format, block_size=self.block_size, threads=_THREADS)
+
+
 #: Every codec class, by id.
-CODECS: dict = {cls.codec_id: cls for cls in (Affine, Int4, Int8, UInt8, Binary, UBinary)}
+CODECS: dict = {cls.codec_id: cls for cls in (Affine, Int4, Int8, UInt8, Binary, UBinary, Int8Ranges, UInt8Ranges,
+                                              GGUF, Minifloat, MX)}
 
 
 def register_codecs() -> None:

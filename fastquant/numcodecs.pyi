@@ -15,6 +15,12 @@ __all__ = [
     "UInt8",
     "Binary",
     "UBinary",
+    "Int8Ranges",
+    "UInt8Ranges",
+    "GGUF",
+    "GGUF_TYPES",
+    "Minifloat",
+    "MX",
     "CODECS",
     "register_codecs",
 ]
@@ -38,6 +44,7 @@ class ElementwiseCodec(FastquantCodec):
 
 class RowCodec(FastquantCodec):
     dim: int
+    whole_axis: ClassVar[bool]
     def row_length(self, dim: int) -> int: ...
     def encoded_shape(self, shape: tuple[int, ...]) -> tuple[int, ...]: ...
 
@@ -74,6 +81,38 @@ class Int4(RowCodec):
     zero_point: int
     scale_method: str
     def __init__(self, dim: int, scale: float | None = None, zero_point: int = 0, scale_method: str = "minmax") -> None: ...
+
+class _Ranges8(RowCodec):
+    precision: ClassVar[str]
+    ranges: list[list[float]]
+    def __init__(self, ranges: Any) -> None: ...
+    @property
+    def dim(self) -> int: ...  # type: ignore[override]
+
+class Int8Ranges(_Ranges8):
+    codec_id: ClassVar[str]  # type: ignore[misc]
+
+class UInt8Ranges(_Ranges8):
+    codec_id: ClassVar[str]  # type: ignore[misc]
+
+GGUF_TYPES: tuple[str, ...]
+
+class GGUF(RowCodec):
+    codec_id: ClassVar[str]  # type: ignore[misc]
+    qtype: str
+    def __init__(self, dim: int, qtype: Any) -> None: ...
+
+class Minifloat(ElementwiseCodec):
+    codec_id: ClassVar[str]  # type: ignore[misc]
+    fmt: str
+    saturate: bool
+    def __init__(self, fmt: Any, saturate: bool = False) -> None: ...
+
+class MX(RowCodec):
+    codec_id: ClassVar[str]  # type: ignore[misc]
+    fmt: str
+    block_size: int
+    def __init__(self, dim: int, fmt: Any = "float8_e4m3fn", block_size: int = 32) -> None: ...
 
 CODECS: dict[str, type[FastquantCodec]]
 

@@ -8,10 +8,12 @@ written with them opens with nothing but ``zarr.open``; importing this module re
 by hand (for a source checkout without installed entry points).
 
 The codes are what the numcodecs codec stores, with their shape: an element-wise codec keeps
-the chunk's shape and gives the codes' dtype; a row codec (``Int4``, ``Binary``, ``UBinary``)
-turns the last axis into ``row_length(dim)`` codes. ``dim`` may be left out here: it is taken
-from the array's last axis when the array is created. Arrays must be float32, and a row
-codec's chunks must hold the last axis whole (``chunks[-1] == dim``). Needs zarr >= 3.1.
+the chunk's shape and gives the codes' dtype; a row codec (``Int4``, ``Binary``, ``UBinary``,
+``GGUF``, ``MX``, ``Int8Ranges``, ``UInt8Ranges``) turns the last axis into ``row_length(dim)`` codes.
+``dim`` may be left out here: it is taken from the array's last axis when the array is created.
+Arrays must be float32, and a row codec's chunks must hold the last axis whole
+(``chunks[-1] == dim``; for the calibrated codecs the array's last axis is ``dim`` too, one
+range per value). Needs zarr >= 3.1.
 """
 
 from __future__ import annotations
@@ -36,7 +38,8 @@ if TYPE_CHECKING:
     from zarr.core.array_spec import ArraySpec
     from zarr.core.buffer import NDBuffer
 
-__all__ = ["FastquantZarr3Codec", "Affine", "Int4", "Int8", "UInt8", "Binary", "UBinary", "CODECS", "register_codecs"]
+__all__ = ["FastquantZarr3Codec", "Affine", "Int4", "Int8", "UInt8", "Binary", "UBinary", "Int8Ranges", "UInt8Ranges",
+           "GGUF", "Minifloat", "MX", "CODECS", "register_codecs"]
 
 
 @dataclass(frozen=True)
@@ -86,11 +89,18 @@ class FastquantZarr3Codec(ArrayArrayCodec):
                 f"dtype: {self.numcodec.codec_id} stores float32 arrays (it decodes to float32), got {native}"
             )
         codec = self.codec
-        if isinstance(codec, _nc.RowCodec) and isinstance(chunk_grid, RegularChunkGrid):
+        if not isinstance(codec, _nc.RowCodec):
+            return
+        if codec.whole_axis and (not shape or shape[-1] != codec.dim):
+            raise ValueError(
+                f"shape: {self.numcodec.codec_id} has one range per value of the last axis and needs "
+                f"arrays whose last axis is dim={codec.dim}, got shape {tuple(shape)}"
+            )
+        if isinstance(chunk_grid, RegularChunkGrid):
             chunks = chunk_grid.chunk_shape
             if not chunks or chunks[-1] != codec.dim:
                 raise ValueError(
-                    f"chunks: {self.numcodec.codec_id} packs the last axis and needs chunks whose "
+                    f"chunks: {self.numcodec.codec_id} codes the last axis whole and needs chunks whose "
                     f"last axis is dim={codec.dim}, got chunks {chunks}"
                 )
 
@@ -150,8 +160,34 @@ class UBinary(FastquantZarr3Codec):
     numcodec = _nc.UBinary
 
 
+class Int8Ranges(FastquantZarr3Codec):
+    __doc__ = _nc.Int8Ranges.__doc__
+    numcodec = _nc.Int8Ranges
+
+
+class UInt8Ranges(FastquantZarr3Codec):
+    __doc__ = _nc.UInt8Ranges.__doc__
+    numcodec = _nc.UInt8Ranges
+
+
+class GGUF(FastquantZarr3Codec):
+    __doc__ = _nc.GGUF.__doc__
+    numcodec = _nc.GGUF
+
+
+class Minifloat(FastquantZarr3Codec):
+    __doc__ = _nc.Minifloat.__doc__
+    numcodec = _nc.Minifloat
+
+
+class MX(FastquantZarr3Codec):
+    __doc__ = _nc.MX.__doc__
+    numcodec = _nc.MX
+
+
 #: Every format 3 codec class, by name (the numcodecs id).
-CODECS: dict = {cls.numcodec.codec_id: cls for cls in (Affine, Int4, Int8, UInt8, Binary, UBinary)}
+CODECS: dict = {cls.numcodec.codec_id: cls for cls in (Affine, Int4, Int8, UInt8, Binary, UBinary, Int8Ranges,
+                                                       UInt8Ranges, GGUF, Minifloat, MX)}
 
 
 def register_codecs() -> None:

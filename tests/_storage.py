@@ -42,7 +42,8 @@ def need(*modules: str) -> list:
 
 # ---------------------------------------------------------------- codec cases
 
-#: (label, codec id, config) for every codec and mode; ``dim`` is filled in per array.
+#: (label, codec id, config) for every codec and mode; ``dim`` (and ``ranges=None``: ranges of
+#: ``dim`` values) is filled in per array.
 CASES = [
     ("affine_i8", "fastquant.affine", dict(scale=0.004, zero_point=-3)),
     ("affine_u12", "fastquant.affine", dict(scale=0.0007, zero_point=2048, n_bits=12, signed=False)),
@@ -53,11 +54,48 @@ CASES = [
     ("int4_scale", "fastquant.int4", dict(dim=None, scale=0.05, zero_point=1)),
     ("int4_chunk", "fastquant.int4", dict(dim=None)),
     ("int4_chunk_absmax", "fastquant.int4", dict(dim=None, scale_method="absmax")),
+    ("int8_ranges", "fastquant.int8_ranges", dict(ranges=None)),
+    ("uint8_ranges", "fastquant.uint8_ranges", dict(ranges=None)),
+    ("minifloat_e4m3fn", "fastquant.minifloat", dict(fmt="float8_e4m3fn")),
+    ("minifloat_e5m2_saturate", "fastquant.minifloat", dict(fmt="float8_e5m2", saturate=True)),
+    ("minifloat_e3m2fn", "fastquant.minifloat", dict(fmt="float6_e3m2fn")),
+    ("minifloat_e2m1fn_saturate", "fastquant.minifloat", dict(fmt="float4_e2m1fn", saturate=True)),
+    ("minifloat_e4m3fnuz", "fastquant.minifloat", dict(fmt="float8_e4m3fnuz")),
 ]
+
+#: (label, codec id, config) of the codecs coding whole blocks of the last axis, whose ``dim``
+#: is fixed here (a multiple of the block): arrays of shape ``(rows, dim)`` with chunks
+#: ``(BLOCK_ROWS, dim)``.
+BLOCK_CASES = [
+    *[(f"gguf_{t.lower()}", "fastquant.gguf", dict(dim=256, qtype=t))
+      for t in ("Q4_0", "Q8_0", "MXFP4", "BF16", "F16", "F32", "TQ2_0", "Q4_K", "Q6_K", "IQ4_XS", "NVFP4")],
+    ("mx_e4m3fn", "fastquant.mx", dict(dim=64, fmt="float8_e4m3fn")),
+    ("mx_e5m2_b16", "fastquant.mx", dict(dim=64, fmt="float8_e5m2", block_size=16)),
+    ("mx_e2m3fn", "fastquant.mx", dict(dim=96, fmt="float6_e2m3fn")),
+    ("mx_e3m2fn_b8", "fastquant.mx", dict(dim=40, fmt="float6_e3m2fn", block_size=8)),
+    ("mx_e2m1fn", "fastquant.mx", dict(dim=64, fmt="float4_e2m1fn")),
+    ("mx_e2m1fn_odd", "fastquant.mx", dict(dim=45, fmt="float4_e2m1fn", block_size=15)),
+]
+BLOCK_ROWS = 4
+
+#: gguf-py 0.19.0 quantizes these types (``gguf.quants.quantize``); the others' oracle is
+#: llama.cpp's C reference (tests/_llama_oracle.py).
+GGUF_PY_QUANTIZES = ("F32", "F16", "BF16", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q8_0", "TQ1_0", "TQ2_0", "MXFP4")
+
+
+def ranges_for(dim: int) -> list:
+    """Calibration ranges of ``dim`` values as JSON lists: widths from 0 (a zero step, which
+    the codec replaces by 1) to 3, minima around -0.6, so that embeddings() falls inside,
+    below and above them."""
+    j = np.arange(dim)
+    lo = (-0.6 + 0.05 * np.sin(j)).astype(np.float32)
+    width = np.where(j % 7 == 3, 0.0, 0.2 + (j % 5) * 0.6).astype(np.float32)
+    return np.vstack([lo, (lo + width).astype(np.float32)]).astype(np.float32).tolist()
 
 
 def config(case_config: dict, dim: int) -> dict:
-    return {k: (dim if k == "dim" else v) for k, v in case_config.items()}
+    fill = {"dim": dim, "ranges": ranges_for(dim)}
+    return {k: (fill[k] if v is None and k in fill else v) for k, v in case_config.items()}
 
 
 def embeddings(rng, shape) -> np.ndarray:
@@ -112,7 +150,98 @@ def reference_codes(codec_id: str, cfg: dict, chunk: np.ndarray) -> np.ndarray:
         if cfg.get("scale") is not None:
             return packed.view(np.int8)
         return np.concatenate([np.array([scale], "<f4").view(np.uint8), packed.reshape(-1)])
+    if codec_id in ("fastquant.int8_ranges", "fastquant.uint8_ranges"):
+        return calibrated_codes(x, cfg["ranges"], codec_id.split(".")[1].split("_")[0])
+    if codec_id == "fastquant.minifloat":
+        return minifloat_codes(x, cfg["fmt"], cfg.get("saturate", False))
+    if codec_id == "fastquant.mx":
+        return mx_row_bytes(x, cfg["fmt"], cfg.get("block_size", 32))
+    if codec_id == "fastquant.gguf":
+        return gguf_codes(x, cfg["qtype"])
     raise AssertionError(codec_id)
+
+
+def minifloat_codes(x, fmt: str, saturate: bool = False) -> np.ndarray:
+    """ml_dtypes' ``astype`` bits (one byte a code); ``saturate``: finite overflow and +-inf
+    clipped to +-max first (ONNX Cast's saturate=1), which is the same as a saturating cast."""
+    from _oracles import require
+
+    ml_dtypes = require("ml_dtypes", "0.6.0")
+    t = getattr(ml_dtypes, fmt)
+    x = np.asarray(x, np.float32)
+    if saturate:
+        top = np.float32(ml_dtypes.finfo(t).max)
+        x = np.where(np.isnan(x), x, np.clip(x, -top, top)).astype(np.float32)
+    return x.astype(t).view(np.uint8)
+
+
+#: OCP MX v1.0: emax of each element format (the exponent of its largest power of two).
+_MX_EMAX = {"float8_e4m3fn": 8, "float8_e5m2": 15, "float6_e2m3fn": 2, "float6_e3m2fn": 4, "float4_e2m1fn": 2}
+
+
+def mx_reference(x, fmt: str, block_size: int):
+    """``(codes, scales)`` of OCP MX blocks along the last axis from the specification (section
+    6.3) with NumPy and ml_dtypes: ``e = floor(log2(amax)) - emax`` clamped to [-127, 127], the
+    scale byte ``e + 127``, the codes the saturating cast of ``x * 2**-e``; a block holding NaN
+    or inf: scale 0xFF and codes 0."""
+    x = np.asarray(x, np.float32)
+    blocks = x.reshape(x.shape[:-1] + (x.shape[-1] // block_size, block_size)).astype(np.float64)
+    amax = np.abs(blocks).max(axis=-1)
+    bad = ~np.isfinite(amax)
+    _, exp = np.frexp(np.where(bad | (amax == 0), 1.0, amax))
+    e = np.where(amax == 0, -127, np.clip(exp - 1 - _MX_EMAX[fmt], -127, 127))
+    e = np.where(bad, 0, e)
+    scaled = np.ldexp(np.where(bad[..., None], 0.0, blocks), -e[..., None]).astype(np.float32)
+    codes = minifloat_codes(scaled, fmt, saturate=True)
+    codes = np.where(bad[..., None], 0, codes).astype(np.uint8).reshape(x.shape)
+    scales = np.where(bad, 255, e + 127).astype(np.uint8)
+    return codes, scales
+
+
+def mx_row_bytes(x, fmt: str, block_size: int) -> np.ndarray:
+    """The MX codec's rows: the scale bytes, then the codes (fp4: two a byte, low nibble first,
+    an odd row padded with a 0 nibble)."""
+    codes, scales = mx_reference(x, fmt, block_size)
+    if fmt == "float4_e2m1fn":
+        if codes.shape[-1] % 2:
+            codes = np.concatenate([codes, np.zeros(codes.shape[:-1] + (1,), np.uint8)], axis=-1)
+        codes = (codes[..., 0::2] | (codes[..., 1::2] << 4)).astype(np.uint8)
+    return np.concatenate([scales, codes], axis=-1)
+
+
+def gguf_codes(x, qtype: str) -> np.ndarray:
+    """GGUF blocks of ``x``'s rows by gguf-py (the types it quantizes) or llama.cpp's C
+    reference quantizers; F32/F16 as their little-endian bytes."""
+    from _oracles import require
+
+    x = np.asarray(x, np.float32)
+    if qtype in GGUF_PY_QUANTIZES:
+        require("gguf", "0.19.0")
+        from gguf import GGMLQuantizationType, quants
+
+        res = quants.quantize(x, GGMLQuantizationType[qtype])
+        return np.ascontiguousarray(res.astype(res.dtype.newbyteorder("<"))).view(np.uint8)
+    from _llama_oracle import oracle
+
+    lib = oracle()
+    rows = x.reshape(-1, x.shape[-1])
+    return np.stack([lib.quantize(r, qtype) for r in rows]).reshape(x.shape[:-1] + (-1,))
+
+
+def calibrated_codes(x, ranges, precision: str) -> np.ndarray:
+    """sentence-transformers' calibrated codes by the published formula, independently of
+    fastquant: float32 operands, each operation in float64 rounded to float32 (which is exactly
+    float32's correctly rounded result), ``floor``, clip to [0, 255] (``- 128`` for int8).
+    (tests/test_numcodecs.py also compares the codecs with sentence-transformers itself.)"""
+    f32 = np.float32
+    r = np.asarray(ranges, np.float32).astype(np.float64)
+    starts = r[0]
+    with np.errstate(all="ignore"):
+        steps = ((r[1] - starts).astype(f32).astype(np.float64) / 255.0).astype(f32)
+        steps = np.where(steps == 0, f32(1), steps).astype(np.float64)
+        z = (((np.asarray(x, f32).astype(np.float64) - starts).astype(f32).astype(np.float64)) / steps).astype(f32)
+    q = np.clip(np.floor(z), 0, 255).astype(np.int16)
+    return (q - 128).astype(np.int8) if precision == "int8" else q.astype(np.uint8)
 
 
 def chunks_of(x: np.ndarray, chunks: tuple):

@@ -1462,9 +1462,14 @@ def _codec_rows(fnc) -> Iterator[Row]:
     for cls in (fnc.Int4, fnc.Binary, fnc.UBinary):
         for label, value in bad_dims.items():
             yield call(cls, dict(dim=9), ValueError, "dim", f"{cls.codec_id}_dim_{label}", dim=value)
+    yield from _calibrated_codec_rows(fnc)
+    yield from _gguf_codec_rows(fnc)
+    yield from _float_codec_rows(fnc)
     floats = np.linspace(-1, 1, 18, dtype=np.float32).reshape(2, 9)
+    ranges = np.array([np.linspace(-1, 0, 9), np.linspace(0, 1, 9)], np.float32)
     codecs = [fnc.Affine(scale=0.01), fnc.Int8(), fnc.UInt8(), fnc.Binary(dim=9), fnc.UBinary(dim=9),
-              fnc.Int4(dim=9, scale=0.1), fnc.Int4(dim=9)]
+              fnc.Int4(dim=9, scale=0.1), fnc.Int4(dim=9), fnc.Int8Ranges(ranges), fnc.UInt8Ranges(ranges),
+              fnc.Minifloat("float8_e4m3fn"), fnc.MX(dim=9, fmt="float4_e2m1fn", block_size=3)]
     for codec in codecs:
         cid = codec.codec_id + ("_chunk_scale" if getattr(codec, "scale", 1) is None else "")
         good = dict(codec=codec, buf=floats)
@@ -1478,7 +1483,8 @@ def _codec_rows(fnc) -> Iterator[Row]:
                    buf=np.array([None] * 8))
         nan = floats.copy()
         nan[1, 3] = np.nan
-        yield call(_encode, good, ValueError, "buf", f"{cid}_encode_nan", buf=nan)
+        if not isinstance(codec, (fnc.Minifloat, fnc.MX)):  # minifloats code NaN (their own rows)
+            yield call(_encode, good, ValueError, "buf", f"{cid}_encode_nan", buf=nan)
         if isinstance(codec, fnc.RowCodec):
             yield call(_encode, good, ValueError, "buf", f"{cid}_encode_wrong_dim", buf=floats.reshape(3, 6))
             yield call(_encode, good, ValueError, "buf", f"{cid}_encode_0d", buf=np.float32(1.0))
@@ -1492,6 +1498,81 @@ def _codec_rows(fnc) -> Iterator[Row]:
     chunk = fnc.Int4(dim=9)
     yield call(_decode, dict(codec=chunk, buf=np.zeros(9, np.uint8)), ValueError, "buf", "int4_decode_no_scale",
                buf=np.zeros(3, np.uint8))
+
+
+def _calibrated_codec_rows(fnc) -> Iterator[Row]:
+    good_ranges = np.array([[-1.0, 0.0, 2.0], [1.0, 0.5, 2.0]], np.float32)
+    bad = {
+        "1d": (np.zeros(3, np.float32), ValueError), "three_rows": (np.zeros((3, 3), np.float32), ValueError),
+        "no_dimensions": (np.zeros((2, 0), np.float32), ValueError), "3d": (np.zeros((2, 3, 1), np.float32), ValueError),
+        "0d": (np.float32(1.0), ValueError), "nan": (np.array([[0.0, np.nan], [1.0, 1.0]], np.float32), ValueError),
+        "inf": (np.array([[0.0, -np.inf], [1.0, 1.0]], np.float32), ValueError),
+        "min_above_max": (np.array([[0.0, 2.0], [1.0, 1.0]], np.float32), ValueError),
+        "overflowing_width": (np.array([[-3e38], [3e38]], np.float32), ValueError),
+        "str": ("ranges", TypeError), "None": (None, TypeError), "bool": (np.ones((2, 3), bool), TypeError),
+        "objects": (np.array([[None] * 3] * 2), TypeError), "complex": (np.ones((2, 3), complex), TypeError),
+        "huge_list": (HUGE_LIST, ValueError),
+    }
+    for cls in (fnc.Int8Ranges, fnc.UInt8Ranges):
+        for label, (value, exc) in bad.items():
+            yield call(cls, dict(ranges=good_ranges), exc, "ranges", f"{cls.codec_id}_ranges_{label}", ranges=value)
+        codec = cls(good_ranges)
+        yield call(_encode, dict(codec=codec, buf=np.zeros((2, 3), np.float32)), ValueError, "buf",
+                   f"{cls.codec_id}_encode_other_dim", buf=np.zeros((3, 2), np.float32))
+        yield call(_decode, dict(codec=codec, buf=np.zeros(6, np.uint8)), ValueError, "buf",
+                   f"{cls.codec_id}_decode_other_dim", buf=np.zeros(7, np.uint8))
+
+
+def _gguf_codec_rows(fnc) -> Iterator[Row]:
+    good = dict(dim=64, qtype="Q4_0")
+    for label, value in {"unknown": "Q9_9", "None": None, "list": ["Q4_0"], "float": 2.0,
+                         "decode_only": "IQ2_XXS", "encode_only": "Q8_K", "integer_type": "I8"}.items():
+        yield call(fnc.GGUF, good, ValueError, "qtype", f"gguf_qtype_{label}", qtype=value)
+    for label, value in {"not_whole_blocks": 48, "zero": 0, "float": 64.0, "None": None, "k_quant_256": 128}.items():
+        yield call(fnc.GGUF, dict(good, qtype="Q4_K", dim=256) if label == "k_quant_256" else good, ValueError, "dim",
+                   f"gguf_dim_{label}", dim=value)
+    codec = fnc.GGUF(**good)
+    yield call(_decode, dict(codec=codec, buf=np.zeros(36, np.uint8)), ValueError, "buf", "gguf_decode_partial_row",
+               buf=np.zeros(35, np.uint8))
+    yield call(_encode, dict(codec=codec, buf=np.zeros((2, 64), np.float32)), ValueError, "buf", "gguf_encode_other_dim",
+               buf=np.zeros((2, 32), np.float32))
+
+
+def _float_codec_rows(fnc) -> Iterator[Row]:
+    for label, value in {"unknown": "float8", "None": None, "float16": "float16", "int": 3, "list": ["float8_e5m2"],
+                         "huge": HUGE_LIST}.items():
+        yield call(fnc.Minifloat, dict(fmt="float8_e5m2"), ValueError, "fmt", f"minifloat_fmt_{label}", fmt=value)
+        yield call(fnc.MX, dict(dim=32, fmt="float8_e5m2"), ValueError, "fmt", f"mx_fmt_{label}", fmt=value)
+    for label, value in {"int": 1, "None": None, "str": "yes", "array": np.ones(2, bool)}.items():
+        yield call(fnc.Minifloat, dict(fmt="float8_e5m2"), ValueError, "saturate", f"minifloat_saturate_{label}",
+                   saturate=value)
+    good = dict(dim=64, fmt="float4_e2m1fn", block_size=32)
+    yield call(fnc.MX, good, ValueError, "fmt", "mx_fmt_not_mx", fmt="float8_e4m3fnuz")
+    yield call(fnc.MX, good, ValueError, "fmt", "mx_fmt_scale_format", fmt="float8_e8m0fnu")
+    for label, value in {"not_divisor": 24, "zero": 0, "negative": -32, "float": 32.0, "None": None, "bool": True,
+                         "str": "32"}.items():
+        yield call(fnc.MX, good, ValueError, "block_size", f"mx_block_size_{label}", block_size=value)
+    for label, value in {"zero": 0, "float": 64.0, "None": None, "str": "64"}.items():
+        yield call(fnc.MX, good, ValueError, "dim", f"mx_dim_{label}", dim=value)
+    fp6 = fnc.Minifloat("float6_e2m3fn")
+    yield call(_decode, dict(codec=fp6, buf=np.zeros(4, np.uint8)), ValueError, "buf", "minifloat_fp6_high_bits",
+               buf=np.array([1, 2, 0x40, 3], np.uint8))
+    fp4 = fnc.Minifloat("float4_e2m1fn")
+    yield call(_decode, dict(codec=fp4, buf=np.zeros(4, np.uint8)), ValueError, "buf", "minifloat_fp4_high_bits",
+               buf=np.array([1, 0x1F], np.uint8))
+    mx6 = fnc.MX(dim=8, fmt="float6_e3m2fn", block_size=4)
+    bad = np.zeros((3, 10), np.uint8)
+    bad[1, 5] = 0x80
+    yield call(_decode, dict(codec=mx6, buf=np.zeros((3, 10), np.uint8)), ValueError, "buf", "mx_fp6_high_bits",
+               buf=bad)
+    yield call(_decode, dict(codec=mx6, buf=np.zeros(10, np.uint8)), ValueError, "buf", "mx_partial_row",
+               buf=np.zeros(11, np.uint8))
+    yield call(_decode, dict(codec=mx6, buf=np.zeros(10, np.uint8)), TypeError, "buf", "mx_decode_str",
+               buf="0123456789")
+    yield call(_encode, dict(codec=mx6, buf=np.zeros((2, 8), np.float32)), ValueError, "buf", "mx_encode_other_dim",
+               buf=np.zeros((2, 4), np.float32))
+    yield call(_encode, dict(codec=fp4, buf=np.zeros((2, 8), np.float32)), ValueError, "buf", "minifloat_encode_int64",
+               buf=np.zeros((2, 8), np.int64))
 
 
 def _dask_rows(fqd) -> Iterator[Row]:
@@ -1512,7 +1593,7 @@ def _dask_rows(fqd) -> Iterator[Row]:
     nan = da.from_array(np.array([[0.0, np.nan], [1.0, 2.0]], np.float32), chunks=1)
     for fn in (fqd.quantize_to_int4, fqd.quantize_to_packed_int4):
         yield call(fn, dict(values=x), ValueError, "values", "dask_nan", values=nan)
-        yield call(fn, dict(values=x), ValueError, "values", "dask_empty", values=da.zeros((0, 4), np.float32))
+        yield call(fn, dict(values=x), ValueError, "values", "dask_empty", values=da.zeros((0, 4), dtype=np.float32))
         yield call(fn, dict(values=x), ValueError, "scale_method", "dask_scale_method", scale_method="max")
     yield call(fqd.quantize_to_packed_int4, dict(values=x), ValueError, "values", "dask_odd_chunks",
                values=x.rechunk((2, (5, 7))))
@@ -1527,19 +1608,113 @@ def _dask_rows(fqd) -> Iterator[Row]:
     yield call(fqd.quantize_func, dict(x=x, scales=0.5, zero_point=0), ValueError, "n_bits", "dask_n_bits", n_bits=1)
     yield call(fqd.dequantize_func, dict(x_q=codes, scales=0.5, zero_point=0), ValueError, "axis", "dask_axis",
                axis=2)
+    yield from _dask_calibrated_rows(fqd, x, nan)
+    yield from _dask_gguf_rows(fqd)
+    yield from _dask_float_rows(fqd)
+
+
+def _dask_float_rows(fqd) -> Iterator[Row]:
+    import dask.array as da
+
+    x = da.from_array(np.linspace(-1, 1, 256, dtype=np.float32).reshape(4, 64), chunks=(2, 32))
+    c = da.zeros((4, 64), dtype=np.uint8, chunks=(2, 32))
+    s = da.full((4, 2), 127, dtype=np.uint8, chunks=(1, 1))
+    ff = fqd.floats
+    yield call(ff.encode, dict(x=x, fmt="float8_e4m3fn"), ValueError, "fmt", "dask_floats_fmt", fmt="float9")
+    yield call(ff.encode, dict(x=x, fmt="float8_e4m3fn"), ValueError, "saturate", "dask_floats_saturate", saturate=1)
+    yield call(ff.encode, dict(x=x, fmt="float8_e4m3fn"), TypeError, "x", "dask_floats_strings",
+               x=da.from_array(np.array(["a", "b"])))
+    yield call(ff.decode, dict(codes=c, fmt="float8_e4m3fn"), ValueError, "fmt", "dask_floats_fmt", fmt=None)
+    yield call(ff.decode, dict(codes=c, fmt="float8_e4m3fn"), TypeError, "codes", "dask_floats_float_codes", codes=x)
+    good = dict(x=x, fmt="float4_e2m1fn")
+    yield call(ff.quantize_mx, good, ValueError, "fmt", "dask_mx_fmt", fmt="float8_e4m3fnuz")
+    yield call(ff.quantize_mx, good, ValueError, "block_size", "dask_mx_block_size", block_size=48)
+    yield call(ff.quantize_mx, good, ValueError, "axis", "dask_mx_axis", axis=2)
+    yield call(ff.quantize_mx, good, ValueError, "x", "dask_mx_chunks_not_whole_blocks", x=x.rechunk((2, (16, 48))))
+    yield call(ff.quantize_mx, good, ValueError, "x", "dask_mx_0d", x=da.from_array(np.float32(1)))
+    good = dict(codes=c, scales=s, fmt="float4_e2m1fn")
+    yield call(ff.dequantize_mx, good, ValueError, "scales", "dask_mx_scales_shape", scales=s[:, :1])
+    yield call(ff.dequantize_mx, good, ValueError, "codes", "dask_mx_chunks_not_whole_blocks",
+               codes=c.rechunk((2, (16, 48))))
+    yield call(ff.dequantize_mx, good, ValueError, "block_size", "dask_mx_block_size", block_size=0)
+    yield call(ff.dequantize_mx, good, ValueError, "axis", "dask_mx_axis", axis=-3)
+    yield call(ff.dequantize_mx, good, TypeError, "scales", "dask_mx_float_scales", scales=s.astype(np.float32))
+    yield call(ff.pack_nibbles, dict(codes=c), ValueError, "codes", "dask_nibbles_odd_chunks",
+               codes=c.rechunk((2, (5, 59))))
+    yield call(ff.pack_nibbles, dict(codes=c), TypeError, "codes", "dask_nibbles_float", codes=x)
+    yield call(ff.unpack_nibbles, dict(packed=c), ValueError, "n", "dask_nibbles_n", n=7)
+    yield call(ff.unpack_nibbles, dict(packed=c), TypeError, "packed", "dask_nibbles_float", packed=x)
+
+
+def _dask_calibrated_rows(fqd, x, nan) -> Iterator[Row]:
+    import dask.array as da
+
+    r = np.array([np.full(12, -1.0), np.full(12, 1.0)], np.float32)
+    calib = da.from_array(np.linspace(-2, 2, 60, dtype=np.float32).reshape(5, 12), chunks=(2, 5))
+    fn = fqd.quantize_embeddings
+    good = dict(x=x, precision="uint8", ranges=r)
+    yield call(fn, good, ValueError, "ranges", "dask_ranges_shape", ranges=r[:, :5])
+    yield call(fn, good, ValueError, "ranges", "dask_ranges_nan", ranges=np.where(r > 0, np.nan, r))
+    yield call(fn, good, ValueError, "ranges", "dask_ranges_binary", precision="binary")
+    yield call(fn, good, TypeError, "x", "dask_ranges_bool_x", x=x > 0)
+    good = dict(x=x, precision="int8", calibration_embeddings=calib)
+    yield call(fn, good, ValueError, "calibration_embeddings", "dask_calibration_and_ranges", ranges=r)
+    yield call(fn, good, ValueError, "calibration_embeddings", "dask_calibration_ubinary", precision="ubinary")
+    yield call(fn, good, ValueError, "calibration_embeddings", "dask_calibration_nan",
+               calibration_embeddings=da.concatenate([calib, da.full((1, 12), np.nan, dtype=np.float32)]))
+    yield call(fn, good, ValueError, "calibration_embeddings", "dask_calibration_inf",
+               calibration_embeddings=calib.map_blocks(lambda b: np.where(b > 1.9, np.inf, b)))
+    yield call(fn, good, ValueError, "calibration_embeddings", "dask_calibration_other_dim", calibration_embeddings=calib[:, :7])
+    yield call(fn, good, ValueError, "calibration_embeddings", "dask_calibration_no_rows", calibration_embeddings=calib[:0])
+    yield call(fn, good, ValueError, "calibration_embeddings", "dask_calibration_1d", calibration_embeddings=calib[0])
+    yield call(fn, good, TypeError, "calibration_embeddings", "dask_calibration_bool", calibration_embeddings=calib > 0)
+    yield call(fn, good, TypeError, "x", "dask_calibration_bool_x", x=x > 0)
+    yield call(fn, good, ValueError, "x", "dask_calibration_0d_x", x=da.from_array(np.float32(1.0)))
+    good = dict(q=da.zeros((4, 12), dtype=np.uint8, chunks=(2, 5)), quant="uint8", ranges=r)
+    yield call(fqd.dequantize, good, ValueError, "ranges", "dask_ranges_shape", ranges=r[:, :5])
+    yield call(fqd.dequantize, good, ValueError, "ranges", "dask_ranges_binary", quant="binary")
+    yield call(fqd.dequantize, good, ValueError, "orig_dim", "dask_ranges_orig_dim", orig_dim=11)
+    good = dict(embeddings=calib)
+    fn = fqd.calibration_ranges
+    yield call(fn, good, ValueError, "embeddings", "dask_nan", embeddings=da.concatenate([calib, da.full((1, 12), np.nan, dtype=np.float32)]))
+    yield call(fn, good, ValueError, "embeddings", "dask_overflowing_width",
+               embeddings=da.from_array(np.array([[-3e38], [3e38]], np.float32)))
+    yield call(fn, good, ValueError, "embeddings", "dask_1d", embeddings=calib[0])
+    yield call(fn, good, ValueError, "embeddings", "dask_no_rows", embeddings=calib[:0])
+    yield call(fn, good, TypeError, "embeddings", "dask_strings", embeddings=da.from_array(np.array([["a"]])))
+
+
+def _dask_gguf_rows(fqd) -> Iterator[Row]:
+    import dask.array as da
+
+    x = da.zeros((4, 64), dtype=np.float32, chunks=(2, 32))
+    b = da.zeros((4, 36), dtype=np.uint8, chunks=(2, 18))
+    for fn, good, bad_chunks, whole in ((fqd.gguf.quantize, dict(data=x, qtype="Q4_0"), x.rechunk((2, (16, 48))), x[:, :48]),
+                                        (fqd.gguf.dequantize, dict(data=b, qtype="Q4_0"), b.rechunk((2, (9, 27))), b[:, :30])):
+        yield call(fn, good, ValueError, "qtype", "dask_gguf_qtype", qtype="Q9_9")
+        yield call(fn, good, ValueError, "data", "dask_gguf_chunks_not_whole_blocks", data=bad_chunks)
+        yield call(fn, good, ValueError, "data", "dask_gguf_not_whole_blocks", data=whole)
+        yield call(fn, good, ValueError, "data", "dask_gguf_0d", data=da.from_array(np.float32(0) if fn is fqd.gguf.quantize
+                                                                                   else np.uint8(0)))
+    yield call(fqd.gguf.dequantize, dict(data=b, qtype="Q4_0"), TypeError, "data", "dask_gguf_float_bytes",
+               data=b.astype(np.float32))
+    yield call(fqd.gguf.dequantize, dict(data=b, qtype="Q4_0"), NotImplementedError, "qtype", "dask_gguf_q8_k",
+               qtype="Q8_K", data=da.zeros((2, 292), dtype=np.uint8))
 
 
 def test_every_storage_function_has_rows():
     """The storage rows cover every codec class and every fastquant.dask function (where
     their dependencies are installed)."""
     covered = {row.fn for row in ROWS}
-    names = {row.fn.__name__ for row in ROWS if getattr(row.fn, "__module__", "") == "fastquant.dask"}
+    names = {f"{row.fn.__module__}.{row.fn.__name__}" for row in ROWS
+             if getattr(row.fn, "__module__", "").startswith("fastquant.dask")}
     fnc, fqd = _optional("fastquant.numcodecs"), _optional("fastquant.dask")
     if fnc is None or fqd is None:
         pytest.skip("numcodecs / dask not installed (their own tests say so, failing in CI)")
     assert set(fnc.CODECS.values()) - {fnc.Int8, fnc.UInt8} <= covered  # Int8/UInt8 take no arguments
     assert {_encode, _decode} <= covered
-    assert set(fqd.__all__) <= names, f"no rows for fastquant.dask.{sorted(set(fqd.__all__) - names)}"
+    public = {f"{m.__name__}.{name}" for m in (fqd, fqd.gguf, fqd.floats) for name in m.__all__}
+    assert public <= names, f"no rows for {sorted(public - names)}"
 
 
 # ---------------------------------------------------------------- gguf encode

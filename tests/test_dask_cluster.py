@@ -77,6 +77,11 @@ def test_zarr_embeddings_to_codes_and_back(client, source, tmp_path):
         want = fq.quantize_to_packed_int4(x)
         assert (scale, zp) == want[1:]
         assert_identical(zarr.open_array(str(tmp_path / "int4.zarr"), mode="r")[...], want[0])
+        # calibrated uint8: the ranges of the first 1000 rows are two reductions first
+        src = da.from_zarr(str(path))
+        fqd.quantize_embeddings(src, "uint8", calibration_embeddings=src[:1000]).to_zarr(str(tmp_path / "cal.zarr"))
+        assert_identical(zarr.open_array(str(tmp_path / "cal.zarr"), mode="r")[...],
+                         fq.quantize_embeddings(x, "uint8", calibration_embeddings=x[:1000]))
     assert len({t["worker"] for t in tasks.data}) == 2, "both workers took part"
 
 

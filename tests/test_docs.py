@@ -55,7 +55,8 @@ def test_the_docs_are_found():
 
 
 @pytest.mark.parametrize("page, line, source", BLOCKS)
-def test_python_block_runs_on_its_own(page, line, source):
+def test_python_block_runs_on_its_own(page, line, source, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # blocks that write files (Zarr arrays) write them there
     first = source.lstrip().splitlines()[0] if source.strip() else ""
     needs = re.match(r"#\s*needs:\s*(.+)", first)
     if needs:

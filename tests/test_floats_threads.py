@@ -127,6 +127,58 @@ def test_stream_writes_the_same_bytes(n, offset, rng):
                 assert_identical(out, reference, f"{label} {backend} stream={stream} offset={offset}")
 
 
+@pytest.mark.parametrize("block", [1, 2, 5, 8, 32, 48, 256, 300])
+@pytest.mark.parametrize("offset", [0, 4, 60])
+def test_mx_stream_along_the_last_axis(block, offset, rng):
+    """dequantize_mx's streaming path along the last axis (the common MX layout) fills each
+    block's multiplier run by run; blocks smaller than, equal to and larger than the kernels'
+    256-element chunk, 0xFF (NaN) scales among ordinary ones, every chunk alignment."""
+    rows, nb = 3, -(-700 // block)
+    codes = rng.integers(0, 256, (rows, nb * block, 1), dtype=np.uint8)
+    scales = rng.integers(100, 150, (rows, nb, 1), dtype=np.uint8)
+    scales[rng.random(scales.shape) < 0.1] = 0xFF
+    fmt = F.FORMATS["float8_e4m3fn"].id
+    reference = np.full(codes.shape, np.nan, np.float32)
+    _backend.kernels_of("numpy").floats_dequantize_mx(codes, reference, scales, block, fmt, False)
+    assert np.isnan(reference).any() and not np.isnan(reference).all()
+    for backend in compiled_names():
+        for stream in (False, True):
+            out = _out_at(offset, codes.shape)
+            out.fill(-1.0)
+            _backend.kernels_of(backend).floats_dequantize_mx(codes, out, scales, block, fmt, stream)
+            assert_identical(out, reference, f"{backend} stream={stream} block={block} offset={offset}")
+
+
+@pytest.mark.parametrize("block", [1, 2, 5, 8, 32, 48, 256, 300])
+def test_scaled_runs_along_the_last_axis(block, rng):
+    """floats_encode_scaled / floats_decode_scaled with a float32 scale per run of ``block``
+    elements along the last axis (ONNX's blocked float8/float4 layout) fill each run's scale
+    run by run: blocks below, at and above the 256-element chunk, a ragged last block."""
+    rows, n = 3, 700
+    nb = -(-n // block)
+    x = (rng.standard_normal((rows, n, 1)) * 300).astype(np.float32)
+    codes = rng.integers(0, 256, (rows, n, 1), dtype=np.uint8)
+    scales = rng.uniform(0.25, 4, (rows, nb, 1)).astype(np.float32)
+    fmt = F.FORMATS["float8_e4m3fn"].id
+    twin = _backend.kernels_of("numpy")
+    want_codes = {sat: np.zeros(x.shape, np.uint8) for sat in (False, True)}
+    for sat in (False, True):
+        twin.floats_encode_scaled(x, want_codes[sat], scales, block, fmt, sat)
+    want_values = np.full(codes.shape, np.nan, np.float32)
+    twin.floats_decode_scaled(codes, want_values, scales, block, fmt, False)
+    for backend in compiled_names():
+        k = _backend.kernels_of(backend)
+        for sat in (False, True):
+            got = np.zeros(x.shape, np.uint8)
+            k.floats_encode_scaled(x, got, scales, block, fmt, sat)
+            assert_identical(got, want_codes[sat], f"{backend} encode block={block} saturate={sat}")
+        for stream in (False, True):
+            out = _out_at(4, codes.shape)
+            out.fill(-1.0)
+            k.floats_decode_scaled(codes, out, scales, block, fmt, stream)
+            assert_identical(out, want_values, f"{backend} decode block={block} stream={stream}")
+
+
 @pytest.mark.parametrize("threads", [1, 2])
 def test_public_decoders_stream_into_a_large_out(threads, rng, monkeypatch):
     monkeypatch.setattr(_arrays, "STREAM_MIN_BYTES", 0)

@@ -17,7 +17,7 @@ import textwrap
 import numpy as np
 import pytest
 
-from _storage import (CASES, GROUPS, chunks_of, config, declared_entry_points, embeddings,
+from _storage import (BLOCK_CASES, BLOCK_ROWS, CASES, GROUPS, chunks_of, config, declared_entry_points, embeddings,
                       expected_entry_points, fresh_process_path, installed_entry_points, need,
                       reference_codes)
 from _oracles import DEMANDED
@@ -33,6 +33,16 @@ SHAPE, CHUNKS = (45, 37), (16, 37)
 _UNKNOWN_CLASS = getattr(getattr(numcodecs, "errors", None), "UnknownCodecError", ValueError)
 _NUMCODECS_UNKNOWN = f"{_UNKNOWN_CLASS.__module__}.{_UNKNOWN_CLASS.__qualname__}"
 PART = (slice(5, 30), slice(3, 29))  # crosses chunk boundaries, inside one chunk column
+ONE = (44, 36)
+
+
+def _block_shape(dim: int) -> tuple:
+    """The arrays of the block codecs: ``2 * BLOCK_ROWS + 1`` rows (an edge chunk of one row)."""
+    return (2 * BLOCK_ROWS + 1, dim)
+
+
+def _block_part(dim: int) -> tuple:
+    return (slice(1, BLOCK_ROWS + 2), slice(dim // 4, dim - 3))
 
 
 def _per_chunk(codec_id: str, cfg: dict) -> bool:
@@ -40,7 +50,7 @@ def _per_chunk(codec_id: str, cfg: dict) -> bool:
     return codec_id == "fastquant.int4" and cfg.get("scale") is None
 
 
-def _expected(codec, x: np.ndarray, per_chunk: bool) -> np.ndarray:
+def _expected(codec, x: np.ndarray, per_chunk: bool) -> np.ndarray:  # noqa: D401
     """The in-memory codec's result: on the whole array, or chunk by chunk (edge chunks padded
     with the fill value, as Zarr stores them) where the scale comes from each chunk."""
     if not per_chunk:
@@ -76,7 +86,22 @@ def written(tmp_path_factory):
             z[...] = x
             first = next(chunks_of(x, CHUNKS))[2]
             assert _chunk_file(path, fmt) == reference_codes(codec_id, cfg, first).tobytes(), (label, fmt)
-            arrays[f"{label}-v{fmt}"] = (path, expected)
+            arrays[f"{label}-v{fmt}"] = (path, expected, PART, ONE)
+    for label, codec_id, cfg in BLOCK_CASES:
+        dim = cfg["dim"]
+        shape, chunks = _block_shape(dim), (BLOCK_ROWS, dim)
+        xb = embeddings(np.random.default_rng([20261130, dim]), shape) * np.float32(2.5)
+        codec = fnc.CODECS[codec_id](**cfg)
+        expected = _expected(codec, xb, False)
+        for fmt in (2, 3):
+            path = root / f"{label}-v{fmt}.zarr"
+            # format 3: dim left out, taken from the array
+            filt = codec if fmt == 2 else fz.CODECS[codec_id](**{k: v for k, v in cfg.items() if k != "dim"})
+            z = zarr.create_array(str(path), shape=shape, chunks=chunks, dtype="float32", fill_value=0,
+                                  filters=[filt], compressors=None, zarr_format=fmt)
+            z[...] = xb
+            assert _chunk_file(path, fmt) == reference_codes(codec_id, cfg, xb[:BLOCK_ROWS]).tobytes(), (label, fmt)
+            arrays[f"{label}-v{fmt}"] = (path, expected, _block_part(dim), (shape[0] - 1, dim - 1))
     # a compressor after the codec; format 3: sharding, the codec by name, dim left to Zarr
     extra = {
         "uint8-zstd-v2": dict(zarr_format=2, filters=[fnc.UInt8()], compressors="auto"),
@@ -90,7 +115,7 @@ def written(tmp_path_factory):
         path = root / f"{name}.zarr"
         z = zarr.create_array(str(path), shape=SHAPE, chunks=CHUNKS, dtype="float32", fill_value=0, **kwargs)
         z[...] = x
-        arrays[name] = (path, _expected(codecs[name], x, False))
+        arrays[name] = (path, _expected(codecs[name], x, False), PART, ONE)
     meta = json.loads((root / "binary-dict-v3.zarr" / "zarr.json").read_text())
     assert meta["codecs"][0] == {"name": "fastquant.binary", "configuration": {"dim": 37}}
     return root, x, arrays
@@ -117,11 +142,11 @@ READER = textwrap.dedent("""
     import zarr
     assert not [m for m in sys.modules if m.startswith("fastquant")], "fastquant imported early"
     job = json.loads(sys.argv[1])
-    for name, path in job["arrays"].items():
+    for name, (path, (r0, r1, c0, c1), one) in job["arrays"].items():
         z = zarr.open_array(path, mode="r")
         np.save(f"{job['out']}/{name}.npy", z[...])
-        np.save(f"{job['out']}/{name}.part.npy", z[5:30, 3:29])
-        np.save(f"{job['out']}/{name}.one.npy", z[44, 36])
+        np.save(f"{job['out']}/{name}.part.npy", z[r0:r1, c0:c1])
+        np.save(f"{job['out']}/{name}.one.npy", z[tuple(one)])
     errors = {}
     for fmt, path in job["unknown"].items():
         try:
@@ -140,7 +165,9 @@ def test_fresh_process_reads_every_codec_through_entry_points(written, tmp_path)
     extra_path = fresh_process_path(tmp_path)
     out = tmp_path / "read"
     out.mkdir()
-    job = {"arrays": {name: str(path) for name, (path, _) in arrays.items()}, "unknown": unknown, "out": str(out)}
+    job = {"arrays": {name: (str(path), (part[0].start, part[0].stop, part[1].start, part[1].stop), one)
+                      for name, (path, _, part, one) in arrays.items()},
+           "unknown": unknown, "out": str(out)}
     script = tmp_path / "reader.py"
     script.write_text(READER)
     run = run_python([str(script), json.dumps(job)], env={"PYTHONPATH": ":".join(extra_path + [PACKAGE_PARENT])})
@@ -148,10 +175,10 @@ def test_fresh_process_reads_every_codec_through_entry_points(written, tmp_path)
     report = json.loads(run.stdout.strip().splitlines()[-1])
     # the entry points brought in fastquant's codecs: nothing else imported it
     assert {"fastquant.numcodecs", "fastquant.zarr3"} <= set(report["loaded"]), report["loaded"]
-    for name, (_, expected) in arrays.items():
+    for name, (_, expected, part, one) in arrays.items():
         assert_identical(np.load(out / f"{name}.npy"), expected, name)
-        assert_identical(np.load(out / f"{name}.part.npy"), expected[PART], f"{name} part")
-        assert_identical(np.load(out / f"{name}.one.npy"), np.asarray(expected[44, 36]), f"{name} one")
+        assert_identical(np.load(out / f"{name}.part.npy"), expected[part], f"{name} part")
+        assert_identical(np.load(out / f"{name}.one.npy"), np.asarray(expected[one]), f"{name} one")
     assert report["errors"]["2"][0] == _NUMCODECS_UNKNOWN, report["errors"]
     assert report["errors"]["3"][0] == "zarr.errors.UnknownCodecError", report["errors"]
     assert all("fastquant.nosuch" in e[1] for e in report["errors"].values()), report["errors"]
@@ -162,7 +189,7 @@ def test_in_process_reads_and_partial_writes(written, fmt, tmp_path):
     """Reading in this process (codecs registered by import), and a partial write: Zarr
     decodes the chunk, replaces a part and encodes it again."""
     root, x, arrays = written
-    path, expected = arrays[f"affine_i8-v{fmt}"]
+    path, expected, _, _ = arrays[f"affine_i8-v{fmt}"]
     z = zarr.open_array(str(path), mode="r")
     assert_identical(z[...], expected)
     assert_identical(z[PART], expected[PART])
@@ -188,7 +215,7 @@ def test_unknown_codec_id_gives_zarrs_error(written):
 def test_format3_checks_dtype_and_chunks(tmp_path):
     with pytest.raises(ValueError, match="^dtype: fastquant.int8 stores float32 arrays"):
         zarr.create_array(str(tmp_path / "a"), shape=(4, 8), chunks=(2, 8), dtype="float64", filters=[fz.Int8()])
-    with pytest.raises(ValueError, match=r"^chunks: fastquant.binary packs the last axis .* dim=16, got chunks \(2, 8\)"):
+    with pytest.raises(ValueError, match=r"^chunks: fastquant.binary codes the last axis whole .* dim=16, got chunks \(2, 8\)"):
         zarr.create_array(str(tmp_path / "b"), shape=(4, 16), chunks=(2, 8), dtype="float32", filters=[fz.Binary()])
     with pytest.raises(ValueError, match="^buf: expected a chunk whose last axis holds dim=16"):
         z = zarr.create_array(str(tmp_path / "c"), shape=(4, 16), chunks=(2, 8), dtype="float32",
@@ -196,15 +223,35 @@ def test_format3_checks_dtype_and_chunks(tmp_path):
         z[...] = 1.0
 
 
-def test_format3_codec_round_trips_its_metadata():
-    for codec_id, cls in fz.CODECS.items():
-        cfg = {"dim": 9} if "dim" in cls.numcodec.config_keys else ({"scale": 0.5} if codec_id == "fastquant.affine" else {})
+@pytest.mark.parametrize("label,codec_id,case", CASES + BLOCK_CASES, ids=[c[0] for c in CASES + BLOCK_CASES])
+def test_format3_codec_round_trips_its_metadata(label, codec_id, case):
+    cls = fz.CODECS[codec_id]
+    cases = [case] if "dim" in case and case["dim"] is not None else [config(case, SHAPE[1]), config(case, 2 * SHAPE[1])]
+    for cfg in cases:
         codec = cls(**cfg)
         d = codec.to_dict()
         assert d["name"] == codec_id
         assert cls.from_dict(json.loads(json.dumps(d))) == codec
         assert d["configuration"] == {k: v for k, v in codec.codec.get_config().items() if k != "id"}
         assert zarr.registry.get_codec_class(codec_id) is cls
+
+
+def test_every_codec_has_cases():
+    assert set(fz.CODECS) == {c[1] for c in CASES + BLOCK_CASES} == set(fnc.CODECS)
+
+
+def test_format3_calibrated_codec_needs_the_whole_last_axis(tmp_path):
+    """One range per value of the last axis: the array's last axis is D, and so are the
+    chunks' (format 3 checks both when the array is created)."""
+    codec = fz.Int8Ranges(ranges=config(dict(ranges=None), 16)["ranges"])
+    with pytest.raises(ValueError, match=r"^shape: fastquant.int8_ranges has one range per value .* dim=16, got shape \(4, 32\)"):
+        zarr.create_array(str(tmp_path / "a"), shape=(4, 32), chunks=(2, 16), dtype="float32", filters=[codec])
+    with pytest.raises(ValueError, match=r"^chunks: fastquant.int8_ranges codes the last axis whole .* got chunks \(2, 8\)"):
+        zarr.create_array(str(tmp_path / "b"), shape=(4, 16), chunks=(2, 8), dtype="float32", filters=[codec])
+    with pytest.raises(ValueError, match="^buf: expected a chunk whose last axis holds dim=16 .*chunk it whole"):
+        z = zarr.create_array(str(tmp_path / "c"), shape=(4, 16), chunks=(2, 8), dtype="float32",
+                              filters=[codec.codec], zarr_format=2)
+        z[...] = 1.0
 
 
 def test_entry_points_are_declared_for_every_codec():
@@ -231,3 +278,21 @@ def test_entry_points_are_installed():
         for ep in importlib.metadata.entry_points(group=group):
             if ep.value.startswith("fastquant."):
                 assert ep.load() is classes[group][ep.name], (group, ep)
+
+
+def test_format3_block_codecs_check_the_array(tmp_path):
+    """dim comes from the array's last axis: it must hold whole GGUF / MX blocks, and the
+    chunks must hold the whole axis; the minifloat codec checks its format when built."""
+    with pytest.raises(ValueError, match="^dim: expected whole Q4_0 blocks, a multiple of 32 values, got 48"):
+        zarr.create_array(str(tmp_path / "a"), shape=(4, 48), chunks=(2, 48), dtype="float32",
+                          filters=[fz.GGUF(qtype="Q4_0")])
+    with pytest.raises(ValueError, match=r"^block_size: expected a divisor of dim \(48\), got 32"):
+        zarr.create_array(str(tmp_path / "b"), shape=(4, 48), chunks=(2, 48), dtype="float32", filters=[fz.MX()])
+    with pytest.raises(ValueError, match=r"^chunks: fastquant.mx codes the last axis whole .* got chunks \(2, 32\)"):
+        zarr.create_array(str(tmp_path / "c"), shape=(4, 64), chunks=(2, 32), dtype="float32",
+                          filters=[fz.MX(fmt="float4_e2m1fn")])
+    with pytest.raises(ValueError, match="^fmt: expected one of"):
+        fz.Minifloat(fmt="float16")
+    with pytest.raises(ValueError, match="^dtype: fastquant.minifloat stores float32 arrays"):
+        zarr.create_array(str(tmp_path / "d"), shape=(4, 8), chunks=(2, 8), dtype="float16",
+                          filters=[fz.Minifloat(fmt="float8_e5m2")])

@@ -15,11 +15,15 @@ an ``np.copyto`` moving the same bytes (input + output; target for decode >= 60%
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import time
 
 import numpy as np
+
+# the package of this checkout (an in-place build), as the other tools/ scripts do
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 def _median(fn, repeat):

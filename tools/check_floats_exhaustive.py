@@ -19,10 +19,14 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing
+import os
 import sys
 import time
 
 import numpy as np
+
+# the package of this checkout (an in-place build), as the other tools/ scripts do
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 CHUNK_BITS = 24
 

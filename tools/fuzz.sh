@@ -57,6 +57,11 @@ if ! "$PY" -c "import atheris" 2>/dev/null; then
     "${PYTHON:-python}" -m venv --system-site-packages "$VENV"
     "$VENV/bin/pip" install -q atheris
 fi
+# tools/fuzz/targets.py imports fastquant.onnx, which needs ml_dtypes: without it every target
+# fails at import (the venv sees the base interpreter's site-packages, not a project venv's)
+if ! "$PY" -c "import ml_dtypes" 2>/dev/null; then
+    "$VENV/bin/pip" install -q "ml_dtypes==0.6.0"
+fi
 # the numcodecs codecs' target needs numcodecs (tools/fuzz/targets.py drops it without)
 if ! "$PY" -c "import numcodecs" 2>/dev/null; then
     "$VENV/bin/pip" install -q numcodecs || echo "fuzz.sh: numcodecs not installed: no numcodecs_decode target" >&2

@@ -245,7 +245,7 @@ def _safe_scale(fdp):
 
 def _codec(fdp):
     """A codec of any id with a valid config (the configs' checks have their own tests)."""
-    pick = fdp.ConsumeIntInRange(0, 6)
+    pick = fdp.ConsumeIntInRange(0, 10)
     dim = fdp.ConsumeIntInRange(1, 40)
     if pick == 0:
         return _codecs.Affine(scale=_safe_scale(fdp), zero_point=fdp.ConsumeIntInRange(-300, 300),
@@ -256,7 +256,32 @@ def _codec(fdp):
         return (_codecs.Binary, _codecs.UBinary)[pick - 3](dim=dim)
     if pick == 5:
         return _codecs.Int4(dim=dim, scale=_safe_scale(fdp), zero_point=fdp.ConsumeIntInRange(-8, 8))
-    return _codecs.Int4(dim=dim, scale_method=fdp.PickValueInList(["minmax", "absmax"]))
+    if pick == 6:
+        return _codecs.Int4(dim=dim, scale_method=fdp.PickValueInList(["minmax", "absmax"]))
+    if pick == 7:  # calibrated: ranges of any finite floats (ordered), a zero width now and then
+        lo = np.array([fdp.ConsumeFloatInRange(-1e6, 1e6) for _ in range(dim)], np.float32)
+        width = np.array([fdp.ConsumeFloatInRange(0.0, 1e6) if fdp.ConsumeBool() else 0.0 for _ in range(dim)], np.float32)
+        return fdp.PickValueInList([_codecs.Int8Ranges, _codecs.UInt8Ranges])(np.vstack([lo, lo + width]))
+    if pick == 9:  # minifloat: any format (fp6/fp4 bytes with high bits set are rejected)
+        return _codecs.Minifloat(fdp.PickValueInList(list(_float_formats())), saturate=fdp.ConsumeBool())
+    if pick == 10:  # MX: any element format, a block size dividing dim
+        block = fdp.PickValueInList([b for b in range(1, dim + 1) if dim % b == 0])
+        return _codecs.MX(dim=dim, fmt=fdp.PickValueInList(list(_float_formats(mx=True))), block_size=block)
+    qtype = fdp.PickValueInList(list(_codecs.GGUF_TYPES))  # GGUF: a row of 1 to 3 blocks
+    block = {"F32": 1, "F16": 1, "BF16": 1}.get(qtype) or _gguf_block_size(qtype)
+    return _codecs.GGUF(dim=block * fdp.ConsumeIntInRange(1, 3), qtype=qtype)
+
+
+def _float_formats(mx: bool = False):
+    from fastquant.floats import FORMATS, MX_FORMATS
+
+    return MX_FORMATS if mx else tuple(FORMATS)
+
+
+def _gguf_block_size(qtype: str) -> int:
+    from fastquant.gguf import QUANT_SIZES
+
+    return QUANT_SIZES[qtype][0]
 
 
 def codec_decode(fdp):

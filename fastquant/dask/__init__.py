@@ -4,7 +4,9 @@ Every function has the name and arguments of the NumPy function it applies, take
 array (anything else goes through ``dask.array.asarray``) and gives a dask array whose
 computed value is identical, byte for byte, to the NumPy function applied to the whole array.
 Each chunk is one call of the public function (one thread per call: dask runs the chunks in
-parallel), so it runs unchanged on ``dask.distributed``.
+parallel), so it runs unchanged on ``dask.distributed``. The functions of
+:mod:`fastquant.gguf` are in :mod:`fastquant.dask.gguf`, those of :mod:`fastquant.floats` in
+:mod:`fastquant.dask.floats`, with the same names.
 
 - Arguments are checked when the graph is built, by calling the function on a one-row sample
   (the same errors as NumPy, before anything runs); that call also gives the result's dtype.
@@ -12,10 +14,11 @@ parallel), so it runs unchanged on ``dask.distributed``.
   chunk of the last axis is packed on its own: its chunks must be multiples of 8 (sign bits)
   or 2 (int4 codes), except the last (``x.rechunk({-1: -1})`` always works).
 - Where the scale comes from the data (:func:`quantize_to_int4`,
-  :func:`quantize_to_packed_int4`), the minimum and maximum are computed first as dask
-  reductions (``compute`` runs then, one pass over the data); the codes stay lazy, and the
-  scale is the Python float NumPy gives.
-- Per-channel ``scales`` / ``zero_point`` (``axis=k``) are sliced to each chunk's channels.
+  :func:`quantize_to_packed_int4`, :func:`calibration_ranges` and ``calibration_embeddings=``),
+  the minima and maxima are computed first as dask reductions (``compute`` runs then, one pass
+  over the data); the codes stay lazy, and the scale (or ranges) is what NumPy gives.
+- Per-channel ``scales`` / ``zero_point`` (``axis=k``) and per-dimension ``ranges`` are sliced
+  to each chunk's channels.
 
 Needs dask (the ``dask`` extra).
 """
@@ -28,9 +31,18 @@ import dask
 import dask.array as da
 import numpy as np
 
-from . import affine as _affine
-from . import embeddings as _embeddings
-from . import int4 as _int4
+from .. import _arrays as A
+from .. import _calibrated
+from .. import affine as _affine
+from .. import embeddings as _embeddings
+from .. import int4 as _int4
+from ._chunks import as_dask as _dask
+from ._chunks import elementwise as _map
+from ._chunks import pack_chunks as _pack_chunks
+from ._chunks import packed as _packed
+from ._chunks import per_channel, per_column
+from ._chunks import sample as _sample
+from ._chunks import unpacked as _unpacked
 
 __all__ = [
     "quantize_embeddings",
@@ -43,93 +55,71 @@ __all__ = [
     "dequantize_packed_int4",
     "quantize_func",
     "dequantize_func",
+    "calibration_ranges",
 ]
 
 _SIGN_BITS = ("binary", "ubinary")
 
 
-def _dask(x) -> da.Array:
-    return x if isinstance(x, da.Array) else da.asarray(x)
-
-
-def _sample(x: da.Array, axis=None) -> np.ndarray:
-    """Zeros of ``x``'s dtype, one along every axis but the last (and ``axis``), which keep
-    their length: the arguments of a call on it are checked as on the whole array."""
-    if x.ndim == 0:
-        return np.zeros((), x.dtype)
-    shape = [1] * (x.ndim - 1) + [x.shape[-1]]
-    if isinstance(axis, int) and -x.ndim <= axis < x.ndim:  # else the call says what is wrong
-        shape[axis] = x.shape[axis]
-    return np.zeros(shape, x.dtype)
-
-
-def _meta(ndim: int, dtype) -> np.ndarray:
-    return np.empty((0,) * ndim, dtype)
-
-
-def _call(block, fn, args, kwargs):
-    return fn(block, *args, threads=1, **kwargs)
-
-
-def _call_with_length(block, fn, args, kwargs, length_name, block_info=None):
-    """``fn`` on one chunk, told the chunk's output length along the last axis."""
-    kwargs = {**kwargs, length_name: block_info[None]["chunk-shape"][-1]}
-    return fn(block, *args, threads=1, **kwargs)
-
-
-def _map(x: da.Array, fn, dtype, *args, **kwargs) -> da.Array:
-    """``fn(chunk, *args, **kwargs)`` on each chunk; the shape does not change."""
-    return x.map_blocks(_call, fn, args, kwargs, dtype=dtype, meta=_meta(x.ndim, dtype))
-
-
-def _pack_chunks(x: da.Array, name: str, unit: int) -> tuple:
-    """The last axis's chunks once ``unit`` values become one byte."""
-    sizes = x.chunks[-1]
-    if any(c % unit for c in sizes[:-1]):
-        raise ValueError(
-            f"{name}: every chunk of the last axis but the last must hold a multiple of {unit} values "
-            f"(each is packed on its own), got chunks {sizes}; rechunk, e.g. {name}.rechunk({{-1: -1}})"
-        )
-    return x.chunks[:-1] + (tuple(-(-c // unit) for c in sizes),)
-
-
-def _unpack_chunks(x: da.Array, unit: int, total: int) -> tuple:
-    """The last axis's chunks once each byte becomes ``unit`` values, ``total`` in all."""
-    sizes = [unit * c for c in x.chunks[-1]]
-    if sizes:
-        sizes[-1] -= sum(sizes) - total
-    return x.chunks[:-1] + (tuple(sizes),)
-
-
-def _packed(x: da.Array, fn, dtype, name: str, unit: int, *args, **kwargs) -> da.Array:
-    chunks = _pack_chunks(x, name, unit)
-    return x.map_blocks(_call, fn, args, kwargs, dtype=dtype, chunks=chunks, meta=_meta(x.ndim, dtype))
-
-
-def _unpacked(x: da.Array, fn, dtype, unit: int, total: int, length_name: str, *args, **kwargs) -> da.Array:
-    chunks = _unpack_chunks(x, unit, total)
-    return x.map_blocks(_call_with_length, fn, args, kwargs, length_name, dtype=dtype, chunks=chunks,
-                        meta=_meta(x.ndim, dtype))
-
-
-def quantize_embeddings(x, precision):
+def quantize_embeddings(x, precision, *, ranges=None, calibration_embeddings=None):
     """:func:`fastquant.quantize_embeddings` on a dask array: ``"int8"``/``"uint8"`` chunk by
-    chunk; ``"binary"``/``"ubinary"`` pack the last axis (chunks of multiples of 8 but the last)."""
+    chunk; ``"binary"``/``"ubinary"`` pack the last axis (chunks of multiples of 8 but the last).
+
+    ``ranges`` (``(2, D)``) are sliced to each chunk's columns of the last axis (any chunking);
+    ``calibration_embeddings`` (``(n, D)``, a dask array or not) are reduced to their ranges
+    first, as :func:`calibration_ranges` does (``compute`` runs then)."""
     x = _dask(x)
-    dtype = _embeddings.quantize_embeddings(_sample(x), precision).dtype
-    if precision in _SIGN_BITS:
-        return _packed(x, _embeddings.quantize_embeddings, dtype, "x", 8, precision)
-    return _map(x, _embeddings.quantize_embeddings, dtype, precision)
+    if ranges is None and calibration_embeddings is None:
+        dtype = _embeddings.quantize_embeddings(_sample(x), precision).dtype
+        if precision in _SIGN_BITS:
+            return _packed(x, _embeddings.quantize_embeddings, dtype, "x", 8, precision)
+        return _map(x, _embeddings.quantize_embeddings, dtype, precision)
+    s = _sample(x)
+    both_given = ranges is not None and calibration_embeddings is not None
+    if ranges is None:  # calibrate first: everything but the data checked as NumPy does, then one pass
+        _calibrated.check_encode_choice(precision, None, calibration_embeddings)
+        _embeddings.quantize_embeddings(s, precision)  # x's dtype
+        ranges = _ranges_of(calibration_embeddings, "calibration_embeddings", _calibrated._last_axis(s, "x"))
+    dtype = _embeddings.quantize_embeddings(s, precision, ranges=ranges,
+                                            calibration_embeddings=calibration_embeddings if both_given else None).dtype
+    r = A.floats(ranges, "ranges")[0]
+    return per_column(x, _embeddings.quantize_embeddings, dtype, {"ranges": r}, precision=precision)
 
 
-def dequantize(q, quant, orig_dim=None):
+def dequantize(q, quant, orig_dim=None, *, ranges=None):
     """:func:`fastquant.dequantize` on a dask array (``orig_dim`` as there: required for the
-    sign-bit formats, whose last axis is unpacked)."""
+    sign-bit formats, whose last axis is unpacked; ``ranges`` sliced to each chunk's columns)."""
     q = _dask(q)
-    _embeddings.dequantize(_sample(q), quant, orig_dim)  # checks quant, q's dtype and orig_dim
+    _embeddings.dequantize(_sample(q), quant, orig_dim, ranges=ranges)  # checks quant, q, orig_dim, ranges
+    if ranges is not None:
+        r = A.floats(ranges, "ranges")[0]
+        return per_column(q, _embeddings.dequantize, np.float32, {"ranges": r}, quant=quant, orig_dim=orig_dim)
     if quant in _SIGN_BITS:
         return _unpacked(q, _embeddings.dequantize, np.float32, 8, orig_dim, "orig_dim", quant)
     return _map(q, _embeddings.dequantize, np.float32, quant, orig_dim)
+
+
+def _ranges_of(embeddings, name: str, d=None) -> np.ndarray:
+    """The float32 ``(2, D)`` ranges NumPy's ``calibration_ranges`` gives for ``embeddings``
+    (errors naming ``name``), from two dask reductions: the minimum and maximum of each column
+    are exact, so only the sign of a zero (+0.0 there) and NaN need care."""
+    e = _dask(embeddings)
+    _calibrated.check_calibration_shape(e.shape, name, d)
+    _calibrated.calibrate(_sample(e), name, d)  # the dtype (and nothing else: one zero row)
+    if e.dtype != np.float32:
+        e = e.astype(np.float32)  # as NumPy converts: float32 first (rounding keeps the order)
+    lo, hi = dask.compute(e.min(axis=0), e.max(axis=0))
+    r = np.stack([lo, hi]).astype(np.float32) + np.float32(0)  # -0.0 + 0.0 is +0.0
+    if np.isnan(r).any():
+        raise ValueError(f"{name}: expected numbers without NaN, got NaN")
+    _calibrated._params(r, name)  # inf, or a max - min overflowing float32: NumPy's errors
+    return r
+
+
+def calibration_ranges(embeddings):
+    """:func:`fastquant.calibration_ranges` of a dask array ``(n, D)``: the float32 ``(2, D)``
+    NumPy array of per-dimension minima and maxima, computed now as dask reductions."""
+    return _ranges_of(embeddings, "embeddings")
 
 
 def _int4_scale(x: da.Array, scale_method: str) -> float:
@@ -201,19 +191,12 @@ def dequantize_packed_int4(packed, scale, zero_point=0, n=None):
     return _unpacked(x, _int4.dequantize_packed_int4, np.float32, 2, _unpacked_length(x, n), "n", scale, zero_point)
 
 
-def _per_channel(block, fn, axis, params, kwargs, block_info=None):
-    """``fn`` on one chunk with the per-channel parameters of its channels along ``axis``."""
-    lo, hi = block_info[0]["array-location"][axis]
-    args = [p[lo:hi] if isinstance(p, np.ndarray) and p.ndim == 1 else p for p in params]
-    return fn(block, *args, axis=axis, threads=1, **kwargs)
-
-
 def _affine_map(x: da.Array, fn, dtype, scales, zero_point, axis, **kwargs) -> da.Array:
     if axis is None:
         return _map(x, fn, dtype, scales, zero_point, **kwargs)
     axis = operator.index(axis) % x.ndim  # valid: the sample call checked it
     params = [p if np.ndim(p) == 0 else np.asarray(p) for p in (scales, zero_point)]
-    return x.map_blocks(_per_channel, fn, axis, params, kwargs, dtype=dtype, meta=_meta(x.ndim, dtype))
+    return per_channel(x, fn, dtype, axis, params, **kwargs)
 
 
 def quantize_func(x, scales, zero_point, n_bits=8, *, axis=None, signed=True):
@@ -230,3 +213,6 @@ def dequantize_func(x_q, scales, zero_point, *, axis=None):
     x = _dask(x_q)
     _affine.dequantize_func(_sample(x, axis), scales, zero_point, axis=axis)
     return _affine_map(x, _affine.dequantize_func, np.float32, scales, zero_point, axis)
+
+
+from . import floats, gguf  # noqa: E402  (fastquant.dask.floats/.gguf: after this module's names)

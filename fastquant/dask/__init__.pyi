@@ -1,8 +1,12 @@
 from typing import Any
 
 import dask.array as da
+import numpy as np
+import numpy.typing as npt
 
-from ._typing import FloatLike, IntLike
+from .._typing import FloatLike, IntLike
+from . import floats as floats
+from . import gguf as gguf
 
 __all__ = [
     "quantize_embeddings",
@@ -15,10 +19,12 @@ __all__ = [
     "dequantize_packed_int4",
     "quantize_func",
     "dequantize_func",
+    "calibration_ranges",
 ]
 
-def quantize_embeddings(x: Any, precision: str) -> da.Array: ...
-def dequantize(q: Any, quant: str, orig_dim: int | None = None) -> da.Array: ...
+def quantize_embeddings(x: Any, precision: str, *, ranges: Any = None, calibration_embeddings: Any = None) -> da.Array: ...
+def dequantize(q: Any, quant: str, orig_dim: int | None = None, *, ranges: Any = None) -> da.Array: ...
+def calibration_ranges(embeddings: Any) -> npt.NDArray[np.float32]: ...
 def quantize_to_int4(values: Any, scale_method: str = "minmax") -> tuple[da.Array, float, int]: ...
 def quantize_to_packed_int4(values: Any, scale_method: str = "minmax") -> tuple[da.Array, float, int]: ...
 def dequantize_from_int4(q: Any, scale: FloatLike, zero_point: IntLike = 0) -> da.Array: ...
