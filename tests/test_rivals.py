@@ -130,11 +130,13 @@ def test_seeds_are_labelled_benchmark_data_with_their_source():
             assert "NOT PUBLISHED" in text
 
 
-def test_importing_fastquant_does_not_import_the_seeds_or_the_rivals():
+def test_importing_fastquant_does_not_import_the_seeds_or_the_rivals(tmp_path):
+    # run from an empty directory: `python -c` puts the working directory first on sys.path,
+    # and a checkout's root holds the uncompiled source package
     code = ("import sys, fastquant, fastquant.gguf; "
             "print(sorted(m for m in sys.modules if m.startswith('fastquant._bench')))")
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
-                         env={"PYTHONPATH": PACKAGE_PARENT, "PATH": ""})
+                         env={"PYTHONPATH": PACKAGE_PARENT, "PATH": ""}, cwd=tmp_path)
     assert res.returncode == 0, res.stderr
     assert res.stdout.strip() == "[]"
     assert not [n for n in fastquant.__all__ if "seed" in n or "rival" in n]
