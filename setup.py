@@ -42,6 +42,8 @@ V3_PACKAGE = "fastquant._kernels_v3"
 # VNNI, BF16, GFNI): the build runs on every AVX-512 CPU since Skylake-SP, and _cpu.pyx checks
 # exactly these features plus the OS's AVX-512 state (XCR0 opmask/ZMM bits) at run time.
 V4_FLAGS = V3_FLAGS + ["-mavx512f", "-mavx512bw", "-mavx512cd", "-mavx512dq", "-mavx512vl"]
+# tools/sanitize.sh only: extra flags for this build alone (see the GCC < 14 note there)
+V4_FLAGS += os.environ.get("FASTQUANT_V4_EXTRA_CFLAGS", "").split()
 V4_PACKAGE = "fastquant._kernels_v4"
 #: The CPU-dispatch builds on x86-64 (GCC/clang): package, extra flags, Cython build dir.
 DISPATCH_BUILDS = ((V3_PACKAGE, V3_FLAGS, "build/cython-v3"), (V4_PACKAGE, V4_FLAGS, "build/cython-v4"))
