@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -130,13 +131,21 @@ def test_seeds_are_labelled_benchmark_data_with_their_source():
             assert "NOT PUBLISHED" in text
 
 
+def _bare_env() -> dict:
+    """Only the package on the path, plus the sanitizer's preload and options when
+    tools/sanitize.sh runs the suite (an instrumented module cannot load without them)."""
+    env = {"PYTHONPATH": PACKAGE_PARENT, "PATH": ""}
+    env.update({k: v for k, v in os.environ.items() if k in ("LD_PRELOAD", "ASAN_OPTIONS", "UBSAN_OPTIONS")})
+    return env
+
+
 def test_importing_fastquant_does_not_import_the_seeds_or_the_rivals(tmp_path):
     # run from an empty directory: `python -c` puts the working directory first on sys.path,
     # and a checkout's root holds the uncompiled source package
     code = ("import sys, fastquant, fastquant.gguf; "
             "print(sorted(m for m in sys.modules if m.startswith('fastquant._bench')))")
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
-                         env={"PYTHONPATH": PACKAGE_PARENT, "PATH": ""}, cwd=tmp_path)
+                         env=_bare_env(), cwd=tmp_path)
     assert res.returncode == 0, res.stderr
     assert res.stdout.strip() == "[]"
     assert not [n for n in fastquant.__all__ if "seed" in n or "rival" in n]
